@@ -1,0 +1,3 @@
+module github.com/carthub/carthub-db/migrations
+
+go 1.26

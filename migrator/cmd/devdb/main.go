@@ -1,0 +1,63 @@
+// Command devdb runs the throwaway local PostgreSQL that `make run` migrates: start prints its
+// URL, url prints it again, stop shuts it down. Data lives in --dir (default .data/pg).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/carthub/carthub-db/migrator/internal/pgserver"
+)
+
+func main() {
+	fs := flag.NewFlagSet("devdb", flag.ContinueOnError)
+	dir := fs.String("dir", ".data/pg", "where the server keeps its data")
+	db := fs.String("db", "carthub", "database to create and print the URL of")
+	fs.Usage = func() {
+		fmt.Fprintln(os.Stderr, "Usage: devdb [--dir DIR] [--db NAME] start|url|stop")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(os.Args[1:]); err != nil || fs.NArg() != 1 {
+		fs.Usage()
+		os.Exit(2)
+	}
+	if err := run(context.Background(), fs.Arg(0), *dir, *db); err != nil {
+		fmt.Fprintln(os.Stderr, "devdb:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, cmd, dir, db string) error {
+	switch cmd {
+	case "start":
+		srv, ok := pgserver.Running(ctx, dir)
+		if !ok {
+			var err error
+			if srv, err = pgserver.Start(ctx, pgserver.Options{Dir: dir, Detach: true}); err != nil {
+				return err
+			}
+			fmt.Fprintf(os.Stderr, "devdb: PostgreSQL started on 127.0.0.1:%d (data in %s; stop with `make stop-db`)\n", srv.Port, dir)
+		}
+		if err := srv.CreateDatabase(ctx, db); err != nil {
+			return err
+		}
+		fmt.Println(srv.URL(db))
+	case "url":
+		srv, ok := pgserver.Running(ctx, dir)
+		if !ok {
+			return fmt.Errorf("no local PostgreSQL is running in %s: run `make run` first", dir)
+		}
+		fmt.Println(srv.URL(db))
+	case "stop":
+		srv, ok := pgserver.Running(ctx, dir)
+		if !ok {
+			return nil
+		}
+		return srv.Stop()
+	default:
+		return fmt.Errorf("unknown command %q: use start, url or stop", cmd)
+	}
+	return nil
+}

@@ -1,0 +1,295 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/carthub/carthub-db/migrations"
+	"github.com/carthub/carthub-db/migrator/internal/config"
+	"github.com/carthub/carthub-db/migrator/internal/dbconn"
+	"github.com/carthub/carthub-db/migrator/internal/migrate"
+	"github.com/carthub/carthub-db/migrator/internal/redact"
+	"github.com/carthub/carthub-db/migrator/internal/schema"
+)
+
+var errHelp = errors.New("help shown")
+
+// errLoad marks a problem with the migration files themselves (exit 2).
+var errLoad = errors.New("migration files")
+
+// app is what every command shares: the environment, output streams, logger and settings.
+type app struct {
+	getenv         func(string) string
+	stdout, stderr io.Writer
+	red            *redact.Redactor
+	log            *slog.Logger
+	summary        string // one line for the termination log on success
+
+	databaseURL      string
+	connectTimeout   time.Duration
+	lockTimeout      time.Duration
+	statementTimeout time.Duration
+	logFormat        string
+	logLevel         string
+	dir              string
+}
+
+type command struct {
+	name, args, summary string
+	run                 func(ctx context.Context, a *app, args []string) error
+}
+
+var commands = []command{
+	{"up", "[flags]", "apply pending migrations, then seed, verify and clean up", cmdUp},
+	{"status", "[flags]", "list applied and pending migrations with their checksums", cmdStatus},
+	{"plan", "[flags]", "print the SQL that up would run, without running it", cmdPlan},
+	{"verify", "[flags]", "compare the live schema with the expected schema", cmdVerify},
+	{"down", "--to VERSION --yes [flags]", "revert migrations above VERSION using their down parts", cmdDown},
+	{"create", "NAME [--dir DIR]", "write a new migration file with the next version number", cmdCreate},
+	{"version", "", "print the migrator's version and its embedded migrations", cmdVersion},
+}
+
+func (a *app) dispatch(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		if len(args) > 1 {
+			return a.dispatch(ctx, []string{args[1], "--help"})
+		}
+		a.usage(a.stdout)
+		if len(args) == 0 {
+			return usagef("no command given")
+		}
+		return errHelp
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, a, args[1:])
+		}
+	}
+	return usagef("unknown command %q: run `migrator --help` for the list", args[0])
+}
+
+func (a *app) usage(w io.Writer) {
+	fmt.Fprintf(w, "migrator applies the Carthub schema migrations to PostgreSQL.\n\nUsage: migrator COMMAND [flags]\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nRun `migrator COMMAND --help` for a command's flags. Exit codes: 0 done, 1 migration failed, "+
+		"2 usage or configuration, 3 cannot connect, 4 lock not acquired, 5 drift or verification failure, "+
+		"7 pending (status --exit-code), 130/143 interrupted.\n")
+}
+
+// flags builds a command's flag set. Every flag's default comes from its environment variable,
+// so a Job can be configured by env alone; an explicit flag wins.
+func (a *app) flags(name, args, summary string, withDB bool) *flagSet {
+	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), a: a}
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fmt.Fprintf(a.stdout, "Usage: migrator %s %s\n\n%s\n\nFlags (environment variable in brackets):\n", name, args, summary)
+		fs.SetOutput(a.stdout)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
+	}
+	fs.stringVar(&a.logFormat, "log-format", "MIGRATOR_LOG_FORMAT", "auto", "log format: auto (text on a terminal, else json), json or text")
+	fs.stringVar(&a.logLevel, "log-level", "MIGRATOR_LOG_LEVEL", "info", "log level: debug, info, warn or error")
+	fs.stringVar(&a.dir, "dir", "MIGRATOR_DIR", "", "read migrations and schema snapshots from this directory instead of the embedded ones")
+	if withDB {
+		fs.stringVar(&a.databaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL; else DB_HOST, DB_PORT, DB_NAME, DB_USERNAME, DB_PASSWORD, DB_SSLMODE")
+		fs.durationVar(&a.connectTimeout, "connect-timeout", "MIGRATOR_CONNECT_TIMEOUT", time.Minute, "keep retrying the connection this long")
+		fs.durationVar(&a.lockTimeout, "lock-timeout", "MIGRATOR_LOCK_TIMEOUT", 5*time.Second, "lock_timeout of every migration statement")
+		fs.durationVar(&a.statementTimeout, "statement-timeout", "MIGRATOR_STATEMENT_TIMEOUT", 30*time.Minute, "statement_timeout of every migration statement")
+	}
+	return fs
+}
+
+// flagSet is a flag.FlagSet whose defaults come from the environment.
+type flagSet struct {
+	*flag.FlagSet
+	a       *app
+	envErrs []string
+}
+
+func (fs *flagSet) env(name string) string { return fs.a.getenv(name) }
+
+func (fs *flagSet) stringVar(p *string, name, env, def, usage string) {
+	if v := fs.env(env); v != "" {
+		def = v
+	}
+	if name == "database-url" {
+		fs.StringVar(p, name, def, usage+" ["+env+"]")
+		fs.Lookup(name).DefValue = "" // never print a URL with a password in --help
+		return
+	}
+	fs.StringVar(p, name, def, usage+" ["+env+"]")
+}
+
+func (fs *flagSet) durationVar(p *time.Duration, name, env string, def time.Duration, usage string) {
+	if v := fs.env(env); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			fs.envErrs = append(fs.envErrs, fmt.Sprintf("%s=%q is not a duration (e.g. 30s, 5m)", env, v))
+		} else {
+			def = d
+		}
+	}
+	fs.DurationVar(p, name, def, usage+" ["+env+"]")
+}
+
+func (fs *flagSet) intVar(p *int, name, env string, def int, usage string) {
+	if v := fs.env(env); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			fs.envErrs = append(fs.envErrs, fmt.Sprintf("%s=%q is not a non-negative whole number", env, v))
+		} else {
+			def = n
+		}
+	}
+	fs.IntVar(p, name, def, usage+" ["+env+"]")
+}
+
+// parse parses args and sets up logging; positional arguments are returned.
+func (fs *flagSet) parse(args []string) ([]string, error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+			return nil, errHelp
+		}
+		return nil, usagef("%s: %v (run `migrator %s --help`)", fs.Name(), err, fs.Name())
+	}
+	if len(fs.envErrs) > 0 {
+		return nil, &config.Error{Msg: strings.Join(fs.envErrs, "; ")}
+	}
+	return fs.Args(), fs.a.setupLog()
+}
+
+func (a *app) setupLog() error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
+		return usagef("--log-level %q: use debug, info, warn or error", a.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: a.red.ReplaceAttr}
+	format := a.logFormat
+	if format == "auto" {
+		format = "json"
+		if f, ok := a.stderr.(*os.File); ok {
+			if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
+		}
+	}
+	switch format {
+	case "json":
+		a.log = slog.New(slog.NewJSONHandler(a.stderr, opts))
+	case "text":
+		a.log = slog.New(slog.NewTextHandler(a.stderr, opts))
+	default:
+		return usagef("--log-format %q: use auto, json or text", a.logFormat)
+	}
+	return nil
+}
+
+// step logs the end of one step of the process with its duration.
+func (a *app) step(ctx context.Context, name string, start time.Time, attrs ...any) {
+	a.log.InfoContext(ctx, "step done", append([]any{"step", name, "duration_ms", msSince(start)}, attrs...)...)
+}
+
+func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
+
+// source returns the migration files and the two schema snapshots: embedded, or from --dir.
+func (a *app) source() (fs.FS, string, string, error) {
+	if a.dir == "" {
+		return migrations.FS, migrations.ExpectedSchema, migrations.BaselineSchema, nil
+	}
+	fsys := os.DirFS(a.dir)
+	expected, err := os.ReadFile(filepath.Join(a.dir, "schema.sql"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, "", "", fmt.Errorf("%w: %v", errLoad, err)
+	}
+	baseline, err := os.ReadFile(filepath.Join(a.dir, "baseline-schema.sql"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, "", "", fmt.Errorf("%w: %v", errLoad, err)
+	}
+	return fsys, string(expected), string(baseline), nil
+}
+
+// project is everything known before touching the database.
+type project struct {
+	migrations []migrate.Migration
+	expected   schema.Snapshot
+	baseline   schema.Snapshot
+}
+
+func (a *app) load() (*project, error) {
+	fsys, expected, baseline, err := a.source()
+	if err != nil {
+		return nil, err
+	}
+	p := &project{}
+	if p.migrations, err = migrate.Load(fsys); err != nil {
+		return nil, fmt.Errorf("%w: %v", errLoad, err)
+	}
+	if p.expected, err = schema.Parse(expected); err != nil {
+		return nil, fmt.Errorf("%w: schema.sql: %v", errLoad, err)
+	}
+	if p.baseline, err = schema.Parse(baseline); err != nil {
+		return nil, fmt.Errorf("%w: baseline-schema.sql: %v", errLoad, err)
+	}
+	return p, nil
+}
+
+// connect resolves the target and opens the one connection the command uses.
+func (a *app) connect(ctx context.Context) (*pgx.Conn, *config.Target, error) {
+	start := time.Now()
+	t, err := config.Resolve(a.databaseURL, a.getenv)
+	if err != nil {
+		return nil, nil, err
+	}
+	a.red.Add(t.Secrets...)
+	conn, err := dbconn.Connect(ctx, t, dbconn.Options{
+		Timeout: a.connectTimeout,
+		Logger:  a.log,
+		Settings: map[string]string{
+			"application_name":  "carthub-migrator",
+			"timezone":          "UTC", // 0002 relies on it to convert timestamps without a rewrite
+			"lock_timeout":      strconv.FormatInt(a.lockTimeout.Milliseconds(), 10),
+			"statement_timeout": strconv.FormatInt(a.statementTimeout.Milliseconds(), 10),
+		},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	a.step(ctx, "connect", start, "target", t.Display, "server_version", conn.PgConn().ParameterStatus("server_version"))
+	return conn, t, nil
+}
+
+// migrator builds the engine for a project on conn.
+func (a *app) migrator(conn *pgx.Conn, p *project, lockWait time.Duration, lockRetries int, backoff time.Duration) (*migrate.Migrator, error) {
+	host, _ := os.Hostname()
+	return migrate.New(conn, migrate.Options{
+		Migrations:   p.migrations,
+		Baseline:     p.baseline,
+		Tables:       p.expected.Tables(),
+		LockWait:     lockWait,
+		LockRetries:  lockRetries,
+		RetryBackoff: backoff,
+		AppliedBy:    fmt.Sprintf("carthub-migrator %s on %s", version, host),
+		Logger:       a.log,
+	})
+}
+
+func closeConn(conn *pgx.Conn) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = conn.Close(ctx)
+}

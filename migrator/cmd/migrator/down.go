@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+func cmdDown(ctx context.Context, a *app, args []string) error {
+	var (
+		lf  lockFlags
+		to  int
+		yes bool
+	)
+	fs := a.flags("down", "--to VERSION --yes [flags]", "Revert the migrations above VERSION, newest first, by running their down parts. Refuses,\n"+
+		"before changing anything, when one of them has no down part. Without --yes it only lists them.", true)
+	lf.add(fs)
+	fs.IntVar(&to, "to", -1, "the version to go back to (required)")
+	fs.BoolVar(&yes, "yes", false, "really revert (down parts may drop data)")
+	if _, err := fs.parse(args); err != nil {
+		return err
+	}
+	if to < 0 {
+		return usagef("down needs --to VERSION: the version to go back to")
+	}
+	p, err := a.load()
+	if err != nil {
+		return err
+	}
+	if to >= len(p.migrations) {
+		return usagef("--to %d: the target must be below the latest version %04d", to, len(p.migrations))
+	}
+	conn, _, err := a.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeConn(conn)
+	m, err := a.migrator(conn, p, lf.wait, lf.retries, lf.backoff)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	release, err := m.Lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	a.step(ctx, "lock", start)
+	st, err := m.Check(ctx)
+	if err != nil {
+		return err
+	}
+	if to >= st.Current() {
+		fmt.Fprintf(a.stdout, "nothing to revert: the database is at version %04d\n", st.Current())
+		return nil
+	}
+	if !yes {
+		for i := len(st.Applied) - 1; i >= 0 && st.Applied[i].Version > to; i-- {
+			mig := m.Migrations()[st.Applied[i].Version-1]
+			fmt.Fprintf(a.stdout, "would revert %s\n", mig.File)
+		}
+		return usagef("refusing to revert without --yes (down parts can drop data); the list above is what would run")
+	}
+	start = time.Now()
+	done, err := m.Revert(ctx, st, to)
+	if err != nil {
+		return err
+	}
+	a.step(ctx, "revert", start, "reverted", len(done), "version", to)
+	for _, d := range done {
+		fmt.Fprintf(a.stdout, "reverted %s (%s)\n", d.File, d.Took.Round(time.Millisecond))
+	}
+	a.summary = fmt.Sprintf("reverted %d migration(s), now at version %04d", len(done), to)
+	return nil
+}

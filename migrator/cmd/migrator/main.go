@@ -1,0 +1,133 @@
+// Command migrator applies the Carthub schema migrations to PostgreSQL. Each subcommand lives in
+// its own file and returns an error; only main prints it and picks the exit code.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/carthub/carthub-db/migrator/internal/config"
+	"github.com/carthub/carthub-db/migrator/internal/dbconn"
+	"github.com/carthub/carthub-db/migrator/internal/migrate"
+	"github.com/carthub/carthub-db/migrator/internal/redact"
+	"github.com/carthub/carthub-db/migrator/internal/schema"
+)
+
+// version is stamped at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Exit codes. They are part of the interface (the Kubernetes Job's podFailurePolicy and the
+// pipeline read them): never renumber.
+const (
+	exitOK          = 0
+	exitFailed      = 1   // a migration (or seed) failed
+	exitUsage       = 2   // bad flags, environment or migration files
+	exitConnect     = 3   // cannot connect
+	exitLock        = 4   // migration lock not acquired within --lock-wait
+	exitDrift       = 5   // history drift, unadoptable tables, or verify found differences
+	exitPending     = 7   // status --exit-code: migrations are pending
+	exitInterrupted = 130 // SIGINT
+	exitTerminated  = 143 // SIGTERM
+)
+
+// usageError is a command-line mistake (exit 2).
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// pendingError signals pending migrations for status --exit-code (exit 7).
+type pendingError struct{ n int }
+
+func (e *pendingError) Error() string { return fmt.Sprintf("%d migration(s) pending", e.n) }
+
+func main() {
+	ctx, stop := context.WithCancel(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	var got os.Signal
+	go func() {
+		got = <-sigs
+		stop()
+	}()
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	if got != nil {
+		code = exitInterrupted
+		if got == syscall.SIGTERM {
+			code = exitTerminated
+		}
+	}
+	os.Exit(code)
+}
+
+// run executes one command and returns the exit code. All output goes through red, so no
+// secret reaches the terminal, the logs or the termination message.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	a := &app{getenv: getenv, stdout: stdout, stderr: stderr, red: &redact.Redactor{}}
+	err := a.dispatch(ctx, args)
+	if err == nil {
+		if a.summary != "" {
+			writeTerminationLog(getenv, exitOK, a.summary)
+		}
+		return exitOK
+	}
+	code := exitCode(ctx, err)
+	msg := a.red.String(err.Error())
+	if errors.Is(err, errHelp) {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "migrator: %s\n", msg)
+	writeTerminationLog(getenv, code, msg)
+	return code
+}
+
+func exitCode(ctx context.Context, err error) int {
+	var (
+		usage    *usageError
+		cfg      *config.Error
+		conn     *dbconn.Error
+		lock     *migrate.LockError
+		drift    *migrate.DriftError
+		adopt    *migrate.AdoptError
+		mismatch *schema.MismatchError
+		pending  *pendingError
+	)
+	switch {
+	case ctx.Err() != nil:
+		return exitInterrupted // main turns this into 143 for SIGTERM
+	case errors.As(err, &usage), errors.As(err, &cfg), errors.Is(err, errLoad):
+		return exitUsage
+	case errors.As(err, &conn):
+		return exitConnect
+	case errors.As(err, &lock):
+		return exitLock
+	case errors.As(err, &drift), errors.As(err, &adopt), errors.As(err, &mismatch):
+		return exitDrift
+	case errors.As(err, &pending):
+		return exitPending
+	}
+	return exitFailed
+}
+
+// writeTerminationLog leaves a one-line summary where Kubernetes shows it in the pod status. It
+// only writes to a file that exists: on a laptop there is none, and root must not create one.
+func writeTerminationLog(getenv func(string) string, code int, msg string) {
+	path := getenv("MIGRATOR_TERMINATION_LOG")
+	if path == "" {
+		path = "/dev/termination-log"
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_TRUNC, 0)
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	line, _, _ := strings.Cut(msg, "\n")
+	fmt.Fprintf(f, "exit %d: %s\n", code, line)
+}

@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/carthub/carthub-db/migrator/internal/migrate"
+	"github.com/carthub/carthub-db/migrator/internal/schema"
+)
+
+func cmdPlan(ctx context.Context, a *app, args []string) error {
+	var to int
+	fs := a.flags("plan", "[flags]", "Print the SQL that `up` would run against this database, in order, without running it.", true)
+	fs.intVar(&to, "to", "MIGRATOR_TARGET", 0, "stop after this version (0: the latest)")
+	if _, err := fs.parse(args); err != nil {
+		return err
+	}
+	p, err := a.load()
+	if err != nil {
+		return err
+	}
+	conn, _, err := a.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeConn(conn)
+	m, err := a.migrator(conn, p, 0, 0, 0)
+	if err != nil {
+		return err
+	}
+	st, err := m.Check(ctx)
+	if err != nil {
+		return err
+	}
+	pending := st.PendingUpTo(to)
+	if !st.HistoryExists {
+		present, diffs, err := m.Legacy(ctx)
+		if err != nil {
+			return err
+		}
+		switch {
+		case present && len(diffs) > 0:
+			return &migrate.AdoptError{Report: schema.Report(diffs)}
+		case present:
+			fmt.Fprintf(a.stdout, "-- %s: legacy schema found; it would be adopted (recorded as applied, not run)\n\n", pending[0].File)
+			pending = pending[1:]
+		}
+	}
+	if len(pending) == 0 {
+		fmt.Fprintf(a.stdout, "-- nothing to apply: the database is at version %04d\n", st.Current())
+		return nil
+	}
+	for _, mig := range pending {
+		mode := "in one transaction"
+		if mig.NoTransaction {
+			mode = "outside a transaction, statement by statement"
+		}
+		fmt.Fprintf(a.stdout, "-- ==== %s (%s) ====\n%s\n", mig.File, mode, strings.TrimSpace(mig.UpSQL))
+	}
+	return nil
+}

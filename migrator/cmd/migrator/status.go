@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/carthub/carthub-db/migrator/internal/migrate"
+)
+
+func cmdStatus(ctx context.Context, a *app, args []string) error {
+	var exitCode bool
+	fs := a.flags("status", "[flags]", "List every migration: applied (when, by whom, checksum), adopted, pending, or changed\n"+
+		"since it was applied. Exit 5 on drift; with --exit-code, exit 7 when migrations are pending.", true)
+	fs.BoolVar(&exitCode, "exit-code", false, "exit with code 7 when migrations are pending")
+	if _, err := fs.parse(args); err != nil {
+		return err
+	}
+	p, err := a.load()
+	if err != nil {
+		return err
+	}
+	conn, t, err := a.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeConn(conn)
+	m, err := a.migrator(conn, p, 0, 0, 0)
+	if err != nil {
+		return err
+	}
+	st, checkErr := m.Check(ctx)
+	var drift *migrate.DriftError
+	if checkErr != nil && !errors.As(checkErr, &drift) {
+		return checkErr
+	}
+	applied := map[int]migrate.Applied{}
+	for _, r := range st.Applied {
+		applied[r.Version] = r
+	}
+	state := "up to date"
+	switch {
+	case !st.HistoryExists:
+		state = "never migrated (no history table)"
+		if present, diffs, err := m.Legacy(ctx); err == nil && present {
+			state = "legacy schema without history: `up` will adopt it"
+			if len(diffs) > 0 {
+				state = fmt.Sprintf("tables differ from the legacy baseline in %d places: `up` will refuse", len(diffs))
+			}
+		}
+	case len(st.Pending) > 0:
+		state = fmt.Sprintf("%d pending", len(st.Pending))
+	}
+	fmt.Fprintf(a.stdout, "Database: %s\nVersion:  %04d of %04d (%s)\n\n", t.Display, st.Current(), m.Latest(), state)
+	w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "VERSION\tNAME\tSTATUS\tAPPLIED AT (UTC)\tTOOK\tCHECKSUM\tAPPLIED BY")
+	for _, mig := range m.Migrations() {
+		r, ok := applied[mig.Version]
+		switch {
+		case !ok:
+			fmt.Fprintf(w, "%04d\t%s\tpending\t-\t-\t%.12s\t-\n", mig.Version, mig.Name, mig.Checksum)
+		default:
+			status := r.Kind
+			if r.Checksum != mig.Checksum {
+				status = "CHANGED"
+			}
+			fmt.Fprintf(w, "%04d\t%s\t%s\t%s\t%s\t%.12s\t%s\n", mig.Version, mig.Name, status,
+				r.AppliedAt.UTC().Format("2006-01-02 15:04:05"), r.Duration.Round(time.Millisecond), r.Checksum, r.AppliedBy)
+		}
+	}
+	for _, r := range st.Applied {
+		if r.Version > m.Latest() {
+			fmt.Fprintf(w, "%04d\t%s\tUNKNOWN\t%s\t%s\t%.12s\t%s\n", r.Version, r.Name,
+				r.AppliedAt.UTC().Format("2006-01-02 15:04:05"), r.Duration.Round(time.Millisecond), r.Checksum, r.AppliedBy)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if checkErr != nil {
+		return checkErr
+	}
+	if exitCode && (len(st.Pending) > 0 || !st.HistoryExists) {
+		return &pendingError{n: len(st.Pending)}
+	}
+	return nil
+}

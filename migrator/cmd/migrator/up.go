@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/carthub/carthub-db/migrator/internal/migrate"
+	"github.com/carthub/carthub-db/migrator/internal/seed"
+)
+
+// lockFlags are the settings of commands that take the migration lock.
+type lockFlags struct {
+	wait    time.Duration
+	retries int
+	backoff time.Duration
+}
+
+func (l *lockFlags) add(fs *flagSet) {
+	fs.durationVar(&l.wait, "lock-wait", "MIGRATOR_LOCK_WAIT", 5*time.Minute, "wait this long for another migrator to finish")
+	fs.intVar(&l.retries, "lock-retries", "MIGRATOR_LOCK_RETRIES", 10, "retries of a migration that hit lock_timeout")
+	fs.durationVar(&l.backoff, "retry-backoff", "MIGRATOR_RETRY_BACKOFF", 500*time.Millisecond, "first pause before such a retry; doubles each time, with jitter")
+}
+
+func cmdUp(ctx context.Context, a *app, args []string) error {
+	var (
+		lf     lockFlags
+		to     int
+		seedAs string
+		verify string
+	)
+	fs := a.flags("up", "[flags]", "Apply pending migrations in order, then seed, verify and clean up. A database without a\n"+
+		"history table but with the legacy Carthub tables is adopted: 0001_baseline is recorded, not run.", true)
+	lf.add(fs)
+	fs.intVar(&to, "to", "MIGRATOR_TARGET", 0, "stop after this version (0: the latest)")
+	fs.stringVar(&seedAs, "seed", "MIGRATOR_SEED", "", "load a dataset after migrating: demo")
+	fs.stringVar(&verify, "verify", "MIGRATOR_VERIFY", "auto", "compare the live schema with the expected one: auto (after applying), always, never")
+	if _, err := fs.parse(args); err != nil {
+		return err
+	}
+	if seedAs != "" && !slices.Contains(seed.Names, seedAs) {
+		return usagef("--seed %q: the datasets are %v", seedAs, seed.Names)
+	}
+	if !slices.Contains([]string{"auto", "always", "never"}, verify) {
+		return usagef("--verify %q: use auto, always or never", verify)
+	}
+	p, err := a.load()
+	if err != nil {
+		return err
+	}
+	if to < 0 || to > len(p.migrations) {
+		return usagef("--to %d: the migrations go from 1 to %d", to, len(p.migrations))
+	}
+	runStart := time.Now()
+	conn, _, err := a.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeConn(conn)
+	m, err := a.migrator(conn, p, lf.wait, lf.retries, lf.backoff)
+	if err != nil {
+		return err
+	}
+
+	start := time.Now()
+	st, err := m.Check(ctx)
+	if err != nil {
+		return err
+	}
+	a.step(ctx, "check history", start, "version", st.Current(), "pending", len(st.PendingUpTo(to)))
+	// The no-op path of every deploy: one query, no lock (tern's trick).
+	if st.HistoryExists && len(st.PendingUpTo(to)) == 0 && seedAs == "" {
+		if verify == "always" {
+			if err := a.verify(ctx, conn, p); err != nil {
+				return err
+			}
+		}
+		a.summary = fmt.Sprintf("up to date at version %04d", st.Current())
+		a.log.InfoContext(ctx, "database is up to date; nothing to apply", "version", st.Current(), "duration_ms", msSince(runStart))
+		return nil
+	}
+
+	start = time.Now()
+	release, err := m.Lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	a.step(ctx, "lock", start)
+
+	start = time.Now()
+	if st, err = m.Prepare(ctx); err != nil {
+		return err
+	}
+	pending := st.PendingUpTo(to)
+	from := st.Current()
+	a.step(ctx, "prepare history", start, "version", from, "pending", len(pending))
+
+	var applied []migrate.AppliedMigration
+	if len(pending) > 0 {
+		start = time.Now()
+		if slices.ContainsFunc(pending, func(m migrate.Migration) bool { return m.NoTransaction }) {
+			// A concurrent index build interrupted last time left an INVALID index: drop it so
+			// that this run builds it again.
+			if err := m.DropInvalidIndexes(ctx); err != nil {
+				return err
+			}
+		}
+		applied, err = m.Apply(ctx, st, to)
+		if err != nil {
+			return err
+		}
+		a.step(ctx, "apply", start, "applied", len(applied), "from_version", from, "to_version", pending[len(pending)-1].Version)
+	}
+
+	if seedAs != "" {
+		start = time.Now()
+		res, err := seed.Demo(ctx, conn)
+		if err != nil {
+			return err
+		}
+		a.step(ctx, "seed", start, "dataset", seedAs, "carts", res.Carts, "cart_items", res.CartItems, "orders", res.Orders, "order_items", res.OrderItems)
+	}
+
+	atLatest := to == 0 || to == m.Latest()
+	if verify == "always" || (verify == "auto" && len(applied) > 0 && atLatest && len(p.expected) > 0) {
+		if err := a.verify(ctx, conn, p); err != nil {
+			return err
+		}
+	}
+
+	if len(applied) > 0 {
+		start = time.Now()
+		if err := m.DropInvalidIndexes(ctx); err != nil {
+			return err
+		}
+		a.step(ctx, "cleanup", start)
+	}
+	version := from
+	if len(applied) > 0 {
+		version = applied[len(applied)-1].Version
+	}
+	a.summary = fmt.Sprintf("applied %d migration(s), now at version %04d", len(applied), version)
+	a.log.InfoContext(ctx, "migration complete", "applied", len(applied), "version", version, "duration_ms", msSince(runStart))
+	return nil
+}

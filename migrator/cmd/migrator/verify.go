@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/carthub/carthub-db/migrator/internal/migrate"
+	"github.com/carthub/carthub-db/migrator/internal/schema"
+)
+
+func cmdVerify(ctx context.Context, a *app, args []string) error {
+	fs := a.flags("verify", "[flags]", "Compare the live schema (tables, columns, types, nullability, defaults, constraints and\n"+
+		"whether they are validated, indexes and whether they are valid, triggers, functions) with the\n"+
+		"expected schema after all migrations, and list every difference. Exit 5 when they differ.", true)
+	if _, err := fs.parse(args); err != nil {
+		return err
+	}
+	p, err := a.load()
+	if err != nil {
+		return err
+	}
+	conn, _, err := a.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeConn(conn)
+	m, err := a.migrator(conn, p, 0, 0, 0)
+	if err != nil {
+		return err
+	}
+	st, err := m.Check(ctx)
+	if err != nil {
+		return err
+	}
+	if n := len(st.Pending); n > 0 {
+		return &schema.MismatchError{Diffs: []schema.Difference{{Kind: "migrations", Name: fmt.Sprintf("%d pending", n),
+			Expected: fmt.Sprintf("version %04d", m.Latest()), Found: fmt.Sprintf("version %04d: run `migrator up` first", st.Current())}}}
+	}
+	if err := a.verify(ctx, conn, p); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "schema verified: %d objects match the expected schema at version %04d\n", len(p.expected), st.Current())
+	a.summary = fmt.Sprintf("schema verified at version %04d", st.Current())
+	return nil
+}
+
+// verify compares the live catalog with the expected snapshot: one catalog query.
+func (a *app) verify(ctx context.Context, conn *pgx.Conn, p *project) error {
+	if len(p.expected) == 0 {
+		return usagef("there is no expected schema to verify against: --dir %s has no schema.sql", a.dir)
+	}
+	start := time.Now()
+	live, err := schema.Read(ctx, conn, schema.ForSnapshot(p.expected, migrate.DefaultHistoryTable))
+	if err != nil {
+		return err
+	}
+	diffs := schema.Diff(p.expected, live)
+	a.step(ctx, "verify", start, "objects", len(p.expected), "differences", len(diffs))
+	if len(diffs) > 0 {
+		return &schema.MismatchError{Diffs: diffs}
+	}
+	return nil
+}

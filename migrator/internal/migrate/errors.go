@@ -1,0 +1,108 @@
+package migrate
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/carthub/carthub-db/migrator/internal/sqlscript"
+)
+
+// DriftError means the database and the migration files disagree about what was applied: a
+// file changed after it ran, the database has versions this binary does not know, or files
+// are pending below a version already applied. Nothing was changed.
+type DriftError struct {
+	Problems []string
+}
+
+func (e *DriftError) Error() string {
+	return "the database's migration history does not match the migration files; nothing was applied:\n  - " +
+		strings.Join(e.Problems, "\n  - ")
+}
+
+// AdoptError means tables of the Carthub schema exist without a history table, but they are not
+// the legacy baseline, so the migrator cannot tell what state they are in.
+type AdoptError struct {
+	Report string
+}
+
+func (e *AdoptError) Error() string {
+	return "found Carthub tables but no migration history, and they differ from the legacy baseline " +
+		"(0001_baseline), so they cannot be adopted; nothing was changed. Differences:\n" + e.Report +
+		"\n  Bring the tables to the baseline by hand, or migrate into an empty database."
+}
+
+// LockError means another migrator held the migration lock for longer than --lock-wait.
+type LockError struct {
+	Waited time.Duration
+	Holder string
+}
+
+func (e *LockError) Error() string {
+	return fmt.Sprintf("could not take the migration lock within %s: %s holds it. Let it finish, "+
+		"or raise --lock-wait; nothing was applied", e.Waited.Round(time.Millisecond), e.Holder)
+}
+
+// PartialError reports a run that applied some migrations and then failed on one. The failed
+// migration's transaction was rolled back (for a no-transaction file, its statements before
+// the failing one stay applied and are run again next time).
+type PartialError struct {
+	Applied []Migration
+	Failed  Migration
+	Err     error
+}
+
+func (e *PartialError) Error() string {
+	ids := make([]string, len(e.Applied))
+	for i, m := range e.Applied {
+		ids[i] = m.ID()
+	}
+	done := "none"
+	if len(ids) > 0 {
+		done = strings.Join(ids, ", ")
+	}
+	return fmt.Sprintf("migration %s failed (applied before it in this run: %s): %v", e.Failed.ID(), done, e.Err)
+}
+
+func (e *PartialError) Unwrap() error { return e.Err }
+
+// StatementError is a statement that the server rejected, with the place in its file.
+type StatementError struct {
+	File      string
+	Statement sqlscript.Statement
+	Err       error
+}
+
+func (e *StatementError) Unwrap() error { return e.Err }
+
+func (e *StatementError) Error() string {
+	var pgErr *pgconn.PgError
+	if !errors.As(e.Err, &pgErr) {
+		return fmt.Sprintf("%s:%d: %v", e.File, e.Statement.Line, e.Err)
+	}
+	line, col, text := e.Statement.Line, 1, ""
+	if pgErr.Position > 0 {
+		line, col, text = sqlscript.Locate(e.Statement, int(pgErr.Position))
+	} else {
+		line, col, text = sqlscript.Locate(e.Statement, 1)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s:%d:%d: %s: %s (SQLSTATE %s)", e.File, line, col, pgErr.Severity, pgErr.Message, pgErr.Code)
+	if pgErr.Detail != "" {
+		b.WriteString("\n  DETAIL: " + pgErr.Detail)
+	}
+	if pgErr.Hint != "" {
+		b.WriteString("\n  HINT: " + pgErr.Hint)
+	}
+	b.WriteString("\n" + sqlscript.Caret(line, col, text))
+	return b.String()
+}
+
+// isLockTimeout reports a statement that gave up waiting for a lock (lock_timeout).
+func isLockTimeout(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "55P03"
+}

@@ -1,0 +1,293 @@
+// Package migrate applies versioned SQL migrations to PostgreSQL: it loads them strictly, keeps
+// a history table with checksums, serialises migrators with an advisory lock, adopts the legacy
+// schema, and applies each file with lock_timeout and bounded retries.
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/carthub/carthub-db/migrator/internal/schema"
+	"github.com/carthub/carthub-db/migrator/internal/sqlscript"
+)
+
+// Options configure a Migrator. Zero values take the defaults noted.
+type Options struct {
+	Migrations   []Migration     // required, as returned by Load
+	Baseline     schema.Snapshot // the schema 0001 produces; enables adopting legacy databases
+	HistoryTable string          // default DefaultHistoryTable
+	// Tables are the tables the migrations own; invalid indexes on them are dropped before a rerun.
+	Tables []string
+	// LockWait bounds how long to poll for the advisory lock (default 5m).
+	LockWait time.Duration
+	// LockRetries is how many times a migration that hit lock_timeout is tried again (default 10).
+	LockRetries int
+	// RetryBackoff is the first pause after a lock_timeout; it doubles, with jitter (default 500ms).
+	RetryBackoff time.Duration
+	AppliedBy    string // who applies, recorded in the history (default "carthub-migrator")
+	Logger       *slog.Logger
+}
+
+// Migrator runs migrations over one connection. It is not safe for concurrent use.
+type Migrator struct {
+	conn *pgx.Conn
+	opts Options
+}
+
+// New validates the options and returns a Migrator on conn.
+func New(conn *pgx.Conn, opts Options) (*Migrator, error) {
+	if len(opts.Migrations) == 0 {
+		return nil, errors.New("migrate: no migrations given")
+	}
+	for i, m := range opts.Migrations {
+		if m.Version != i+1 {
+			return nil, fmt.Errorf("migrate: migrations must be numbered 1..n in order, %s is at position %d", m.File, i+1)
+		}
+	}
+	if opts.HistoryTable == "" {
+		opts.HistoryTable = DefaultHistoryTable
+	}
+	if opts.LockWait == 0 {
+		opts.LockWait = 5 * time.Minute
+	}
+	if opts.LockRetries == 0 {
+		opts.LockRetries = 10
+	}
+	if opts.LockWait < 0 || opts.LockRetries < 0 || opts.RetryBackoff < 0 {
+		return nil, errors.New("migrate: lock wait, lock retries and retry backoff must not be negative")
+	}
+	if opts.RetryBackoff == 0 {
+		opts.RetryBackoff = 500 * time.Millisecond
+	}
+	if opts.AppliedBy == "" {
+		opts.AppliedBy = "carthub-migrator"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Migrator{conn: conn, opts: opts}, nil
+}
+
+// Latest is the highest version the migrator knows.
+func (m *Migrator) Latest() int { return len(m.opts.Migrations) }
+
+// Migrations are the known migrations in version order.
+func (m *Migrator) Migrations() []Migration { return m.opts.Migrations }
+
+// State is what the database has applied compared with the known migrations.
+type State struct {
+	HistoryExists bool
+	Applied       []Applied
+	Pending       []Migration // in version order
+}
+
+// Current is the highest applied version (0 when nothing is applied).
+func (s State) Current() int {
+	if len(s.Applied) == 0 {
+		return 0
+	}
+	return s.Applied[len(s.Applied)-1].Version
+}
+
+// PendingUpTo lists the pending migrations with versions up to target (0: all).
+func (s State) PendingUpTo(target int) []Migration {
+	var out []Migration
+	for _, p := range s.Pending {
+		if target == 0 || p.Version <= target {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Check reads the history without taking the lock and compares it with the files. A DriftError
+// says the two disagree. This is the only query a no-op `up` makes.
+func (m *Migrator) Check(ctx context.Context) (State, error) {
+	applied, exists, err := m.readHistory(ctx, m.conn)
+	if err != nil {
+		return State{}, err
+	}
+	st := State{HistoryExists: exists, Applied: applied}
+	return st, m.compare(&st)
+}
+
+// compare fills st.Pending and reports drift: changed checksums, unknown versions, and pending
+// files below an applied version.
+func (m *Migrator) compare(st *State) error {
+	applied := map[int]Applied{}
+	var problems []string
+	for _, a := range st.Applied {
+		applied[a.Version] = a
+		if a.Version < 1 || a.Version > m.Latest() {
+			problems = append(problems, fmt.Sprintf(
+				"the database has version %04d (%s) applied, but this migrator knows only versions up to %04d: "+
+					"it is older than the schema, so deploy the image that has migration %04d", a.Version, a.Name, m.Latest(), a.Version))
+			continue
+		}
+		f := m.opts.Migrations[a.Version-1]
+		if f.Checksum != a.Checksum {
+			problems = append(problems, fmt.Sprintf(
+				"%s was changed after it was applied (checksum in database %.12s…, file %.12s…): restore the file as it was "+
+					"and put the change in a new migration", f.File, a.Checksum, f.Checksum))
+		}
+	}
+	st.Pending = nil
+	current := st.Current()
+	for _, f := range m.opts.Migrations {
+		if _, ok := applied[f.Version]; ok {
+			continue
+		}
+		st.Pending = append(st.Pending, f)
+		if f.Version < current {
+			problems = append(problems, fmt.Sprintf(
+				"%s is not applied but a later version (%04d) is: renumber it after %04d", f.File, current, current))
+		}
+	}
+	if len(problems) > 0 {
+		return &DriftError{Problems: problems}
+	}
+	return nil
+}
+
+// Prepare must run under the lock. It re-reads the history (another migrator may have just
+// finished), adopts a legacy database or creates the history table, and checks for drift.
+func (m *Migrator) Prepare(ctx context.Context) (State, error) {
+	st, err := m.Check(ctx)
+	if err != nil || st.HistoryExists {
+		return st, err
+	}
+	adopted, err := m.adoptOrCreate(ctx)
+	if err != nil {
+		return State{}, err
+	}
+	if adopted {
+		m.opts.Logger.InfoContext(ctx, "adopted the legacy schema as the baseline", "version", 1, "name", m.opts.Migrations[0].Name)
+	}
+	return m.Check(ctx)
+}
+
+// Legacy reports whether the baseline's tables exist in a database without history, and how
+// they differ from the baseline. Read-only.
+func (m *Migrator) Legacy(ctx context.Context) (present bool, diffs []schema.Difference, err error) {
+	if len(m.opts.Baseline) == 0 {
+		return false, nil, nil
+	}
+	live, err := schema.Read(ctx, m.conn, schema.ForSnapshot(m.opts.Baseline, m.opts.HistoryTable))
+	if err != nil {
+		return false, nil, err
+	}
+	if len(live.Tables()) == 0 {
+		return false, nil, nil
+	}
+	return true, schema.Diff(m.opts.Baseline, live), nil
+}
+
+// adoptOrCreate creates the history table; when the baseline's tables already exist and match it
+// exactly, it records the baseline as adopted in the same transaction.
+func (m *Migrator) adoptOrCreate(ctx context.Context) (adopted bool, err error) {
+	present, diffs, err := m.Legacy(ctx)
+	if err != nil {
+		return false, err
+	}
+	if len(diffs) > 0 {
+		return false, &AdoptError{Report: schema.Report(diffs)}
+	}
+	err = pgx.BeginFunc(ctx, m.conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, m.createHistorySQL()); err != nil {
+			return fmt.Errorf("create %s: %w", m.opts.HistoryTable, err)
+		}
+		if present {
+			return m.recordApplied(ctx, tx, m.opts.Migrations[0], 0, "adopted")
+		}
+		return nil
+	})
+	return present, err
+}
+
+// AppliedMigration is a migration this run applied or reverted, and how long it took.
+type AppliedMigration struct {
+	Migration
+	Took time.Duration
+}
+
+// Apply runs the pending migrations up to target (0: all) in order. It must run under the lock,
+// after Prepare. On failure it returns a *PartialError.
+func (m *Migrator) Apply(ctx context.Context, st State, target int) ([]AppliedMigration, error) {
+	return m.runAll(ctx, st.PendingUpTo(target), false)
+}
+
+// Revert runs the down parts of the applied migrations above target, newest first. It refuses,
+// before running anything, when one of them has no down part. It must run under the lock.
+func (m *Migrator) Revert(ctx context.Context, st State, target int) ([]AppliedMigration, error) {
+	var todo []Migration
+	for i := len(st.Applied) - 1; i >= 0; i-- {
+		a := st.Applied[i]
+		if a.Version <= target {
+			break
+		}
+		mig := m.opts.Migrations[a.Version-1]
+		if !mig.HasDown {
+			return nil, fmt.Errorf("%s has no down part (no %q line), so the database cannot go below version %04d; nothing was reverted",
+				mig.File, DirectiveDown, mig.Version)
+		}
+		todo = append(todo, mig)
+	}
+	return m.runAll(ctx, todo, true)
+}
+
+// runAll applies (or, with down, reverts) each migration in turn, recording each in the history
+// together with its changes, and stops at the first failure with a *PartialError.
+func (m *Migrator) runAll(ctx context.Context, migs []Migration, down bool) ([]AppliedMigration, error) {
+	verb, stmts := "apply", func(mig Migration) []sqlscript.Statement { return mig.Up }
+	if down {
+		verb, stmts = "revert", func(mig Migration) []sqlscript.Statement { return mig.Down }
+	}
+	var done []AppliedMigration
+	for _, mig := range migs {
+		log := m.opts.Logger.With("version", mig.Version, "name", mig.Name)
+		log.InfoContext(ctx, verb+" migration", "transaction", !mig.NoTransaction)
+		start := time.Now()
+		err := m.run(ctx, mig, stmts(mig), func(ctx context.Context, e execer) error {
+			if down {
+				return m.recordReverted(ctx, e, mig)
+			}
+			return m.recordApplied(ctx, e, mig, time.Since(start), "applied")
+		})
+		if err != nil {
+			applied := make([]Migration, len(done))
+			for i, d := range done {
+				applied[i] = d.Migration
+			}
+			return done, &PartialError{Applied: applied, Failed: mig, Err: err}
+		}
+		took := time.Since(start)
+		log.InfoContext(ctx, verb+" migration done", "duration_ms", took.Milliseconds())
+		done = append(done, AppliedMigration{Migration: mig, Took: took})
+	}
+	return done, nil
+}
+
+// backoff is the pause before retry n (0-based) after a lock_timeout: exponential, capped at
+// 30s, with full jitter so that retries of several migrators do not line up.
+func (m *Migrator) backoff(n int) time.Duration {
+	d := m.opts.RetryBackoff << min(n, 6)
+	d = min(d, 30*time.Second)
+	return d/2 + rand.N(d/2+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

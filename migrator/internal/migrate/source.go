@@ -1,0 +1,137 @@
+package migrate
+
+import (
+	"crypto/sha256"
+	"errors"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/carthub/carthub-db/migrator/internal/sqlscript"
+)
+
+// Directives recognised in migration files, each alone on its line.
+const (
+	DirectiveDown          = "-- migrator:down"
+	DirectiveNoTransaction = "-- migrator:no-transaction"
+)
+
+// FilePattern is the shape of a migration file name: a four-digit version, then a snake_case name.
+var FilePattern = regexp.MustCompile(`^(\d{4})_([a-z0-9]+(?:_[a-z0-9]+)*)\.sql$`)
+
+// ErrNoMigrations is returned by Load for a directory without migration files.
+var ErrNoMigrations = errors.New("no migration files (NNNN_name.sql) found")
+
+// Migration is one versioned SQL file.
+type Migration struct {
+	Version       int
+	Name          string // the part after the version, e.g. "baseline"
+	File          string // e.g. "0001_baseline.sql"
+	Up            []sqlscript.Statement
+	UpSQL         string
+	Down          []sqlscript.Statement
+	DownSQL       string
+	HasDown       bool // a down part is present (it may hold no statement: nothing to undo)
+	NoTransaction bool
+	// Checksum is the hex SHA-256 of the up part exactly as written: that is what ran, so that
+	// is what must not change once applied. Adding a down part later is allowed.
+	Checksum string
+}
+
+// ID names a migration in messages, e.g. "0004_check_constraints".
+func (m Migration) ID() string { return strings.TrimSuffix(m.File, ".sql") }
+
+// Load reads every NNNN_name.sql file at the root of fsys, strictly: an unexpected .sql name, a
+// duplicate version or a gap in the numbering is an error, before any database is touched.
+func Load(fsys fs.FS) ([]Migration, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("read migrations: %w", err)
+	}
+	var out []Migration
+	seen := map[int]string{}
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".sql") || !startsWithDigit(name) {
+			continue // schema snapshots and other files live beside the migrations
+		}
+		m := FilePattern.FindStringSubmatch(name)
+		if m == nil {
+			return nil, fmt.Errorf("migration file %s: name must look like 0007_add_thing.sql (four digits, underscore, lower-case snake_case)", name)
+		}
+		v, _ := strconv.Atoi(m[1])
+		if v == 0 {
+			return nil, fmt.Errorf("migration file %s: versions start at 0001", name)
+		}
+		if other, dup := seen[v]; dup {
+			return nil, fmt.Errorf("migration files %s and %s share version %04d: renumber one of them", other, name, v)
+		}
+		seen[v] = name
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		mig, err := Parse(name, v, m[2], string(data))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, mig)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Version < out[j].Version })
+	for i, m := range out {
+		if m.Version != i+1 {
+			return nil, fmt.Errorf("migration %s: expected version %04d next, the numbering must have no gaps", m.File, i+1)
+		}
+	}
+	if len(out) == 0 {
+		return nil, ErrNoMigrations
+	}
+	return out, nil
+}
+
+func startsWithDigit(s string) bool { return s != "" && s[0] >= '0' && s[0] <= '9' }
+
+// Parse splits one migration file into its up and down parts and reads its directives.
+func Parse(file string, version int, name, text string) (Migration, error) {
+	m := Migration{Version: version, Name: name, File: file}
+	up, down := text, ""
+	if i := directiveIndex(text, DirectiveDown); i >= 0 {
+		up, down, m.HasDown = text[:i], text[i:], true
+	}
+	m.NoTransaction = directiveIndex(up, DirectiveNoTransaction) >= 0
+	sum := sha256.Sum256([]byte(up))
+	m.Checksum = hex.EncodeToString(sum[:])
+	var err error
+	if m.Up, err = sqlscript.Split(up); err != nil {
+		return m, fmt.Errorf("migration %s: %w", file, err)
+	}
+	if len(m.Up) == 0 {
+		return m, fmt.Errorf("migration %s: the up part has no SQL statement", file)
+	}
+	m.UpSQL = up
+	if m.HasDown {
+		// Keep line numbers of the down part relative to the whole file.
+		padded := strings.Repeat("\n", strings.Count(up, "\n")) + down
+		if m.Down, err = sqlscript.Split(padded); err != nil {
+			return m, fmt.Errorf("migration %s (down part): %w", file, err)
+		}
+		m.DownSQL = down
+	}
+	return m, nil
+}
+
+// directiveIndex finds a directive that stands alone on its line.
+func directiveIndex(text, directive string) int {
+	off := 0
+	for _, line := range strings.SplitAfter(text, "\n") {
+		if strings.TrimSpace(line) == directive {
+			return off
+		}
+		off += len(line)
+	}
+	return -1
+}

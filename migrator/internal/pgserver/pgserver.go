@@ -1,0 +1,315 @@
+// Package pgserver starts a throwaway PostgreSQL server from the machine's own binaries, for
+// tests and for `make run`. It needs no container: initdb and postgres from Debian's
+// postgresql package (or any PostgreSQL whose initdb is on PATH) are enough.
+package pgserver
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Options say where and how to run the server.
+type Options struct {
+	Dir    string // data, socket and state live here; created if missing
+	Port   int    // 0 picks a free port
+	Detach bool   // keep running after this process exits (pg_ctl); otherwise it dies with us
+}
+
+// Server is a running PostgreSQL that accepts password (SCRAM) logins on 127.0.0.1.
+type Server struct {
+	Host     string `json:"host"`
+	Port     int    `json:"port"`
+	User     string `json:"user"`
+	Password string `json:"password"`
+	Dir      string `json:"dir"`
+	Bin      string `json:"bin"`
+	cmd      *exec.Cmd
+}
+
+// URL is the connection string for database db on this server.
+func (s *Server) URL(db string) string {
+	u := url.URL{Scheme: "postgres", User: url.UserPassword(s.User, s.Password),
+		Host: net.JoinHostPort(s.Host, strconv.Itoa(s.Port)), Path: "/" + db, RawQuery: "sslmode=disable"}
+	return u.String()
+}
+
+// FindBin returns the directory holding initdb and postgres: PG_BINDIR, else PATH, else the
+// newest /usr/lib/postgresql/*/bin.
+func FindBin() (string, error) {
+	if dir := os.Getenv("PG_BINDIR"); dir != "" {
+		return dir, nil
+	}
+	if p, err := exec.LookPath("initdb"); err == nil {
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			p = real
+		}
+		return filepath.Dir(p), nil
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool { return versionOf(dirs[i]) < versionOf(dirs[j]) })
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if _, err := os.Stat(filepath.Join(dirs[i], "initdb")); err == nil {
+			return dirs[i], nil
+		}
+	}
+	return "", errors.New("no PostgreSQL server binaries found (initdb): install Debian's postgresql package (apt-get install -y postgresql) or set PG_BINDIR")
+}
+
+func versionOf(binDir string) int {
+	v, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
+	return v
+}
+
+const stateFile = "server.json"
+
+// Start initialises (if needed) and starts a server in opts.Dir. As root it runs the server as
+// the postgres user, because initdb and postgres refuse to run as root.
+func Start(ctx context.Context, opts Options) (*Server, error) {
+	bin, err := FindBin()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create %s: %w", opts.Dir, err)
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Host: "127.0.0.1", Port: opts.Port, User: "postgres", Dir: dir, Bin: bin}
+	if prev, err := load(dir); err == nil {
+		s.Password = prev.Password
+		if s.Port == 0 {
+			s.Port = prev.Port
+		}
+	}
+	data := filepath.Join(dir, "data")
+	owner, err := runAs()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
+		s.Password = randomHex(16)
+		if err := s.initdb(ctx, owner, data); err != nil {
+			return nil, err
+		}
+	}
+	if s.Port == 0 {
+		if s.Port, err = freePort(); err != nil {
+			return nil, err
+		}
+	}
+	if err := save(dir, s); err != nil {
+		return nil, err
+	}
+	args := []string{"-D", data, "-p", strconv.Itoa(s.Port), "-k", dir,
+		"-c", "listen_addresses=127.0.0.1",
+		// Throwaway data: durability off, as pgtestdb does, for fast tests.
+		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
+		"-c", "max_connections=300", "-c", "log_min_messages=warning"}
+	if opts.Detach {
+		logFile := filepath.Join(dir, "postgres.log")
+		cmd := command(ctx, owner, filepath.Join(bin, "pg_ctl"), "start", "-w", "-t", "60", "-D", data, "-l", logFile, "-o", quoteArgs(args[2:]))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("pg_ctl start: %w\n%s\n(see %s)", err, out, logFile)
+		}
+	} else {
+		cmd := command(ctx, owner, filepath.Join(bin, "postgres"), args...)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
+		logf, err := os.Create(filepath.Join(dir, "postgres.log"))
+		if err != nil {
+			return nil, err
+		}
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := cmd.Start(); err != nil {
+			return nil, fmt.Errorf("start postgres: %w", err)
+		}
+		s.cmd = cmd
+	}
+	if err := s.waitReady(ctx, 60*time.Second); err != nil {
+		_ = s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Running reports the server recorded in dir if it answers.
+func Running(ctx context.Context, dir string) (*Server, bool) {
+	s, err := load(dir)
+	if err != nil {
+		return nil, false
+	}
+	return s, s.waitReady(ctx, 0) == nil
+}
+
+func (s *Server) initdb(ctx context.Context, owner *user.User, data string) error {
+	pw := filepath.Join(s.Dir, "pwfile")
+	if err := os.WriteFile(pw, []byte(s.Password+"\n"), 0o600); err != nil {
+		return err
+	}
+	defer os.Remove(pw)
+	if err := chownAll(s.Dir, owner); err != nil {
+		return err
+	}
+	cmd := command(ctx, owner, filepath.Join(s.Bin, "initdb"), "-D", data, "-U", s.User, "--pwfile", pw,
+		"--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("initdb: %w\n%s", err, out)
+	}
+	return nil
+}
+
+func (s *Server) waitReady(ctx context.Context, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		conn, err := pgx.Connect(cctx, s.URL("postgres"))
+		cancel()
+		if err == nil {
+			return conn.Close(ctx)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("PostgreSQL on port %d did not accept connections (log: %s): %w", s.Port, filepath.Join(s.Dir, "postgres.log"), err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Stop shuts the server down quickly and waits for it to exit.
+func (s *Server) Stop() error {
+	if s.cmd != nil {
+		// Signal the postmaster itself: runuser, our direct child as root, does not pass SIGINT on.
+		pid := s.cmd.Process.Pid
+		if b, err := os.ReadFile(filepath.Join(s.Dir, "data", "postmaster.pid")); err == nil {
+			if first, _, _ := strings.Cut(string(b), "\n"); first != "" {
+				if n, err := strconv.Atoi(first); err == nil {
+					pid = n
+				}
+			}
+		}
+		_ = syscall.Kill(pid, syscall.SIGINT) // fast shutdown
+		_ = s.cmd.Wait()
+		return nil
+	}
+	owner, err := runAs()
+	if err != nil {
+		return err
+	}
+	out, err := command(context.Background(), owner, filepath.Join(s.Bin, "pg_ctl"), "stop", "-m", "fast", "-D", filepath.Join(s.Dir, "data")).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("pg_ctl stop: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// runAs returns the user to run the server as: nil for the current user, postgres for root.
+func runAs() (*user.User, error) {
+	if os.Geteuid() != 0 {
+		return nil, nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return nil, errors.New("running as root, and PostgreSQL refuses to run as root: create a postgres user (Debian's postgresql package does) or run as another user")
+	}
+	return u, nil
+}
+
+func command(ctx context.Context, owner *user.User, name string, args ...string) *exec.Cmd {
+	if owner == nil {
+		return exec.CommandContext(ctx, name, args...)
+	}
+	return exec.CommandContext(ctx, "runuser", append([]string{"-u", owner.Username, "--", name}, args...)...)
+}
+
+func chownAll(dir string, u *user.User) error {
+	if u == nil {
+		return nil
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		return os.Lchown(p, uid, gid)
+	})
+}
+
+func quoteArgs(args []string) string {
+	q := make([]string, len(args))
+	for i, a := range args {
+		q[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+	}
+	return strings.Join(q, " ")
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func load(dir string) (*Server, error) {
+	b, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if err != nil {
+		return nil, err
+	}
+	var s Server
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+func save(dir string, s *Server) error {
+	b, _ := json.MarshalIndent(s, "", "  ")
+	return os.WriteFile(filepath.Join(dir, stateFile), b, 0o600)
+}
+
+// CreateDatabase creates database name unless it exists.
+func (s *Server) CreateDatabase(ctx context.Context, name string) error {
+	conn, err := pgx.Connect(ctx, s.URL("postgres"))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	var exists bool
+	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", name).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		return nil
+	}
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	return err
+}

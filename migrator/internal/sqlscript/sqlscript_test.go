@@ -1,0 +1,62 @@
+package sqlscript
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestSplit(t *testing.T) {
+	tests := []struct {
+		name   string
+		script string
+		want   []Statement
+	}{
+		{"two_statements", "select 1;\nselect 2;\n", []Statement{{"select 1", 1}, {"select 2", 2}}},
+		{"no_final_semicolon", "select 1;\n\nselect 2", []Statement{{"select 1", 1}, {"select 2", 3}}},
+		{"comments_only_dropped", "-- header\n/* block */\n-- migrator:no-transaction\n", nil},
+		{"semicolon_in_string", "insert into t values ('a;b');", []Statement{{"insert into t values ('a;b')", 1}}},
+		{"doubled_quote", "select 'it''s; fine';", []Statement{{"select 'it''s; fine'", 1}}},
+		{"escape_string", `select E'\'; still';`, []Statement{{`select E'\'; still'`, 1}}},
+		{"backslash_is_literal_in_plain_string", `select '\'; select 2;`, []Statement{{`select '\'`, 1}, {"select 2", 1}}},
+		{"quoted_identifier", `select 1 as "a;b";`, []Statement{{`select 1 as "a;b"`, 1}}},
+		{"dollar_body", "do $$\nbegin\n  perform 1;\nend\n$$;\nselect 3;", []Statement{{"do $$\nbegin\n  perform 1;\nend\n$$", 1}, {"select 3", 6}}},
+		{"tagged_dollar", "create function f() returns int as $fn$ select 1; $fn$ language sql;", []Statement{{"create function f() returns int as $fn$ select 1; $fn$ language sql", 1}}},
+		{"positional_parameter_is_not_a_tag", "select $1; select 2;", []Statement{{"select $1", 1}, {"select 2", 1}}},
+		{"comment_with_semicolon", "select 1 -- not; the end\n;", []Statement{{"select 1 -- not; the end", 1}}},
+		{"nested_block_comment", "/* a /* b; */ c; */ select 1;", []Statement{{"select 1", 1}}},
+		{"line_after_multiline_string", "select 'a\nb';\nselect 2;", []Statement{{"select 'a\nb'", 1}, {"select 2", 3}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Split(tt.script)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("Split(%q)\n got %#v\nwant %#v", tt.script, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSplitUnterminated(t *testing.T) {
+	for _, script := range []string{"select 'abc", `select "abc`, "do $$ begin", "/* never", "select 1;\nselect 'x"} {
+		if _, err := Split(script); err == nil || !strings.Contains(err.Error(), "never closed") {
+			t.Errorf("Split(%q) error = %v, want 'never closed'", script, err)
+		}
+	}
+}
+
+func TestLocateAndCaret(t *testing.T) {
+	st := Statement{SQL: "ALTER TABLE orders\n    ADD CONSTRAINT x CHECK (totl >= 0)", Line: 10}
+	pos := strings.Index(st.SQL, "totl") + 1
+	line, col, text := Locate(st, pos)
+	if line != 11 || col != 29 || text != "    ADD CONSTRAINT x CHECK (totl >= 0)" {
+		t.Fatalf("Locate = %d:%d %q", line, col, text)
+	}
+	want := "   11 |     ADD CONSTRAINT x CHECK (totl >= 0)\n      |                             ^"
+	if got := Caret(line, col, text); got != want {
+		t.Errorf("Caret =\n%s\nwant\n%s", got, want)
+	}
+}
