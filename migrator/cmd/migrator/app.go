@@ -158,19 +158,37 @@ func (fs *flagSet) intVar(p *int, name, env string, def int, usage string) {
 	fs.IntVar(p, name, def, usage+" ["+env+"]")
 }
 
-// parse parses args and sets up logging; positional arguments are returned.
+// parse parses args, flags and positional arguments in any order, and sets up logging; the
+// positional arguments are returned.
 func (fs *flagSet) parse(args []string) ([]string, error) {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
-			return nil, errHelp
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				fs.Usage()
+				return nil, errHelp
+			}
+			return nil, usagef("%s: %v (run `migrator %s --help`)", fs.Name(), err, fs.Name())
 		}
-		return nil, usagef("%s: %v (run `migrator %s --help`)", fs.Name(), err, fs.Name())
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
 	if len(fs.envErrs) > 0 {
 		return nil, &config.Error{Msg: strings.Join(fs.envErrs, "; ")}
 	}
-	return fs.Args(), fs.a.setupLog()
+	return positional, fs.a.setupLog()
+}
+
+// parseFlags is parse for commands that take no positional arguments.
+func (fs *flagSet) parseFlags(args []string) error {
+	rest, err := fs.parse(args)
+	if err == nil && len(rest) > 0 {
+		err = usagef("%s takes no argument %q (flags start with --; run `migrator %s --help`)", fs.Name(), rest[0], fs.Name())
+	}
+	return err
 }
 
 func (a *app) setupLog() error {

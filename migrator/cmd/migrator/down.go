@@ -17,7 +17,7 @@ func cmdDown(ctx context.Context, a *app, args []string) error {
 	lf.add(fs)
 	fs.IntVar(&to, "to", -1, "the version to go back to (required)")
 	fs.BoolVar(&yes, "yes", false, "really revert (down parts may drop data)")
-	if _, err := fs.parse(args); err != nil {
+	if err := fs.parseFlags(args); err != nil {
 		return err
 	}
 	if to < 0 {

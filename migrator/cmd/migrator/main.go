@@ -48,23 +48,19 @@ type pendingError struct{ n int }
 
 func (e *pendingError) Error() string { return fmt.Sprintf("%d migration(s) pending", e.n) }
 
+// signalError is the cause of a context cancelled by SIGINT or SIGTERM.
+type signalError struct{ sig os.Signal }
+
+func (e *signalError) Error() string { return "interrupted by " + e.sig.String() }
+
 func main() {
-	ctx, stop := context.WithCancel(context.Background())
+	// A signal cancels the root context: the running statement is cancelled on the server, its
+	// transaction rolls back, and the lock is released on the way out.
+	ctx, stop := context.WithCancelCause(context.Background())
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
-	var got os.Signal
-	go func() {
-		got = <-sigs
-		stop()
-	}()
-	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
-	if got != nil {
-		code = exitInterrupted
-		if got == syscall.SIGTERM {
-			code = exitTerminated
-		}
-	}
-	os.Exit(code)
+	go func() { stop(&signalError{<-sigs}) }()
+	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
 // run executes one command and returns the exit code. All output goes through red, so no
@@ -78,10 +74,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return exitOK
 	}
-	code := exitCode(ctx, err)
-	msg := a.red.String(err.Error())
 	if errors.Is(err, errHelp) {
 		return exitOK
+	}
+	code := exitCode(ctx, err)
+	msg := a.red.String(err.Error())
+	if cause := context.Cause(ctx); cause != nil {
+		msg = cause.Error() + ": " + msg
 	}
 	fmt.Fprintf(stderr, "migrator: %s\n", msg)
 	writeTerminationLog(getenv, code, msg)
@@ -99,9 +98,15 @@ func exitCode(ctx context.Context, err error) int {
 		mismatch *schema.MismatchError
 		pending  *pendingError
 	)
+	var sig *signalError
 	switch {
+	case errors.As(context.Cause(ctx), &sig):
+		if sig.sig == syscall.SIGTERM {
+			return exitTerminated
+		}
+		return exitInterrupted
 	case ctx.Err() != nil:
-		return exitInterrupted // main turns this into 143 for SIGTERM
+		return exitInterrupted
 	case errors.As(err, &usage), errors.As(err, &cfg), errors.Is(err, errLoad):
 		return exitUsage
 	case errors.As(err, &conn):

@@ -13,7 +13,7 @@ func cmdPlan(ctx context.Context, a *app, args []string) error {
 	var to int
 	fs := a.flags("plan", "[flags]", "Print the SQL that `up` would run against this database, in order, without running it.", true)
 	fs.intVar(&to, "to", "MIGRATOR_TARGET", 0, "stop after this version (0: the latest)")
-	if _, err := fs.parse(args); err != nil {
+	if err := fs.parseFlags(args); err != nil {
 		return err
 	}
 	p, err := a.load()

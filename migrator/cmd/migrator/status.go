@@ -15,7 +15,7 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 	fs := a.flags("status", "[flags]", "List every migration: applied (when, by whom, checksum), adopted, pending, or changed\n"+
 		"since it was applied. Exit 5 on drift; with --exit-code, exit 7 when migrations are pending.", true)
 	fs.BoolVar(&exitCode, "exit-code", false, "exit with code 7 when migrations are pending")
-	if _, err := fs.parse(args); err != nil {
+	if err := fs.parseFlags(args); err != nil {
 		return err
 	}
 	p, err := a.load()

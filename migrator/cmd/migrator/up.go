@@ -36,7 +36,7 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 	fs.intVar(&to, "to", "MIGRATOR_TARGET", 0, "stop after this version (0: the latest)")
 	fs.stringVar(&seedAs, "seed", "MIGRATOR_SEED", "", "load a dataset after migrating: demo")
 	fs.stringVar(&verify, "verify", "MIGRATOR_VERIFY", "auto", "compare the live schema with the expected one: auto (after applying), always, never")
-	if _, err := fs.parse(args); err != nil {
+	if err := fs.parseFlags(args); err != nil {
 		return err
 	}
 	if seedAs != "" && !slices.Contains(seed.Names, seedAs) {

@@ -52,6 +52,10 @@ func Resolve(flagURL string, getenv func(string) string) (*Target, error) {
 
 func fromURL(raw, source string) (*Target, error) {
 	secrets := passwordsIn(raw)
+	if !strings.Contains(raw, "://") && !strings.Contains(raw, "=") {
+		return nil, errorf("%s is neither a postgres:// URL nor a keyword=value connection string: "+
+			"expected postgres://USER:PASSWORD@HOST:5432/DBNAME?sslmode=verify-full", source)
+	}
 	if strings.Contains(raw, "://") {
 		u, err := url.Parse(raw)
 		if err != nil {

@@ -83,12 +83,8 @@ func (e *StatementError) Error() string {
 	if !errors.As(e.Err, &pgErr) {
 		return fmt.Sprintf("%s:%d: %v", e.File, e.Statement.Line, e.Err)
 	}
-	line, col, text := e.Statement.Line, 1, ""
-	if pgErr.Position > 0 {
-		line, col, text = sqlscript.Locate(e.Statement, int(pgErr.Position))
-	} else {
-		line, col, text = sqlscript.Locate(e.Statement, 1)
-	}
+	// Without a position (many DDL errors) point at the start of the statement.
+	line, col, text := sqlscript.Locate(e.Statement, max(int(pgErr.Position), 1))
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s:%d:%d: %s: %s (SQLSTATE %s)", e.File, line, col, pgErr.Severity, pgErr.Message, pgErr.Code)
 	if pgErr.Detail != "" {

@@ -15,7 +15,7 @@ type Statement struct {
 }
 
 // Split cuts a script into statements at top-level semicolons. It understands quoted strings,
-// E'' strings, quoted identifiers, dollar quoting and both comment styles, so a semicolon inside
+// E” strings, quoted identifiers, dollar quoting and both comment styles, so a semicolon inside
 // a function body or a string never ends a statement. Statements that hold only comments are
 // dropped. A script whose last quote or comment is never closed is an error: running it would
 // fail on the server with a less helpful message.

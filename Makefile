@@ -1,0 +1,69 @@
+# carthub-db: `make run` migrates a throwaway local PostgreSQL; `make test` runs every test.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+GO        ?= go
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+TOOLS     := $(CURDIR)/.data/tools
+DEVDB_DIR := $(CURDIR)/.data/pg
+GO_MODULES := ./migrations/... ./migrator/...
+STATICCHECK_VERSION := v0.8.2
+
+.PHONY: help
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## build the CLI into bin/migrator
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/migrator ./migrator/cmd/migrator
+
+.PHONY: postgres
+postgres: ## install Debian's PostgreSQL server if this machine has none
+	@if command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then exit 0; fi; \
+	echo "installing Debian's postgresql (the tests and make run start their own server from it)"; \
+	SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null
+
+.PHONY: run
+run: postgres build ## start a local PostgreSQL in .data/pg, migrate it, seed demo data, show status
+	@url=$$($(GO) run ./migrator/cmd/devdb --dir $(DEVDB_DIR) start); \
+	DATABASE_URL="$$url" bin/migrator up --seed demo --log-format text; \
+	DATABASE_URL="$$url" bin/migrator status --log-level warn; \
+	echo; echo "Connect with: psql \"\$$($(GO) run ./migrator/cmd/devdb --dir $(DEVDB_DIR) url)\"   Stop with: make stop-db"
+
+.PHONY: db-url
+db-url: ## print the URL of the local PostgreSQL started by make run
+	@$(GO) run ./migrator/cmd/devdb --dir $(DEVDB_DIR) url
+
+.PHONY: stop-db
+stop-db: ## stop the local PostgreSQL started by make run
+	@$(GO) run ./migrator/cmd/devdb --dir $(DEVDB_DIR) stop
+
+.PHONY: test
+test: test-migrator ## run every test (starts its own PostgreSQL)
+
+.PHONY: test-migrator
+test-migrator: postgres ## the migrator's and migrations' tests only
+	$(GO) test -count=1 $(GO_MODULES)
+
+.PHONY: schema
+schema: postgres ## regenerate migrations/schema.sql and baseline-schema.sql after changing a migration
+	$(GO) test -count=1 ./migrator/internal/migrate/ -run TestSchemaSnapshots -update
+
+.PHONY: lint
+lint: ## go vet and staticcheck on every module
+	$(GO) vet $(GO_MODULES)
+	@[ -x $(TOOLS)/staticcheck ] || GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(TOOLS)/staticcheck $(GO_MODULES)
+	@unformatted=$$(gofmt -l migrations migrator); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+
+.PHONY: fmt
+fmt: ## format all Go code
+	gofmt -w migrations migrator
+
+.PHONY: clean
+clean: ## stop the local PostgreSQL and remove build output and local data
+	-@[ -d $(DEVDB_DIR) ] && $(GO) run ./migrator/cmd/devdb --dir $(DEVDB_DIR) stop
+	rm -rf bin dist cdk.out .data

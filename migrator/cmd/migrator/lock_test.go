@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/carthub/carthub-db/migrator/internal/pgtest"
+)
+
+// A live transaction holds a lock that the next migration needs. The migrator must give up
+// after its lock_timeout, back off and retry, never keeping live traffic queued behind it
+// longer than that, and succeed once the transaction ends.
+func TestLiveTransactionHoldingALock(t *testing.T) {
+	url := pgtest.NewDB(t)
+	mustCode(t, cli(t, dbEnv(url), "up", "--to", "1"), 0)
+	pgtest.Exec(t, url, "INSERT INTO carts (customer_id) VALUES ('live')")
+
+	ctx := context.Background()
+	holder := pgtest.Connect(t, url)
+	tx, err := holder.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// An open cart update: ROW EXCLUSIVE on carts, which 0002's ALTER TABLE must wait for.
+	if _, err := tx.Exec(ctx, "UPDATE carts SET customer_id = customer_id WHERE customer_id = 'live'"); err != nil {
+		t.Fatal(err)
+	}
+
+	const lockTimeout = 200 * time.Millisecond
+	p := start(t, dbEnv(url), "up", "--lock-timeout", lockTimeout.String(), "--lock-retries", "100", "--retry-backoff", "100ms")
+
+	// Live traffic: reads of carts, each allowed to wait for locks a little more than the
+	// migrator's lock_timeout. If the migrator queued longer, these would fail.
+	traffic := pgtest.Connect(t, url)
+	if _, err := traffic.Exec(ctx, "SET lock_timeout = '1s'"); err != nil {
+		t.Fatal(err)
+	}
+	var failures, reads atomic.Int64
+	var maxWait atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			t0 := time.Now()
+			if _, err := traffic.Exec(ctx, "SELECT count(*) FROM carts"); err != nil {
+				failures.Add(1)
+			}
+			reads.Add(1)
+			if d := time.Since(t0).Milliseconds(); d > maxWait.Load() {
+				maxWait.Store(d)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+
+	// Let the migrator hit lock_timeout a few times while traffic flows.
+	waitFor(t, url, "SELECT count(*) > 0 FROM pg_stat_activity WHERE application_name = 'carthub-migrator' AND wait_event_type = 'Lock'")
+	time.Sleep(1500 * time.Millisecond)
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := p.wait(t)
+	close(stop)
+	wg.Wait()
+
+	mustCode(t, r, 0)
+	if !strings.Contains(r.stderr, "lock_timeout: another transaction holds a lock") {
+		t.Errorf("the migrator never reported a lock_timeout retry:\n%s", r.stderr)
+	}
+	if failures.Load() > 0 {
+		t.Errorf("%d of %d live reads failed waiting behind the migrator (slowest %d ms)", failures.Load(), reads.Load(), maxWait.Load())
+	}
+	if got := historyVersions(t, url); len(got) != 5 {
+		t.Errorf("history = %v, want 1..5", got)
+	}
+}
+
+// Another migrator holding the migration lock makes a second one give up with exit 4 after
+// --lock-wait, naming the holder.
+func TestLockWaitExpires(t *testing.T) {
+	url := pgtest.NewDB(t)
+	holder := pgtest.Connect(t, url)
+	if _, err := holder.Exec(context.Background(), "SELECT pg_advisory_lock(x'63617274687562'::bigint)"); err != nil {
+		t.Fatal(err)
+	}
+	r := cli(t, dbEnv(url), "up", "--lock-wait", "300ms")
+	mustCode(t, r, 4)
+	if !strings.Contains(r.stderr, "could not take the migration lock within") || !strings.Contains(r.stderr, "pid") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+}

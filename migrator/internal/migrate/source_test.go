@@ -1,0 +1,65 @@
+package migrate
+
+import (
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+func TestLoadIsStrict(t *testing.T) {
+	file := func(s string) *fstest.MapFile { return &fstest.MapFile{Data: []byte(s)} }
+	tests := []struct {
+		name  string
+		files fstest.MapFS
+		want  string // error substring; empty: loads
+	}{
+		{"ok", fstest.MapFS{"0001_a.sql": file("select 1;"), "0002_b.sql": file("select 2;"), "schema.sql": file("x"), "README.md": file("x")}, ""},
+		{"gap", fstest.MapFS{"0001_a.sql": file("select 1;"), "0003_c.sql": file("select 3;")}, "expected version 0002 next"},
+		{"duplicate", fstest.MapFS{"0001_a.sql": file("select 1;"), "0001_b.sql": file("select 2;")}, "share version 0001"},
+		{"bad_name", fstest.MapFS{"0001_Add-Thing.sql": file("select 1;")}, "name must look like 0007_add_thing.sql"},
+		{"three_digits", fstest.MapFS{"001_a.sql": file("select 1;")}, "name must look like"},
+		{"version_zero", fstest.MapFS{"0000_a.sql": file("select 1;")}, "versions start at 0001"},
+		{"empty_up", fstest.MapFS{"0001_a.sql": file("-- nothing\n-- migrator:down\nselect 1;")}, "up part has no SQL statement"},
+		{"unclosed_quote", fstest.MapFS{"0001_a.sql": file("select 'oops;")}, "never closed"},
+		{"none", fstest.MapFS{"schema.sql": file("x")}, "no migration files"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(tt.files)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("Load: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("Load error = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseDirectivesAndChecksum(t *testing.T) {
+	text := "-- what\n-- migrator:no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);\n\n-- migrator:down\nDROP INDEX CONCURRENTLY i;\n"
+	m, err := Parse("0002_idx.sql", 2, "idx", text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.NoTransaction || !m.HasDown || len(m.Up) != 1 || len(m.Down) != 1 {
+		t.Fatalf("parsed %+v", m)
+	}
+	if m.Down[0].Line != 6 {
+		t.Errorf("down statement line = %d, want 6 (lines count from the top of the file)", m.Down[0].Line)
+	}
+	// Adding or editing the down part later must not count as drift.
+	edited, _ := Parse("0002_idx.sql", 2, "idx", strings.Replace(text, "DROP INDEX CONCURRENTLY i;", "DROP INDEX CONCURRENTLY IF EXISTS i;", 1))
+	if edited.Checksum != m.Checksum {
+		t.Error("editing the down part changed the checksum")
+	}
+	changed, _ := Parse("0002_idx.sql", 2, "idx", strings.Replace(text, "(a)", "(b)", 1))
+	if changed.Checksum == m.Checksum {
+		t.Error("editing the up part kept the checksum")
+	}
+	// A directive inside a statement's text is not a directive.
+	tx, _ := Parse("0003_x.sql", 3, "x", "select '-- migrator:no-transaction';\n")
+	if tx.NoTransaction {
+		t.Error("a directive inside a string switched the transaction off")
+	}
+}
