@@ -8,8 +8,12 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 TOOLS     := $(CURDIR)/.data/tools
 DEVDB_DIR := $(CURDIR)/.data/pg
-GO_MODULES := ./migrations/... ./migrator/...
+GO_MODULES := ./migrations/... ./migrator/... ./k8s-synth/...
 STATICCHECK_VERSION := v0.8.2
+KUBE_SCORE_VERSION  := v1.20.0
+K8S_CONFIG ?= k8s-synth/config/dev.yaml
+IMAGE      ?=
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 .PHONY: help
 help: ## list the targets
@@ -42,11 +46,31 @@ stop-db: ## stop the local PostgreSQL started by make run
 	@$(GO) run ./migrator/cmd/devdb --dir $(DEVDB_DIR) stop
 
 .PHONY: test
-test: test-migrator ## run every test (starts its own PostgreSQL)
+test: test-migrator test-k8s ## run every test (starts its own PostgreSQL)
 
 .PHONY: test-migrator
 test-migrator: postgres ## the migrator's and migrations' tests only
-	$(GO) test -count=1 $(GO_MODULES)
+	$(GO) test -count=1 ./migrations/... ./migrator/...
+
+node_modules: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch node_modules
+
+$(TOOLS)/kube-score:
+	GOBIN=$(TOOLS) $(GO) install github.com/zegl/kube-score/cmd/kube-score@$(KUBE_SCORE_VERSION)
+
+.PHONY: test-k8s
+test-k8s: node_modules $(TOOLS)/kube-score ## k8s-synth: golden and strict-decoding tests, cdk8s synth, kube-score
+	$(GO) test -count=1 ./k8s-synth/...
+	cd k8s-synth && npx --no-install cdk8s synth --check-upgrade false
+	for f in k8s-synth/testdata/*.k8s.yaml k8s-synth/dist/carthub-database.k8s.yaml; do \
+	  echo "kube-score $$f"; $(TOOLS)/kube-score score --output-format ci $$f | { grep -v '^\[OK\]' || true; }; \
+	  $(TOOLS)/kube-score score --output-format ci $$f | { ! grep -q '^\[CRITICAL\]'; }; \
+	done
+
+.PHONY: k8s
+k8s: ## write k8s/namespace.yaml, migration-job.yaml, network-policies.yaml (K8S_CONFIG=..., IMAGE=...)
+	$(GO) run ./k8s-synth --config $(K8S_CONFIG) --outdir k8s-synth/dist --split-dir k8s $(if $(IMAGE),--image $(IMAGE))
 
 .PHONY: schema
 schema: postgres ## regenerate migrations/schema.sql and baseline-schema.sql after changing a migration
@@ -57,13 +81,13 @@ lint: ## go vet and staticcheck on every module
 	$(GO) vet $(GO_MODULES)
 	@[ -x $(TOOLS)/staticcheck ] || GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(TOOLS)/staticcheck $(GO_MODULES)
-	@unformatted=$$(gofmt -l migrations migrator); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	@unformatted=$$(gofmt -l migrations migrator k8s-synth); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
 .PHONY: fmt
 fmt: ## format all Go code
-	gofmt -w migrations migrator
+	gofmt -w migrations migrator k8s-synth
 
 .PHONY: clean
 clean: ## stop the local PostgreSQL and remove build output and local data
 	-@[ -d $(DEVDB_DIR) ] && $(GO) run ./migrator/cmd/devdb --dir $(DEVDB_DIR) stop
-	rm -rf bin dist cdk.out .data
+	rm -rf bin dist cdk.out .data k8s k8s-synth/dist

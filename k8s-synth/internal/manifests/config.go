@@ -1,0 +1,196 @@
+// Package manifests builds the Kubernetes objects of the Carthub database tier: the namespace,
+// the migration Job with its ServiceAccount, and the NetworkPolicies around them.
+package manifests
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"net/netip"
+	"regexp"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// Credential modes of the migration Job.
+const (
+	// CredentialsPodIdentity: the migrator reads the RDS secret from Secrets Manager with the
+	// ServiceAccount's EKS Pod Identity role; no password exists anywhere in Kubernetes.
+	CredentialsPodIdentity = "pod-identity"
+	// CredentialsSecret: the seed's model, DB_USERNAME/DB_PASSWORD from Secret db-migration-secret.
+	CredentialsSecret = "secret"
+)
+
+// Config is every input of the synthesizer. Field names are also the keys of the config file.
+type Config struct {
+	Image            string            `json:"image"`
+	Namespace        string            `json:"namespace"`
+	DBCIDRs          []string          `json:"dbCidrs"`
+	VPCCIDR          string            `json:"vpcCidr"`
+	AWSAPICIDRs      []string          `json:"awsApiCidrs"`
+	ALBCIDRs         []string          `json:"albCidrs"`
+	Region           string            `json:"region"`
+	SecretARN        string            `json:"secretArn"`
+	DBInstanceID     string            `json:"dbInstanceId"`
+	Credentials      string            `json:"credentials"`
+	DBHost           string            `json:"dbHost"`
+	DBName           string            `json:"dbName"`
+	BackendLabels    map[string]string `json:"backendLabels"`
+	FrontendLabels   map[string]string `json:"frontendLabels"`
+	SnapshotRetain   int               `json:"snapshotRetention"`
+	ActiveDeadlineS  int64             `json:"activeDeadlineSeconds"`
+	TTLAfterFinished int32             `json:"ttlSecondsAfterFinished"`
+}
+
+// Defaults fills what the user left out.
+func (c *Config) Defaults() {
+	if c.Namespace == "" {
+		c.Namespace = "shopping-cart"
+	}
+	if c.Credentials == "" {
+		c.Credentials = CredentialsPodIdentity
+	}
+	if c.DBName == "" {
+		c.DBName = "carthub"
+	}
+	if len(c.BackendLabels) == 0 {
+		c.BackendLabels = map[string]string{"app": "backend"}
+	}
+	if len(c.FrontendLabels) == 0 {
+		c.FrontendLabels = map[string]string{"app": "frontend"}
+	}
+	if len(c.DBCIDRs) == 0 && c.VPCCIDR != "" {
+		c.DBCIDRs = []string{c.VPCCIDR}
+	}
+	// AWS APIs are reached through the VPC's interface endpoints, so the VPC CIDR is as narrow
+	// as HTTPS egress can be made without knowing each endpoint's addresses.
+	if len(c.AWSAPICIDRs) == 0 && c.VPCCIDR != "" {
+		c.AWSAPICIDRs = []string{c.VPCCIDR}
+	}
+	if len(c.ALBCIDRs) == 0 && c.VPCCIDR != "" {
+		c.ALBCIDRs = []string{c.VPCCIDR}
+	}
+	if c.SnapshotRetain == 0 {
+		c.SnapshotRetain = 5
+	}
+	if c.ActiveDeadlineS == 0 {
+		c.ActiveDeadlineS = 3600
+	}
+	if c.TTLAfterFinished == 0 {
+		c.TTLAfterFinished = 86400
+	}
+}
+
+var (
+	imageRef  = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::([A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(sha256:[a-f0-9]{64}))?$`)
+	secretARN = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:[A-Za-z0-9/_+=.@-]+$`)
+	regionRe  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
+	dbIDRe    = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9]*(-[a-zA-Z0-9]+)*$`)
+)
+
+// Validate checks every input and reports all problems at once, each with what to do.
+func (c *Config) Validate() error {
+	var errs []string
+	add := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+
+	switch m := imageRef.FindStringSubmatch(c.Image); {
+	case c.Image == "":
+		add("image is required: the migrator image as REPOSITORY:TAG or REPOSITORY@sha256:DIGEST (--image or CARTHUB_IMAGE)")
+	case m == nil:
+		add("image %q is not a valid image reference: use REPOSITORY:TAG or REPOSITORY@sha256:DIGEST", c.Image)
+	case m[1] == "" && m[2] == "":
+		add("image %q has no tag or digest: pin the image the pipeline built (a commit tag or a digest)", c.Image)
+	case m[1] == "latest" && m[2] == "":
+		add("image %q uses the tag latest: pin the image the pipeline built (a commit tag or a digest), so a rerun runs the same migrations", c.Image)
+	}
+	if errs := validation.IsDNS1123Label(c.Namespace); len(errs) > 0 {
+		add("namespace %q: %s", c.Namespace, strings.Join(errs, "; "))
+	}
+	if len(c.DBCIDRs) == 0 {
+		add("database CIDRs are required: --db-cidrs (the database subnets) or --vpc-cidr")
+	}
+	for _, group := range []struct {
+		name  string
+		cidrs []string
+	}{{"db-cidrs", c.DBCIDRs}, {"aws-api-cidrs", c.AWSAPICIDRs}, {"alb-cidrs", c.ALBCIDRs}, {"vpc-cidr", nonEmpty(c.VPCCIDR)}} {
+		for _, cidr := range group.cidrs {
+			p, err := netip.ParsePrefix(cidr)
+			switch {
+			case err != nil:
+				add("%s: %q is not a CIDR such as 10.0.0.0/16", group.name, cidr)
+			case p.Bits() == 0:
+				add("%s: %q would allow every address; name the subnets instead", group.name, cidr)
+			case p.Masked() != p:
+				add("%s: %q has host bits set; did you mean %s?", group.name, cidr, p.Masked())
+			}
+		}
+	}
+	if len(c.ALBCIDRs) == 0 {
+		add("ALB source CIDRs are required for frontend-ingress: --alb-cidrs (the ALB's subnets) or --vpc-cidr")
+	}
+	switch c.Credentials {
+	case CredentialsPodIdentity:
+		if c.SecretARN == "" {
+			add("credentials pod-identity needs the RDS secret's ARN: --secret-arn or CARTHUB_DB_SECRET_ARN")
+		}
+		if len(c.AWSAPICIDRs) == 0 {
+			add("credentials pod-identity reaches Secrets Manager over HTTPS: set --aws-api-cidrs (the VPC endpoints' subnets) or --vpc-cidr")
+		}
+	case CredentialsSecret:
+		if c.DBHost == "" {
+			add("credentials secret needs the database host: --db-host or CARTHUB_DB_HOST")
+		}
+	default:
+		add("credentials %q: use pod-identity (default; no password in Kubernetes) or secret", c.Credentials)
+	}
+	if c.SecretARN != "" {
+		m := secretARN.FindStringSubmatch(c.SecretARN)
+		if m == nil {
+			add("secret ARN %q: expected arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME", c.SecretARN)
+		} else if c.Region != "" && m[1] != c.Region {
+			add("secret ARN is in region %s but --region is %s", m[1], c.Region)
+		}
+	}
+	if c.Region == "" && (c.Credentials == CredentialsPodIdentity || c.DBInstanceID != "") {
+		add("AWS region is required: --region or AWS_REGION")
+	} else if c.Region != "" && !regionRe.MatchString(c.Region) {
+		add("region %q is not an AWS region such as eu-west-1", c.Region)
+	}
+	if c.DBInstanceID != "" && (!dbIDRe.MatchString(c.DBInstanceID) || len(c.DBInstanceID) > 63) {
+		add("DB instance identifier %q: letters, digits and hyphens, starting with a letter, at most 63", c.DBInstanceID)
+	}
+	for name, labels := range map[string]map[string]string{"backend-labels": c.BackendLabels, "frontend-labels": c.FrontendLabels} {
+		for k, v := range labels {
+			if e := validation.IsQualifiedName(k); len(e) > 0 {
+				add("%s: label key %q: %s", name, k, strings.Join(e, "; "))
+			}
+			if e := validation.IsValidLabelValue(v); len(e) > 0 {
+				add("%s: label value %q: %s", name, v, strings.Join(e, "; "))
+			}
+		}
+	}
+	if maps.Equal(c.BackendLabels, c.FrontendLabels) {
+		add("backend-labels and frontend-labels are the same; the policies could not tell the pods apart")
+	}
+	if c.SnapshotRetain < 1 {
+		add("snapshot retention must be at least 1")
+	}
+	if c.ActiveDeadlineS < 60 {
+		add("activeDeadlineSeconds must be at least 60")
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	sort.Strings(errs)
+	return errors.New("invalid configuration:\n  - " + strings.Join(errs, "\n  - "))
+}
+
+func nonEmpty(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
