@@ -44,6 +44,7 @@ type app struct {
 	logFormat        string
 	logLevel         string
 	dir              string
+	awsSet           awsSettings
 }
 
 type command struct {
@@ -109,6 +110,7 @@ func (a *app) flags(name, args, summary string, withDB bool) *flagSet {
 		fs.durationVar(&a.connectTimeout, "connect-timeout", "MIGRATOR_CONNECT_TIMEOUT", time.Minute, "keep retrying the connection this long")
 		fs.durationVar(&a.lockTimeout, "lock-timeout", "MIGRATOR_LOCK_TIMEOUT", 5*time.Second, "lock_timeout of every migration statement")
 		fs.durationVar(&a.statementTimeout, "statement-timeout", "MIGRATOR_STATEMENT_TIMEOUT", 30*time.Minute, "statement_timeout of every migration statement")
+		a.awsSet.add(fs)
 	}
 	return fs
 }
@@ -146,6 +148,18 @@ func (fs *flagSet) durationVar(p *time.Duration, name, env string, def time.Dura
 	fs.DurationVar(p, name, def, usage+" ["+env+"]")
 }
 
+func (fs *flagSet) boolVar(p *bool, name, env string, def bool, usage string) {
+	if v := fs.env(env); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			fs.envErrs = append(fs.envErrs, fmt.Sprintf("%s=%q is not true or false", env, v))
+		} else {
+			def = b
+		}
+	}
+	fs.BoolVar(p, name, def, usage+" ["+env+"]")
+}
+
 func (fs *flagSet) intVar(p *int, name, env string, def int, usage string) {
 	if v := fs.env(env); v != "" {
 		n, err := strconv.Atoi(v)
@@ -178,6 +192,9 @@ func (fs *flagSet) parse(args []string) ([]string, error) {
 	}
 	if len(fs.envErrs) > 0 {
 		return nil, &config.Error{Msg: strings.Join(fs.envErrs, "; ")}
+	}
+	if err := fs.a.awsSet.validate(); err != nil {
+		return nil, err
 	}
 	return positional, fs.a.setupLog()
 }
@@ -273,10 +290,20 @@ func (a *app) connect(ctx context.Context) (*pgx.Conn, *config.Target, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	if t.SecretARN != "" {
+		if t, err = a.fromSecret(ctx, t.SecretARN); err != nil {
+			return nil, nil, err
+		}
+	}
 	a.red.Add(t.Secrets...)
+	var password func(context.Context) (string, error)
+	if a.awsSet.iamAuth {
+		password = a.iamPassword(t)
+	}
 	conn, err := dbconn.Connect(ctx, t, dbconn.Options{
-		Timeout: a.connectTimeout,
-		Logger:  a.log,
+		Timeout:  a.connectTimeout,
+		Logger:   a.log,
+		Password: password,
 		Settings: map[string]string{
 			"application_name":  "carthub-migrator",
 			"timezone":          "UTC", // 0002 relies on it to convert timestamps without a rewrite

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/carthub/carthub-db/migrator/internal/awsdb"
 	"github.com/carthub/carthub-db/migrator/internal/config"
 	"github.com/carthub/carthub-db/migrator/internal/dbconn"
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
@@ -31,6 +32,7 @@ const (
 	exitConnect     = 3   // cannot connect
 	exitLock        = 4   // migration lock not acquired within --lock-wait
 	exitDrift       = 5   // history drift, unadoptable tables, or verify found differences
+	exitSnapshot    = 6   // the pre-migration RDS snapshot could not be made; nothing was applied
 	exitPending     = 7   // status --exit-code: migrations are pending
 	exitInterrupted = 130 // SIGINT
 	exitTerminated  = 143 // SIGTERM
@@ -97,6 +99,7 @@ func exitCode(ctx context.Context, err error) int {
 		adopt    *migrate.AdoptError
 		mismatch *schema.MismatchError
 		pending  *pendingError
+		awsErr   *awsdb.Error
 	)
 	var sig *signalError
 	switch {
@@ -117,6 +120,15 @@ func exitCode(ctx context.Context, err error) int {
 		return exitDrift
 	case errors.As(err, &pending):
 		return exitPending
+	case errors.As(err, &awsErr):
+		switch awsErr.Kind {
+		case awsdb.KindConfig:
+			return exitUsage
+		case awsdb.KindUnavailable:
+			return exitConnect
+		case awsdb.KindSnapshot:
+			return exitSnapshot
+		}
 	}
 	return exitFailed
 }

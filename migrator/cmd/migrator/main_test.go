@@ -29,12 +29,15 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	bin = filepath.Join(dir, "migrator")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "build migrator: %v\n%s", err, out)
-		os.Exit(1)
+	// The AWS helper goes beside the migrator, where the migrator looks for it (as in the image).
+	for pkg, out := range map[string]string{".": bin, "../migrator-aws": filepath.Join(dir, "migrator-aws")} {
+		if b, err := exec.Command("go", "build", "-o", out, pkg).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", pkg, err, b)
+			os.Exit(1)
+		}
 	}
 	code := pgtest.Main(m)
+	stopMoto()
 	os.RemoveAll(dir)
 	os.Exit(code)
 }

@@ -53,7 +53,11 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 	case len(st.Pending) > 0:
 		state = fmt.Sprintf("%d pending", len(st.Pending))
 	}
-	fmt.Fprintf(a.stdout, "Database: %s\nVersion:  %04d of %04d (%s)\n\n", t.Display, st.Current(), m.Latest(), state)
+	fmt.Fprintf(a.stdout, "Database: %s\nVersion:  %04d of %04d (%s)\n", t.Display, st.Current(), m.Latest(), state)
+	if a.awsSet.instance != "" {
+		fmt.Fprintf(a.stdout, "Restore point: %s\n", a.restorePoint(ctx))
+	}
+	fmt.Fprintln(a.stdout)
 	w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "VERSION\tNAME\tSTATUS\tAPPLIED AT (UTC)\tTOOK\tCHECKSUM\tAPPLIED BY")
 	for _, mig := range m.Migrations() {

@@ -36,6 +36,7 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 	fs.intVar(&to, "to", "MIGRATOR_TARGET", 0, "stop after this version (0: the latest)")
 	fs.stringVar(&seedAs, "seed", "MIGRATOR_SEED", "", "load a dataset after migrating: demo")
 	fs.stringVar(&verify, "verify", "MIGRATOR_VERIFY", "auto", "compare the live schema with the expected one: auto (after applying), always, never")
+	a.awsSet.addSnapshots(fs)
 	if err := fs.parseFlags(args); err != nil {
 		return err
 	}
@@ -99,6 +100,9 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 
 	var applied []migrate.AppliedMigration
 	if len(pending) > 0 {
+		if err := a.beforeApply(ctx, from, pending[len(pending)-1].Version); err != nil {
+			return err
+		}
 		start = time.Now()
 		if slices.ContainsFunc(pending, func(m migrate.Migration) bool { return m.NoTransaction }) {
 			// A concurrent index build interrupted last time left an INVALID index: drop it so
@@ -135,6 +139,7 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 		if err := m.DropInvalidIndexes(ctx); err != nil {
 			return err
 		}
+		a.pruneSnapshots(ctx)
 		a.step(ctx, "cleanup", start)
 	}
 	version := from
@@ -144,4 +149,52 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 	a.summary = fmt.Sprintf("applied %d migration(s), now at version %04d", len(applied), version)
 	a.log.InfoContext(ctx, "migration complete", "applied", len(applied), "version", version, "duration_ms", msSince(runStart))
 	return nil
+}
+
+// beforeApply runs only when something is pending, so the no-op path never calls AWS: it waits
+// for the RDS instance to be available and takes the pre-migration snapshot.
+func (a *app) beforeApply(ctx context.Context, from, to int) error {
+	s := &a.awsSet
+	if s.instance == "" {
+		return nil
+	}
+	start := time.Now()
+	c, err := a.aws(ctx, "")
+	if err != nil {
+		return err
+	}
+	inst, err := c.WaitAvailable(ctx, s.instance, s.instanceWait, s.pollEvery)
+	if err != nil {
+		return err
+	}
+	a.step(ctx, "instance available", start, "instance", inst.ID, "status", inst.Status)
+	if !s.snapshots() {
+		return nil
+	}
+	start = time.Now()
+	name, err := c.CreateSnapshot(ctx, s.instance, s.snapshotPrefix, from, to, s.snapshotTimeout, s.pollEvery)
+	if err != nil {
+		return err
+	}
+	a.step(ctx, "snapshot", start, "snapshot", name)
+	return nil
+}
+
+// pruneSnapshots keeps the newest --snapshot-retention pre-migration snapshots. A failure here
+// does not undo a successful migration, so it is only logged.
+func (a *app) pruneSnapshots(ctx context.Context) {
+	s := &a.awsSet
+	if !s.snapshots() || s.snapshotRetention == 0 {
+		return
+	}
+	c, err := a.aws(ctx, "")
+	if err == nil {
+		var deleted []string
+		deleted, err = c.PruneSnapshots(ctx, s.instance, s.snapshotPrefix, s.snapshotRetention)
+		if err == nil {
+			a.log.InfoContext(ctx, "pre-migration snapshots pruned", "kept", s.snapshotRetention, "deleted", len(deleted))
+			return
+		}
+	}
+	a.log.WarnContext(ctx, "could not prune old pre-migration snapshots; they remain", "error", err)
 }

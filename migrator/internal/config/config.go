@@ -1,11 +1,12 @@
 // Package config turns flags and environment variables into one database target. Precedence:
-// the --database-url flag, then DATABASE_URL, then the DB_* variables.
+// the --database-url flag, then DATABASE_URL, then DB_SECRET_ARN, then the DB_* variables.
 package config
 
 import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 
@@ -28,6 +29,9 @@ type Target struct {
 	Source     string   // where it came from, e.g. "DATABASE_URL"
 	Secrets    []string // values to scrub from all output
 	Config     *pgx.ConnConfig
+	// SecretARN is set, and the fields above are empty, when the credentials are still to be
+	// read from Secrets Manager (DB_SECRET_ARN).
+	SecretARN string
 }
 
 // SSLModes are the values PostgreSQL accepts for sslmode.
@@ -40,6 +44,9 @@ func Resolve(flagURL string, getenv func(string) string) (*Target, error) {
 	}
 	if u := getenv("DATABASE_URL"); u != "" {
 		return fromURL(u, "DATABASE_URL")
+	}
+	if arn := getenv("DB_SECRET_ARN"); arn != "" {
+		return &Target{SecretARN: arn, Source: "DB_SECRET_ARN"}, nil
 	}
 	for _, k := range []string{"DB_HOST", "DB_PORT", "DB_NAME", "DB_USERNAME", "DB_PASSWORD"} {
 		if getenv(k) != "" {
@@ -89,46 +96,73 @@ func fromURL(raw, source string) (*Target, error) {
 	return newTarget(cfg, raw, source, secrets), nil
 }
 
+// Parts are the pieces of a connection when there is no URL: from the DB_* variables or from a
+// Secrets Manager secret.
+type Parts struct {
+	Host, Port, Name, User, Password string
+	SSLMode, SSLRootCert             string
+}
+
+// PartsFromEnv reads the DB_* variables.
+func PartsFromEnv(getenv func(string) string) Parts {
+	return Parts{Host: getenv("DB_HOST"), Port: getenv("DB_PORT"), Name: getenv("DB_NAME"), User: getenv("DB_USERNAME"),
+		Password: getenv("DB_PASSWORD"), SSLMode: getenv("DB_SSLMODE"), SSLRootCert: getenv("DB_SSLROOTCERT")}
+}
+
 func fromParts(getenv func(string) string) (*Target, error) {
-	host, user, pass := getenv("DB_HOST"), getenv("DB_USERNAME"), getenv("DB_PASSWORD")
-	if host == "" {
+	p := PartsFromEnv(getenv)
+	if p.Host == "" {
 		return nil, errorf("DB_HOST must be set when DB_* variables are used (or set DATABASE_URL instead)")
 	}
-	if user == "" {
+	if p.User == "" {
 		return nil, errorf("DB_USERNAME must be set when DB_HOST is")
 	}
-	port := getenv("DB_PORT")
-	if port == "" {
-		port = "5432"
+	return FromParts(p, "DB_HOST/DB_USERNAME/DB_PASSWORD")
+}
+
+// RDSCABundle is where the image keeps the RDS certificate authorities; it is used for
+// verify-ca and verify-full when DB_SSLROOTCERT names no other file.
+const RDSCABundle = "/etc/ssl/certs/rds-global-bundle.pem"
+
+// FromParts validates parts and builds a target; source names them in messages.
+func FromParts(p Parts, source string) (*Target, error) {
+	if p.Port == "" {
+		p.Port = "5432"
 	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return nil, errorf("DB_PORT=%q is not a port number (1-65535)", port)
+	if n, err := strconv.Atoi(p.Port); err != nil || n < 1 || n > 65535 {
+		return nil, errorf("DB_PORT=%q is not a port number (1-65535)", p.Port)
 	}
-	name := getenv("DB_NAME")
-	if name == "" {
-		name = "carthub"
+	if p.Name == "" {
+		p.Name = "carthub"
 	}
-	mode := getenv("DB_SSLMODE")
-	if mode == "" {
-		mode = defaultSSLMode(host)
+	if p.SSLMode == "" {
+		p.SSLMode = defaultSSLMode(p.Host)
 	}
-	if !validSSLMode(mode) {
-		return nil, errorf("DB_SSLMODE=%q is not valid: use one of %s", mode, strings.Join(SSLModes, ", "))
+	if !validSSLMode(p.SSLMode) {
+		return nil, errorf("DB_SSLMODE=%q is not valid: use one of %s", p.SSLMode, strings.Join(SSLModes, ", "))
 	}
-	q := url.Values{"sslmode": {mode}}
-	if root := getenv("DB_SSLROOTCERT"); root != "" {
-		q.Set("sslrootcert", root)
+	q := url.Values{"sslmode": {p.SSLMode}}
+	if p.SSLRootCert == "" && strings.HasPrefix(p.SSLMode, "verify-") {
+		if _, err := os.Stat(RDSCABundle); err == nil {
+			p.SSLRootCert = RDSCABundle
+		}
 	}
-	u := url.URL{Scheme: "postgres", User: url.UserPassword(user, pass), Host: net.JoinHostPort(host, port),
-		Path: "/" + name, RawQuery: q.Encode()}
-	if pass == "" {
-		u.User = url.User(user)
+	if p.SSLRootCert != "" {
+		if _, err := os.Stat(p.SSLRootCert); err != nil {
+			return nil, errorf("DB_SSLROOTCERT=%q cannot be read: %v", p.SSLRootCert, err)
+		}
+		q.Set("sslrootcert", p.SSLRootCert)
+	}
+	u := url.URL{Scheme: "postgres", User: url.UserPassword(p.User, p.Password), Host: net.JoinHostPort(p.Host, p.Port),
+		Path: "/" + p.Name, RawQuery: q.Encode()}
+	if p.Password == "" {
+		u.User = url.User(p.User)
 	}
 	cfg, err := pgx.ParseConfig(u.String())
 	if err != nil {
-		return nil, errorf("DB_* variables do not make a valid connection: %s", scrub(err.Error(), []string{pass}))
+		return nil, errorf("%s do not make a valid connection: %s", source, scrub(err.Error(), []string{p.Password}))
 	}
-	return newTarget(cfg, u.String(), "DB_HOST/DB_USERNAME/DB_PASSWORD", []string{pass}), nil
+	return newTarget(cfg, u.String(), source, []string{p.Password}), nil
 }
 
 func newTarget(cfg *pgx.ConnConfig, conn, source string, secrets []string) *Target {

@@ -40,6 +40,8 @@ type Options struct {
 	Timeout  time.Duration     // total time to keep trying (--connect-timeout)
 	Settings map[string]string // session settings sent at startup, e.g. lock_timeout
 	Logger   *slog.Logger
+	// Password, when set, makes the password for each attempt (an IAM token lives 15 minutes).
+	Password func(context.Context) (string, error)
 }
 
 // Connect opens a connection to t, retrying transient failures until opts.Timeout has passed.
@@ -65,6 +67,13 @@ func Connect(ctx context.Context, t *config.Target, opts Options) (*pgx.Conn, er
 	for attempt := 1; ; attempt++ {
 		remaining := time.Until(deadline)
 		cfg.ConnectTimeout = min(max(remaining, time.Second), 10*time.Second)
+		if opts.Password != nil {
+			pw, err := opts.Password(ctx)
+			if err != nil {
+				return nil, err
+			}
+			cfg.Password = pw
+		}
 		conn, err := pgx.ConnectConfig(ctx, cfg)
 		if err == nil {
 			return conn, nil

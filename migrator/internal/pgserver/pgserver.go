@@ -30,6 +30,7 @@ type Options struct {
 	Dir    string // data, socket and state live here; created if missing
 	Port   int    // 0 picks a free port
 	Detach bool   // keep running after this process exits (pg_ctl); otherwise it dies with us
+	TLS    bool   // also accept TLS, with a certificate from a throwaway CA (Server.CAFile)
 }
 
 // Server is a running PostgreSQL that accepts password (SCRAM) logins on 127.0.0.1.
@@ -40,6 +41,7 @@ type Server struct {
 	Password string `json:"password"`
 	Dir      string `json:"dir"`
 	Bin      string `json:"bin"`
+	CAFile   string `json:"caFile,omitempty"` // the CA of the server certificate, with Options.TLS
 	cmd      *exec.Cmd
 }
 
@@ -116,6 +118,17 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
+	var tlsArgs []string
+	if opts.TLS {
+		if s.CAFile, err = WriteTLS(dir); err != nil {
+			return nil, fmt.Errorf("make test certificates: %w", err)
+		}
+		if err := chownAll(dir, owner); err != nil {
+			return nil, err
+		}
+		tlsArgs = []string{"-c", "ssl=on", "-c", "ssl_cert_file=" + filepath.Join(dir, "server.crt"),
+			"-c", "ssl_key_file=" + filepath.Join(dir, "server.key")}
+	}
 	if err := save(dir, s); err != nil {
 		return nil, err
 	}
@@ -124,6 +137,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		// Throwaway data: durability off, as pgtestdb does, for fast tests.
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 		"-c", "max_connections=300", "-c", "log_min_messages=warning"}
+	args = append(args, tlsArgs...)
 	if opts.Detach {
 		logFile := filepath.Join(dir, "postgres.log")
 		cmd := command(ctx, owner, filepath.Join(bin, "pg_ctl"), "start", "-w", "-t", "60", "-D", data, "-l", logFile, "-o", quoteArgs(args[2:]))

@@ -22,6 +22,19 @@ import (
 // adminURL reaches the server with a role that may create databases.
 var adminURL string
 
+// caFile is the CA of the server's TLS certificate, when this package started the server.
+var caFile string
+
+// CAFile returns the CA that signed the test server's certificate; tests that need it are
+// skipped against a TEST_DATABASE_URL server, whose CA is unknown.
+func CAFile(t testing.TB) string {
+	t.Helper()
+	if caFile == "" {
+		t.Skip("TEST_DATABASE_URL is set: the server's TLS CA is unknown")
+	}
+	return caFile
+}
+
 // Main starts the server (unless TEST_DATABASE_URL is set), runs the tests and stops it.
 // Use it from TestMain: os.Exit(pgtest.Main(m)).
 func Main(m *testing.M) int {
@@ -35,13 +48,14 @@ func Main(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	srv, err := pgserver.Start(context.Background(), pgserver.Options{Dir: dir})
+	srv, err := pgserver.Start(context.Background(), pgserver.Options{Dir: dir, TLS: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pgtest: start PostgreSQL:", err)
 		return 1
 	}
 	defer srv.Stop()
 	adminURL = srv.URL("postgres")
+	caFile = srv.CAFile
 	return m.Run()
 }
 
