@@ -193,4 +193,3 @@ func nonEmpty(s string) []string {
 	}
 	return []string{s}
 }
-
