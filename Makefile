@@ -8,7 +8,8 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 TOOLS     := $(CURDIR)/.data/tools
 DEVDB_DIR := $(CURDIR)/.data/pg
-GO_MODULES := ./migrations/... ./migrator/... ./k8s-synth/...
+GO_MODULES := ./migrations/... ./migrator/... ./k8s-synth/... ./infra/...
+CDK_ENV    ?= dev
 STATICCHECK_VERSION := v0.8.2
 KUBE_SCORE_VERSION  := v1.20.0
 K8S_CONFIG ?= k8s-synth/config/dev.yaml
@@ -51,7 +52,7 @@ stop-db: ## stop the local PostgreSQL started by make run
 	@$(GO) run ./migrator/cmd/devdb --dir $(DEVDB_DIR) stop
 
 .PHONY: test
-test: test-migrator test-k8s ## run every test (starts its own PostgreSQL)
+test: test-migrator test-k8s test-infra ## run every test (starts its own PostgreSQL and moto_server)
 
 .PHONY: test-migrator
 test-migrator: postgres moto ## the migrator's and migrations' tests only
@@ -81,6 +82,23 @@ test-k8s: node_modules $(TOOLS)/kube-score ## k8s-synth: golden and strict-decod
 	  $(TOOLS)/kube-score score --output-format ci $$f | { ! grep -q '^\[CRITICAL\]'; }; \
 	done
 
+.PHONY: synth
+synth: node_modules ## synthesize the CDK app with the pinned CDK CLI into cdk.out (CDK_ENV=dev|prod)
+	rm -rf cdk.out
+	npx --no-install cdk synth -c env=$(CDK_ENV) --quiet
+
+.PHONY: cfn-lint
+cfn-lint: ## lint every template in cdk.out; warnings are shown, errors fail
+	@command -v cfn-lint >/dev/null || pip install --quiet cfn-lint
+	@rc=0; cfn-lint cdk.out/*.template.json || rc=$$?; \
+	if [ $$((rc & 2)) -ne 0 ]; then echo "cfn-lint found errors"; exit 1; fi; echo "cfn-lint: no errors"
+
+.PHONY: test-infra
+test-infra: node_modules ## infra: CDK assertions and cdk-nag tests, then synth of dev and prod with cfn-lint
+	$(GO) test -count=1 ./infra/...
+	$(MAKE) --no-print-directory synth cfn-lint CDK_ENV=dev
+	$(MAKE) --no-print-directory synth cfn-lint CDK_ENV=prod
+
 .PHONY: k8s
 k8s: ## write k8s/namespace.yaml, migration-job.yaml, network-policies.yaml (K8S_CONFIG=..., IMAGE=...)
 	$(GO) run ./k8s-synth --config $(K8S_CONFIG) --outdir k8s-synth/dist --split-dir k8s $(if $(IMAGE),--image $(IMAGE))
@@ -94,11 +112,11 @@ lint: ## go vet and staticcheck on every module
 	$(GO) vet $(GO_MODULES)
 	@[ -x $(TOOLS)/staticcheck ] || GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(TOOLS)/staticcheck $(GO_MODULES)
-	@unformatted=$$(gofmt -l migrations migrator k8s-synth); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	@unformatted=$$(gofmt -l migrations migrator k8s-synth infra); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
 .PHONY: fmt
 fmt: ## format all Go code
-	gofmt -w migrations migrator k8s-synth
+	gofmt -w migrations migrator k8s-synth infra
 
 .PHONY: clean
 clean: ## stop the local PostgreSQL and remove build output and local data

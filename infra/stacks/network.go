@@ -1,0 +1,77 @@
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// NetworkStackProps configure the network.
+type NetworkStackProps struct {
+	awscdk.StackProps
+	Config EnvConfig
+}
+
+// NetworkStack is the VPC every other stack lives in.
+type NetworkStack struct {
+	awscdk.Stack
+	Vpc awsec2.Vpc
+}
+
+// NewNetworkStack makes a VPC across Config.MaxAZs zones with public subnets (load balancers, NAT),
+// private subnets with egress (EKS nodes, the rotation Lambda) and isolated subnets (RDS), VPC
+// flow logs, and endpoints so that the migrator reaches AWS APIs without the internet.
+func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackProps) *NetworkStack {
+	stack := awscdk.NewStack(scope, &id, &props.StackProps)
+	cfg := props.Config
+	vpc := awsec2.NewVpc(stack, str("Vpc"), &awsec2.VpcProps{
+		IpAddresses: awsec2.IpAddresses_Cidr(str("10.0.0.0/16")),
+		MaxAzs:      jsii.Number(cfg.MaxAZs),
+		NatGateways: jsii.Number(cfg.NatGateways),
+		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{
+			{Name: str("public"), SubnetType: awsec2.SubnetType_PUBLIC, CidrMask: jsii.Number(24)},
+			{Name: str("private"), SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS, CidrMask: jsii.Number(20)},
+			{Name: str("isolated"), SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED, CidrMask: jsii.Number(24)},
+		},
+		RestrictDefaultSecurityGroup: jsii.Bool(true),
+	})
+
+	logKey := awskms.NewKey(stack, str("FlowLogKey"), &awskms.KeyProps{
+		Description: str(cfg.Prefix() + " VPC flow logs"), EnableKeyRotation: jsii.Bool(true), RemovalPolicy: cfg.RemovalPolicy,
+	})
+	logKey.GrantEncryptDecrypt(awsiamServicePrincipal("logs." + *stack.Region() + ".amazonaws.com"))
+	flowLogs := awslogs.NewLogGroup(stack, str("FlowLogs"), &awslogs.LogGroupProps{
+		Retention: retention(cfg.LogRetentionDays), EncryptionKey: logKey, RemovalPolicy: cfg.RemovalPolicy,
+	})
+	vpc.AddFlowLog(str("FlowLog"), &awsec2.FlowLogOptions{
+		Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(flowLogs, nil),
+		TrafficType: awsec2.FlowLogTrafficType_ALL,
+	})
+
+	// Interface endpoints in the private subnets, where the pods run.
+	endpoints := map[string]awsec2.InterfaceVpcEndpointAwsService{
+		"SecretsManager": awsec2.InterfaceVpcEndpointAwsService_SECRETS_MANAGER(),
+		"EcrApi":         awsec2.InterfaceVpcEndpointAwsService_ECR(),
+		"EcrDocker":      awsec2.InterfaceVpcEndpointAwsService_ECR_DOCKER(),
+		"Logs":           awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_LOGS(),
+		"Sts":            awsec2.InterfaceVpcEndpointAwsService_STS(),
+		"Rds":            awsec2.InterfaceVpcEndpointAwsService_RDS(),
+		"EksAuth":        awsec2.InterfaceVpcEndpointAwsService_EKS_AUTH(), // EKS Pod Identity credentials
+	}
+	for _, name := range sortedKeys(endpoints) {
+		vpc.AddInterfaceEndpoint(str(name+"Endpoint"), &awsec2.InterfaceVpcEndpointOptions{
+			Service:           endpoints[name],
+			Subnets:           &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
+			PrivateDnsEnabled: jsii.Bool(true),
+		})
+	}
+	vpc.AddGatewayEndpoint(str("S3Endpoint"), &awsec2.GatewayVpcEndpointOptions{
+		Service: awsec2.GatewayVpcEndpointAwsService_S3(),
+	})
+	awscdk.NewCfnOutput(stack, str("VpcCidr"), &awscdk.CfnOutputProps{Value: vpc.VpcCidrBlock(),
+		Description: str("k8s-synth --vpc-cidr")})
+	return &NetworkStack{Stack: stack, Vpc: vpc}
+}

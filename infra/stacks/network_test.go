@@ -1,0 +1,48 @@
+package stacks
+
+import (
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+)
+
+func TestNetwork(t *testing.T) {
+	for _, tt := range []struct {
+		env string
+		azs int
+		nat int
+	}{{"dev", 2, 1}, {"prod", 3, 3}} {
+		t.Run(tt.env, func(t *testing.T) {
+			// GIVEN the environment's app WHEN synthesized
+			tpl := template(appFor(t, tt.env).Network.Stack)
+			// THEN one VPC with public, private-with-egress and isolated subnets in each AZ
+			tpl.ResourceCountIs(jsii.String("AWS::EC2::VPC"), jsii.Number(1))
+			tpl.ResourceCountIs(jsii.String("AWS::EC2::Subnet"), jsii.Number(3*tt.azs))
+			tpl.ResourceCountIs(jsii.String("AWS::EC2::NatGateway"), jsii.Number(tt.nat))
+			for _, kind := range []string{"Public", "Private", "Isolated"} {
+				tpl.ResourcePropertiesCountIs(jsii.String("AWS::EC2::Subnet"), &map[string]any{
+					"Tags": assertions.Match_ArrayWith(&[]any{map[string]any{"Key": "aws-cdk:subnet-type", "Value": kind}}),
+				}, jsii.Number(tt.azs))
+			}
+			// AND flow logs of all traffic
+			tpl.HasResourceProperties(jsii.String("AWS::EC2::FlowLog"), &map[string]any{
+				"ResourceType": "VPC", "TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs"})
+			// AND endpoints for every AWS API the migrator and the nodes use
+			endpoints := resources(t, tpl, "AWS::EC2::VPCEndpoint")
+			for _, svc := range []string{".secretsmanager", ".ecr.api", ".ecr.dkr", ".logs", ".sts", ".rds", ".eks-auth", ".s3"} {
+				found := false
+				for _, e := range endpoints {
+					if contains(props(e)["ServiceName"], svc+"\"") {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("no VPC endpoint for %s", svc)
+				}
+			}
+			tpl.ResourcePropertiesCountIs(jsii.String("AWS::EC2::VPCEndpoint"), &map[string]any{
+				"VpcEndpointType": "Interface", "PrivateDnsEnabled": true}, jsii.Number(7))
+		})
+	}
+}
