@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"encoding/json"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -19,7 +20,8 @@ func TestCdkNagAwsSolutions(t *testing.T) {
 				template(s) // synthesizes, which runs the aspects
 				errs := assertions.Annotations_FromStack(s).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))
 				for _, e := range *errs {
-					t.Errorf("%s: %v", *e.Id, e.Entry.Data)
+					b, _ := json.Marshal(e)
+					t.Errorf("unsuppressed finding: %s", b)
 				}
 			})
 		}
