@@ -117,8 +117,13 @@ cfn-lint: ## lint every template in cdk.out; warnings are shown, errors fail
 	@rc=0; cfn-lint cdk.out/*.template.json || rc=$$?; \
 	if [ $$((rc & 2)) -ne 0 ]; then echo "cfn-lint found errors"; exit 1; fi; echo "cfn-lint: no errors"
 
+.PHONY: shellcheck
+shellcheck: ## install shellcheck where missing (the deploy script's test runs it)
+	@command -v shellcheck >/dev/null || { SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq shellcheck >/dev/null; }
+
 .PHONY: test-infra
-test-infra: node_modules ## infra: CDK assertions and cdk-nag tests, then synth of dev and prod with cfn-lint
+test-infra: node_modules shellcheck ## infra: CDK assertions, cdk-nag and deploy-script tests, then synth of dev and prod with cfn-lint
 	$(GO) test -count=1 ./infra/...
 	$(MAKE) --no-print-directory synth cfn-lint CDK_ENV=dev
 	$(MAKE) --no-print-directory synth cfn-lint CDK_ENV=prod

@@ -18,6 +18,7 @@ type App struct {
 	Registry *RegistryStack
 	Database *DatabaseStack
 	Cluster  *ClusterStack
+	Pipeline *PipelineStack
 }
 
 var (
@@ -68,8 +69,14 @@ func NewApp(app awscdk.App) (*App, error) {
 	a.Cluster = NewClusterStack(app, prefix+"Cluster", &ClusterStackProps{StackProps: props("EKS cluster and the migrator's access"),
 		Config: cfg, Vpc: a.Network.Vpc, Database: a.Database.Instance, DatabaseSecret: a.Database.Secret,
 		DatabaseSG: a.Database.SecurityGroup, DatabaseKey: a.Database.Key})
-	// The pipeline stack (CodeCommit -> CodePipeline -> CodeBuild -> ECR -> EKS) plugs in here:
-	// it takes a.Registry.Repository, a.Cluster.Cluster and a.Database's outputs as props.
+	var dbCIDRs []*string
+	for _, s := range *a.Network.Vpc.IsolatedSubnets() {
+		dbCIDRs = append(dbCIDRs, s.Ipv4CidrBlock())
+	}
+	a.Pipeline = NewPipelineStack(app, prefix+"Pipeline", &PipelineStackProps{
+		StackProps: props("CodeCommit -> CodePipeline -> CodeBuild -> ECR -> the migration Job on EKS"),
+		Config:     cfg, Vpc: a.Network.Vpc, Repository: a.Registry.Repository, Cluster: a.Cluster.Cluster,
+		DBSecretArn: a.Database.Secret.SecretArn(), DBInstanceID: a.Database.Instance.InstanceIdentifier(), DBSubnetCIDRs: dbCIDRs})
 	suppress(a)
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	return a, nil

@@ -42,6 +42,8 @@ type EnvConfig struct {
 	// ClusterAPICIDRs may reach the Kubernetes API from outside the VPC; none keeps it private.
 	ClusterAPICIDRs  []string
 	LogRetentionDays int
+	// ManualApproval stops the pipeline before the migration runs.
+	ManualApproval bool
 }
 
 // ForEnv returns the configuration of dev or prod. Prod keeps its data on delete, protects the
@@ -58,7 +60,7 @@ func ForEnv(name string) (EnvConfig, error) {
 		return EnvConfig{Name: "prod", MaxAZs: 3, NatGateways: 3,
 			InstanceType:        awsec2.InstanceType_Of(awsec2.InstanceClass_MEMORY6_GRAVITON, awsec2.InstanceSize_LARGE),
 			AllocatedStorageGiB: 100, BackupRetentionDays: 14, DeletionProtection: true, RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-			NodeInstanceType: "m7g.large", NodeMin: 2, NodeMax: 6, LogRetentionDays: 365}, nil
+			NodeInstanceType: "m7g.large", NodeMin: 2, NodeMax: 6, LogRetentionDays: 365, ManualApproval: true}, nil
 	}
 	return EnvConfig{}, fmt.Errorf("unknown environment %q: use -c env=dev or -c env=prod", name)
 }

@@ -39,7 +39,43 @@ func suppress(a *App) {
 		on(a.Database.Instance, true, &cdknag.NagPackSuppression{Id: str("AwsSolutions-RDS10"),
 			Reason: str("the dev environment is meant to be destroyed and rebuilt; prod has deletion protection on")})
 	}
+	pipelineSuppressions(a)
 	on(a.Network.Vpc, true, &cdknag.NagPackSuppression{Id: str("CdkNagValidationFailure"),
 		AppliesTo: &[]any{"AwsSolutions-EC23"},
 		Reason:    str("the VPC endpoints' security groups admit HTTPS from the VPC's own CIDR, a token cdk-nag cannot resolve; nothing outside the VPC is admitted")})
+}
+
+// pipelineSuppressions covers the grants the CDK itself writes for CodePipeline and CodeBuild.
+// Each wildcard is confined to one of the pipeline's own resources (its key, its artifact
+// bucket, a project's own log group and report groups) or is one AWS requires on "*".
+func pipelineSuppressions(a *App) {
+	regex := func(patterns ...string) *[]any {
+		out := make([]any, len(patterns))
+		for i, p := range patterns {
+			out[i] = &cdknag.RegexAppliesTo{Regex: str(p)}
+		}
+		return &out
+	}
+	list := []*cdknag.NagPackSuppression{
+		{Id: str("AwsSolutions-IAM5"), AppliesTo: regex(`/^Action::kms:(GenerateDataKey|ReEncrypt)\*$/`),
+			Reason: str("the CDK's encrypt/decrypt grant on the pipeline's own KMS key (the resource is that one key)")},
+		{Id: str("AwsSolutions-IAM5"), AppliesTo: regex(`/^Action::s3:(Abort|DeleteObject|GetBucket|GetObject|List)\*$/`, `/^Resource::<Artifacts[0-9A-F]+\.Arn>\/\*$/`),
+			Reason: str("the CDK's read/write grant on the pipeline's own artifact bucket and its objects")},
+		{Id: str("AwsSolutions-IAM5"), AppliesTo: regex(`/^Resource::arn:<AWS::Partition>:codebuild:[^:]+:\d+:report-group\/<(Build|Deploy)[0-9A-F]+>-\*$/`,
+			`/^Resource::arn:<AWS::Partition>:logs:[^:]+:\d+:log-group:\/aws\/codebuild\/<(Build|Deploy)[0-9A-F]+>:\*$/`),
+			Reason: str("each CodeBuild project may write only its own report groups and log streams")},
+	}
+	cdknag.NagSuppressions_AddResourceSuppressions(a.Pipeline.Stack, &list, jsii.Bool(true))
+	requiredStar := &cdknag.NagPackSuppression{Id: str("AwsSolutions-IAM5"),
+		AppliesTo: regex(`/^Resource::\*$/`, `/^Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface\/\*$/`),
+		Reason:    str("AWS requires * for ecr:GetAuthorizationToken (Build) and for the EC2 network-interface actions of a CodeBuild project in a VPC (Deploy)")}
+	on := func(c constructs.IConstruct, s ...*cdknag.NagPackSuppression) {
+		cdknag.NagSuppressions_AddResourceSuppressions(c, &s, jsii.Bool(true))
+	}
+	on(a.Pipeline.Build, requiredStar, &cdknag.NagPackSuppression{Id: str("AwsSolutions-CB3"),
+		Reason: str("the Build project runs docker build for the migrator image, which needs privileged mode; it runs only the repository's own buildspec")})
+	on(a.Pipeline.Deploy, requiredStar)
+	on(a.Pipeline.DeployRole, requiredStar)
+	on(a.Pipeline.AccessLogs, &cdknag.NagPackSuppression{Id: str("AwsSolutions-S1"),
+		Reason: str("this bucket receives the artifact bucket's server access logs; logging the log bucket itself would loop")})
 }

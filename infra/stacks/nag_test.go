@@ -15,7 +15,7 @@ import (
 func TestCdkNagAwsSolutions(t *testing.T) {
 	for _, env := range []string{"dev", "prod"} {
 		a := appFor(t, env)
-		for _, s := range []awscdk.Stack{a.Network.Stack, a.Registry.Stack, a.Database.Stack, a.Cluster.Stack} {
+		for _, s := range []awscdk.Stack{a.Network.Stack, a.Registry.Stack, a.Database.Stack, a.Cluster.Stack, a.Pipeline.Stack} {
 			t.Run(env+"/"+*s.StackName(), func(t *testing.T) {
 				template(s) // synthesizes, which runs the aspects
 				errs := assertions.Annotations_FromStack(s).FindError(jsii.String("*"), assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-.*")))
