@@ -16,7 +16,7 @@ trap 'rm -rf "$work"' EXIT
 
 if ! "${engine[@]}" image exists "localhost/carthub-go:${goversion}" 2>/dev/null; then
   busybox=$(command -v busybox || true)
-  if [ -z "$busybox" ] || ! file -L "$busybox" | grep -q 'statically linked'; then
+  if [ -z "$busybox" ] || ! { ldd "$busybox" 2>&1 || true; } | grep -q 'not a dynamic executable'; then
     echo "a static busybox is needed for the builder's shell: apt-get install busybox-static" >&2
     exit 1
   fi
