@@ -318,6 +318,33 @@ func (a *app) connect(ctx context.Context) (*pgx.Conn, *config.Target, error) {
 	return conn, t, nil
 }
 
+// session is what a command that talks to the database works with.
+type session struct {
+	conn    *pgx.Conn
+	target  *config.Target
+	project *project
+	m       *migrate.Migrator
+}
+
+// open loads the migrations, connects and builds the engine: the start of every database
+// command. The caller closes s.conn.
+func (a *app) open(ctx context.Context, lf lockFlags) (*session, error) {
+	p, err := a.load()
+	if err != nil {
+		return nil, err
+	}
+	conn, t, err := a.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m, err := a.migrator(conn, p, lf.wait, lf.retries, lf.backoff)
+	if err != nil {
+		closeConn(conn)
+		return nil, err
+	}
+	return &session{conn: conn, target: t, project: p, m: m}, nil
+}
+
 // migrator builds the engine for a project on conn.
 func (a *app) migrator(conn *pgx.Conn, p *project, lockWait time.Duration, lockRetries int, backoff time.Duration) (*migrate.Migrator, error) {
 	host, _ := os.Hostname()

@@ -16,19 +16,12 @@ func cmdPlan(ctx context.Context, a *app, args []string) error {
 	if err := fs.parseFlags(args); err != nil {
 		return err
 	}
-	p, err := a.load()
+	s, err := a.open(ctx, lockFlags{})
 	if err != nil {
 		return err
 	}
-	conn, _, err := a.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeConn(conn)
-	m, err := a.migrator(conn, p, 0, 0, 0)
-	if err != nil {
-		return err
-	}
+	defer closeConn(s.conn)
+	m := s.m
 	st, err := m.Check(ctx)
 	if err != nil {
 		return err

@@ -18,19 +18,12 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 	if err := fs.parseFlags(args); err != nil {
 		return err
 	}
-	p, err := a.load()
+	s, err := a.open(ctx, lockFlags{})
 	if err != nil {
 		return err
 	}
-	conn, t, err := a.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeConn(conn)
-	m, err := a.migrator(conn, p, 0, 0, 0)
-	if err != nil {
-		return err
-	}
+	defer closeConn(s.conn)
+	m, t := s.m, s.target
 	st, checkErr := m.Check(ctx)
 	var drift *migrate.DriftError
 	if checkErr != nil && !errors.As(checkErr, &drift) {

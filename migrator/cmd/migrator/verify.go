@@ -18,19 +18,12 @@ func cmdVerify(ctx context.Context, a *app, args []string) error {
 	if err := fs.parseFlags(args); err != nil {
 		return err
 	}
-	p, err := a.load()
+	s, err := a.open(ctx, lockFlags{})
 	if err != nil {
 		return err
 	}
-	conn, _, err := a.connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer closeConn(conn)
-	m, err := a.migrator(conn, p, 0, 0, 0)
-	if err != nil {
-		return err
-	}
+	defer closeConn(s.conn)
+	m, p, conn := s.m, s.project, s.conn
 	st, err := m.Check(ctx)
 	if err != nil {
 		return err

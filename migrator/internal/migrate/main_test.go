@@ -78,8 +78,9 @@ func newMigrator(t *testing.T, conn *pgx.Conn, opts migrate.Options) *migrate.Mi
 	return m
 }
 
-// up runs the same sequence as `migrator up`: lock, prepare, apply.
-func up(t *testing.T, m *migrate.Migrator, to int) []migrate.AppliedMigration {
+// apply runs the same sequence as `migrator up` (lock, prepare, apply) and returns what Apply
+// returned; lock and prepare must succeed.
+func apply(t *testing.T, m *migrate.Migrator, to int) ([]migrate.AppliedMigration, error) {
 	t.Helper()
 	ctx := context.Background()
 	release, err := m.Lock(ctx)
@@ -91,7 +92,13 @@ func up(t *testing.T, m *migrate.Migrator, to int) []migrate.AppliedMigration {
 	if err != nil {
 		t.Fatal(err)
 	}
-	done, err := m.Apply(ctx, st, to)
+	return m.Apply(ctx, st, to)
+}
+
+// up is apply for tests that expect every migration to succeed.
+func up(t *testing.T, m *migrate.Migrator, to int) []migrate.AppliedMigration {
+	t.Helper()
+	done, err := apply(t, m, to)
 	if err != nil {
 		t.Fatal(err)
 	}

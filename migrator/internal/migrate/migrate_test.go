@@ -126,16 +126,7 @@ INSERT INTO cart_items (cart_id, product_id, product_name, price, quantity) VALU
 INSERT INTO orders (customer_id, total_amount, status) VALUES ('c', 1, 'completed')`); err != nil {
 		t.Fatal(err)
 	}
-	release, err := m.Lock(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer release()
-	st, err := m.Prepare(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = m.Apply(ctx, st, 0)
+	_, err := apply(t, m, 0)
 	var partial *migrate.PartialError
 	if !errors.As(err, &partial) || partial.Failed.Version != 4 {
 		t.Fatalf("Apply error = %v, want a PartialError on 0004", err)
@@ -163,16 +154,7 @@ func TestStatementErrorPointsAtTheMistake(t *testing.T) {
 	}
 	m := newMigrator(t, conn, migrate.Options{Migrations: migs, Baseline: schema.Snapshot{}, Tables: []string{}})
 	ctx := context.Background()
-	release, err := m.Lock(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer release()
-	st, err := m.Prepare(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done, err := m.Apply(ctx, st, 0)
+	done, err := apply(t, m, 0)
 	if len(done) != 1 || err == nil {
 		t.Fatalf("Apply = %d applied, %v; want 0001 applied and 0002 failed", len(done), err)
 	}
