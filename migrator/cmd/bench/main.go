@@ -1,0 +1,388 @@
+// Command bench measures carthub-migrator against goose, golang-migrate and tern, and the
+// effect of its migrations on live cart traffic, on a throwaway PostgreSQL (`make bench`).
+// It writes bench/results/latest.json, latest.md and a dated copy.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/carthub/carthub-db/migrations"
+	"github.com/carthub/carthub-db/migrator/internal/bench"
+	"github.com/carthub/carthub-db/migrator/internal/migrate"
+	"github.com/carthub/carthub-db/migrator/internal/pgserver"
+	"github.com/carthub/carthub-db/migrator/internal/schema"
+)
+
+func main() {
+	if len(os.Args) == 3 && os.Args[1] == "pgx-select1" {
+		os.Exit(pgxSelect1(os.Args[2]))
+	}
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// pgxSelect1 is the floor: one process, one pgx connection, one query.
+func pgxSelect1(url string) int {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	var one int
+	err = conn.QueryRow(ctx, "select 1", pgx.QueryExecModeSimpleProtocol).Scan(&one)
+	conn.Close(ctx)
+	if err != nil {
+		return 1
+	}
+	return 0
+}
+
+func run() error {
+	scaleDefault := 1.0
+	if v := os.Getenv("BENCH_SCALE"); v != "" {
+		s, err := strconv.ParseFloat(v, 64)
+		if err != nil || s <= 0 || s > 1 {
+			return fmt.Errorf("BENCH_SCALE=%q: a number in (0, 1]", v)
+		}
+		scaleDefault = s
+	}
+	out := flag.String("out", "bench/results", "where the report goes")
+	scale := flag.Float64("scale", scaleDefault, "dataset size, 1 = 1M carts and 1M orders [BENCH_SCALE]")
+	tools := flag.String("tools", ".data/bench-tools", "where goose, migrate and tern are installed")
+	ours := flag.String("migrator", "bin/migrator", "the migrator binary")
+	noopRuns := flag.Int("noop-runs", 30, "repetitions of each no-op run and floor")
+	fullRuns := flag.Int("full-runs", 5, "repetitions of each full apply")
+	rate := flag.Int("rate", 200, "workload transactions per second")
+	warm := flag.Duration("warm", 10*time.Second, "workload time before the migration starts")
+	lockTimeout := flag.Duration("lock-timeout", 2*time.Second, "the migrator's lock_timeout in the online run")
+	flag.Parse()
+	ctx := context.Background()
+	started := time.Now()
+
+	tmp, err := os.MkdirTemp("", "carthub-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	_ = os.Chmod(tmp, 0o755) // the server runs as postgres when we are root
+	srv, err := pgserver.Start(ctx, pgserver.Options{Dir: filepath.Join(tmp, "pg")})
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	admin, err := pgx.Connect(ctx, srv.URL("postgres"))
+	if err != nil {
+		return err
+	}
+	defer admin.Close(ctx)
+	newDB := func(name string) (string, error) {
+		_, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		if err == nil {
+			_, err = admin.Exec(ctx, "CREATE DATABASE "+name)
+		}
+		return srv.URL(name), err
+	}
+	report := map[string]any{"generated_at": started.UTC().Format(time.RFC3339), "scale": *scale}
+	report["machine"] = machine(ctx, admin)
+	log := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...) }
+
+	// 1. Floors and peers.
+	floorURL, err := newDB("floor")
+	if err != nil {
+		return err
+	}
+	self, _ := os.Executable()
+	pgxFloor, err := bench.Time(ctx, *noopRuns, func() *exec.Cmd { return exec.Command(self, "pgx-select1", floorURL) })
+	if err != nil {
+		return err
+	}
+	psqlFloor, err := bench.Time(ctx, *noopRuns, func() *exec.Cmd {
+		return exec.Command(filepath.Join(srv.Bin, "psql"), floorURL, "-qAtc", "select 1")
+	})
+	if err != nil {
+		return err
+	}
+	floor := map[string]bench.Stats{"pgx_select1_ms": bench.Summarise(pgxFloor), "psql_select1_ms": bench.Summarise(psqlFloor)}
+	report["floor"] = floor
+	log("floor: pgx %.2f ms, psql %.2f ms", floor["pgx_select1_ms"].Median, floor["psql_select1_ms"].Median)
+
+	migs, err := migrate.Load(migrations.FS)
+	if err != nil {
+		return err
+	}
+	peers, err := bench.Peers(migs, filepath.Join(tmp, "peers"), *tools, *ours)
+	if err != nil {
+		return err
+	}
+	expected, _ := schema.Parse(migrations.ExpectedSchema)
+	toolStats := map[string]map[string]any{}
+	for _, tool := range peers {
+		var full []time.Duration
+		var url string
+		for i := 0; i < *fullRuns; i++ {
+			if url, err = newDB(strings.ReplaceAll(tool.Name, "-", "_") + "_" + strconv.Itoa(i)); err != nil {
+				return err
+			}
+			d, err := bench.Time(ctx, 1, func() *exec.Cmd { return tool.Up(url) })
+			if err != nil {
+				return err
+			}
+			full = append(full, d...)
+		}
+		noop, err := bench.Time(ctx, *noopRuns, func() *exec.Cmd { return tool.Up(url) })
+		if err != nil {
+			return err
+		}
+		matches, err := schemaMatches(ctx, url, expected)
+		if err != nil {
+			return err
+		}
+		toolStats[tool.Name] = map[string]any{"full_ms": bench.Summarise(full), "noop_ms": bench.Summarise(noop), "schema_matches": matches}
+		log("%s: full %.1f ms, no-op %.2f ms", tool.Name, bench.Summarise(full).Median, bench.Summarise(noop).Median)
+	}
+	report["tools"] = toolStats
+	ourNoop := toolStats["carthub-migrator"]["noop_ms"].(bench.Stats).Median
+	fastestPeer, fastestName := 0.0, ""
+	for name, s := range toolStats {
+		if name == "carthub-migrator" {
+			continue
+		}
+		if m := s["noop_ms"].(bench.Stats).Median; fastestName == "" || m < fastestPeer {
+			fastestPeer, fastestName = m, name
+		}
+	}
+	report["ratios"] = map[string]any{
+		"noop_vs_pgx_floor":    round(ourNoop / floor["pgx_select1_ms"].Median),
+		"noop_vs_psql_floor":   round(ourNoop / floor["psql_select1_ms"].Median),
+		"noop_vs_fastest_peer": round(ourNoop / fastestPeer),
+		"fastest_peer":         fastestName,
+	}
+
+	// 2. Online safety: load, then migrate under a fixed-rate cart workload, carefully and naively.
+	d := bench.DatasetAt(*scale)
+	carefulURL, err := newDB("online_careful")
+	if err != nil {
+		return err
+	}
+	if out, err := exec.Command(*ours, "up", "--to", "1", "--log-level", "warn", "--database-url", carefulURL).CombinedOutput(); err != nil {
+		return fmt.Errorf("baseline: %v\n%s", err, out)
+	}
+	// The legacy service's database has no history table: drop ours so the careful run adopts.
+	conn, err := pgx.Connect(ctx, carefulURL)
+	if err != nil {
+		return err
+	}
+	loadStart := time.Now()
+	rows, err := bench.Load(ctx, conn, d)
+	loadS := time.Since(loadStart).Seconds()
+	if err == nil {
+		_, err = conn.Exec(ctx, "DROP TABLE carthub_schema_history")
+	}
+	conn.Close(ctx)
+	if err != nil {
+		return err
+	}
+	report["load"] = map[string]any{"rows": rows, "seconds": round(loadS), "rows_per_s": int(float64(rows) / loadS),
+		"carts": d.Carts, "orders": d.Orders}
+	log("loaded %d rows in %.1f s (%.0f rows/s)", rows, loadS, float64(rows)/loadS)
+	if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS online_naive WITH (FORCE)"); err != nil {
+		return err
+	}
+	if _, err := admin.Exec(ctx, "CREATE DATABASE online_naive TEMPLATE online_careful"); err != nil {
+		return err
+	}
+	naiveURL := srv.URL("online_naive")
+	// The copy leaves gigabytes of dirty pages; flush them now, or the kernel writes them back in
+	// the middle of the measured run and the workload pays for the copy, not the migration.
+	settle := func() error {
+		if _, err := admin.Exec(ctx, "CHECKPOINT"); err != nil {
+			return err
+		}
+		syscall.Sync()
+		time.Sleep(2 * time.Second)
+		return nil
+	}
+	if err := settle(); err != nil {
+		return err
+	}
+
+	migrator := func(url string, extra ...string) *exec.Cmd {
+		args := append([]string{"up", "--log-level", "warn", "--database-url", url, "--verify", "never"}, extra...)
+		return exec.Command(*ours, args...)
+	}
+	careful, err := bench.Online(ctx, carefulURL, *rate, d.Carts, *warm,
+		migrator(carefulURL, "--lock-timeout", lockTimeout.String(), "--lock-retries", "30", "--retry-backoff", "200ms"))
+	if err != nil {
+		return err
+	}
+	log("careful: p99 %.1f -> %.1f ms, %d failed, longest lock wait %.0f ms, %.1f s", careful.P99Before, careful.P99During,
+		careful.FailedTransactions, careful.MaxLockWaitMs, careful.MigrationS)
+	naiveDir := filepath.Join(tmp, "naive")
+	baseline, err := fs.ReadFile(migrations.FS, "0001_baseline.sql")
+	if err != nil {
+		return err
+	}
+	if err := bench.WriteNaive(naiveDir, baseline, []byte(migrations.BaselineSchema)); err != nil {
+		return err
+	}
+	if err := settle(); err != nil {
+		return err
+	}
+	naive, err := bench.Online(ctx, naiveURL, *rate, d.Carts, *warm, migrator(naiveURL, "--dir", naiveDir, "--lock-timeout", "0"))
+	if err != nil {
+		return err
+	}
+	log("naive: p99 %.1f -> %.1f ms, %d failed, longest lock wait %.0f ms, %.1f s", naive.P99Before, naive.P99During,
+		naive.FailedTransactions, naive.MaxLockWaitMs, naive.MigrationS)
+	report["online"] = map[string]any{"lock_timeout_ms": lockTimeout.Milliseconds(), "rate_tps": *rate, "warm_s": warm.Seconds(),
+		"careful": careful, "naive": naive}
+
+	// 3. Queries at full size on the migrated database.
+	conn, err = pgx.Connect(ctx, carefulURL)
+	if err != nil {
+		return err
+	}
+	queries, err := bench.ExplainQueries(ctx, conn, d.Carts)
+	conn.Close(ctx)
+	if err != nil {
+		return err
+	}
+	report["queries"] = queries
+
+	allIndexed := true
+	for _, q := range queries {
+		allIndexed = allIndexed && q.PlanUsesIndex
+	}
+	report["goals"] = map[string]bool{
+		"noop_at_most_2x_pgx_floor":          ourNoop <= 2*floor["pgx_select1_ms"].Median,
+		"noop_faster_than_every_peer":        ourNoop < fastestPeer,
+		"careful_zero_failed_transactions":   careful.FailedTransactions == 0 && careful.MigrationExitCode == 0,
+		"careful_lock_wait_within_timeout":   careful.MaxLockWaitMs <= float64(lockTimeout.Milliseconds()),
+		"careful_p99_at_most_2x_baseline":    careful.P99During <= 2*careful.P99Before,
+		"every_workload_query_uses_an_index": allIndexed,
+	}
+	report["duration_s"] = round(time.Since(started).Seconds())
+	return write(*out, report, started)
+}
+
+func schemaMatches(ctx context.Context, url string, expected schema.Snapshot) (bool, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close(ctx)
+	live, err := schema.Read(ctx, conn, schema.ForSnapshot(expected, migrate.DefaultHistoryTable))
+	if err != nil {
+		return false, err
+	}
+	return len(schema.Diff(expected, live)) == 0, nil
+}
+
+func machine(ctx context.Context, admin *pgx.Conn) map[string]any {
+	m := map[string]any{"cores": runtime.NumCPU(), "go": runtime.Version(), "os": runtime.GOOS + "/" + runtime.GOARCH}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "model name") {
+				m["cpu"] = strings.TrimSpace(strings.SplitN(l, ":", 2)[1])
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		var kb int
+		fmt.Sscanf(strings.SplitN(string(b), "\n", 2)[0], "MemTotal: %d kB", &kb)
+		m["memory_gib"] = round(float64(kb) / 1024 / 1024)
+	}
+	var v string
+	_ = admin.QueryRow(ctx, "SHOW server_version").Scan(&v)
+	m["postgres"] = v
+	m["postgres_settings"] = "fsync=off, synchronous_commit=off, full_page_writes=off (throwaway server)"
+	return m
+}
+
+func round(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
+
+func write(dir string, report map[string]any, at time.Time) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(report, "", "  ")
+	if err != nil {
+		return err
+	}
+	md := markdown(report)
+	stamp := at.UTC().Format("20060102T150405Z")
+	for name, data := range map[string][]byte{"latest.json": b, "latest.md": []byte(md), stamp + ".json": b} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	fmt.Print(md)
+	return nil
+}
+
+func markdown(r map[string]any) string {
+	var s strings.Builder
+	m := r["machine"].(map[string]any)
+	fmt.Fprintf(&s, "# carthub-db benchmark\n\n%s, scale %v; %v cores (%v), %v GiB, PostgreSQL %v (%v).\n\n",
+		r["generated_at"], r["scale"], m["cores"], m["cpu"], m["memory_gib"], m["postgres"], m["postgres_settings"])
+	floor := r["floor"].(map[string]bench.Stats)
+	fmt.Fprintf(&s, "## Against peers (wall clock per run, process start included)\n\n| tool | no-op median | min | max | full apply median | min | max | schema as expected |\n|---|---|---|---|---|---|---|---|\n")
+	tools := r["tools"].(map[string]map[string]any)
+	names := make([]string, 0, len(tools))
+	for n := range tools {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		t := tools[n]
+		no, full := t["noop_ms"].(bench.Stats), t["full_ms"].(bench.Stats)
+		fmt.Fprintf(&s, "| %s | %.2f ms | %.2f | %.2f | %.1f ms | %.1f | %.1f | %v |\n", n, no.Median, no.Min, no.Max, full.Median, full.Min, full.Max, t["schema_matches"])
+	}
+	fmt.Fprintf(&s, "| floor: pgx connect + select 1 | %.2f ms | %.2f | %.2f | | | | |\n", floor["pgx_select1_ms"].Median, floor["pgx_select1_ms"].Min, floor["pgx_select1_ms"].Max)
+	fmt.Fprintf(&s, "| floor: psql -c 'select 1' | %.2f ms | %.2f | %.2f | | | | |\n\n", floor["psql_select1_ms"].Median, floor["psql_select1_ms"].Min, floor["psql_select1_ms"].Max)
+	ratios, _ := json.Marshal(r["ratios"])
+	fmt.Fprintf(&s, "Ratios: `%s`\n\n", ratios)
+	load := r["load"].(map[string]any)
+	fmt.Fprintf(&s, "## Online safety under a cart workload\n\nLoaded %v rows (%v carts, %v orders) through COPY in %v s: %v rows/s.\n\n", load["rows"], load["carts"], load["orders"], load["seconds"], load["rows_per_s"])
+	on := r["online"].(map[string]any)
+	fmt.Fprintf(&s, "Workload %v tx/s (open loop, 5 s statement timeout); migrator lock_timeout %v ms; lock waits sampled every 10 ms.\n\n"+
+		"| run | failed tx during | longest lock wait | p50 before | p99 before | p50 during | p99 during | max during | migration | migrator exit |\n|---|---|---|---|---|---|---|---|---|---|\n", on["rate_tps"], on["lock_timeout_ms"])
+	for _, k := range []string{"careful", "naive"} {
+		o := on[k].(bench.OnlineResult)
+		fmt.Fprintf(&s, "| %s | %d of %d | %.0f ms | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.0f ms | %.1f s | %d |\n", k, o.FailedTransactions, o.Transactions, o.MaxLockWaitMs, o.P50Before, o.P99Before, o.P50During, o.P99During, o.MaxDuring, o.MigrationS, o.MigrationExitCode)
+	}
+	fmt.Fprintf(&s, "\nTransactions retried once after \"cached plan must not change result type\" (0002 changes the timestamp columns' type under the services' prepared statements): careful %d, naive %d. Naive errors: %v\n",
+		on["careful"].(bench.OnlineResult).PlanRetries, on["naive"].(bench.OnlineResult).PlanRetries, on["naive"].(bench.OnlineResult).Errors)
+	fmt.Fprintf(&s, "\n## Queries at full size\n\n| query | plan uses an index | median |\n|---|---|---|\n")
+	q := r["queries"].(map[string]bench.QueryResult)
+	qn := make([]string, 0, len(q))
+	for n := range q {
+		qn = append(qn, n)
+	}
+	sort.Strings(qn)
+	for _, n := range qn {
+		fmt.Fprintf(&s, "| %s | %v | %.3f ms |\n", n, q[n].PlanUsesIndex, q[n].MedianMs)
+	}
+	goals, _ := json.MarshalIndent(r["goals"], "", "  ")
+	fmt.Fprintf(&s, "\n## Goals\n\n```json\n%s\n```\n\nWhole run: %v s.\n", goals, r["duration_s"])
+	return s.String()
+}
