@@ -94,15 +94,5 @@ func classify(err error, what, action string) error {
 			"with a role (Pod Identity or IRSA); elsewhere set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY", what)}
 	}
 	return &Error{Kind: KindUnavailable, Err: err, Msg: fmt.Sprintf("%s: cannot reach AWS (%v): check the VPC endpoints and the "+
-		"Job's network policy", what, rootCause(err))}
-}
-
-func rootCause(err error) error {
-	for {
-		next := errors.Unwrap(err)
-		if next == nil {
-			return err
-		}
-		err = next
-	}
+		"Job's network policy", what, err)}
 }
