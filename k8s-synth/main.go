@@ -34,51 +34,58 @@ func run(args []string, getenv func(string) string) error {
 		splitDir   = fs.String("split-dir", "", "also write namespace.yaml, migration-job.yaml and network-policies.yaml here (make k8s: k8s)")
 	)
 	var c manifests.Config
-	set := map[string]func(string) error{}
-	str := func(p *string, name, env, usage string) {
-		fs.Func(name, usage+" ["+env+"]", func(v string) error { *p = v; return nil })
-		set[env] = func(v string) error { *p = v; return nil }
+	// Sources apply in order: config file, then environment, then flags, so later ones win.
+	// Flags are parsed first (to find --config) and applied last.
+	type setter struct {
+		env   string
+		apply func(string) error
 	}
-	list := func(p *[]string, name, env, usage string) {
-		f := func(v string) error { *p = splitList(v); return nil }
-		fs.Func(name, usage+", comma-separated ["+env+"]", f)
-		set[env] = f
+	var setters []setter
+	var fromFlags []func() error
+	input := func(name, env, usage string, apply func(string) error) {
+		setters = append(setters, setter{env, apply})
+		fs.Func(name, usage+" ["+env+"]", func(v string) error {
+			fromFlags = append(fromFlags, func() error {
+				if err := apply(v); err != nil {
+					return fmt.Errorf("--%s: %w", name, err)
+				}
+				return nil
+			})
+			return nil
+		})
 	}
-	labels := func(p *map[string]string, name, env, usage string) {
-		f := func(v string) error {
+	str := func(p *string) func(string) error { return func(v string) error { *p = v; return nil } }
+	list := func(p *[]string) func(string) error { return func(v string) error { *p = splitList(v); return nil } }
+	labels := func(p *map[string]string) func(string) error {
+		return func(v string) error {
 			m, err := parseLabels(v)
-			if err != nil {
-				return fmt.Errorf("%s: %w", name, err)
-			}
 			*p = m
+			return err
+		}
+	}
+	input("image", "CARTHUB_IMAGE", "migrator image, REPOSITORY:TAG or REPOSITORY@sha256:DIGEST (required; latest is refused)", str(&c.Image))
+	input("namespace", "CARTHUB_NAMESPACE", "namespace (default shopping-cart)", str(&c.Namespace))
+	input("db-cidrs", "CARTHUB_DB_CIDRS", "CIDRs of the database subnets, comma-separated (default: the VPC CIDR)", list(&c.DBCIDRs))
+	input("vpc-cidr", "CARTHUB_VPC_CIDR", "the VPC CIDR, the fallback for the other CIDRs", str(&c.VPCCIDR))
+	input("aws-api-cidrs", "CARTHUB_AWS_API_CIDRS", "CIDRs of the VPC endpoints for AWS APIs, comma-separated (default: the VPC CIDR)", list(&c.AWSAPICIDRs))
+	input("alb-cidrs", "CARTHUB_ALB_CIDRS", "CIDRs the load balancer sends from, comma-separated (default: the VPC CIDR)", list(&c.ALBCIDRs))
+	input("region", "AWS_REGION", "AWS region", str(&c.Region))
+	input("secret-arn", "CARTHUB_DB_SECRET_ARN", "ARN of the database secret in Secrets Manager", str(&c.SecretARN))
+	input("db-instance-id", "CARTHUB_DB_INSTANCE_ID", "RDS instance identifier: enables pre-migration snapshots", str(&c.DBInstanceID))
+	input("credentials", "CARTHUB_CREDENTIALS", "pod-identity (default) or secret", str(&c.Credentials))
+	input("db-host", "CARTHUB_DB_HOST", "database host (credentials secret)", str(&c.DBHost))
+	input("backend-labels", "CARTHUB_BACKEND_LABELS", "labels of the backend pods, as key=value,key=value (default app=backend)", labels(&c.BackendLabels))
+	input("frontend-labels", "CARTHUB_FRONTEND_LABELS", "labels of the frontend pods, as key=value,key=value (default app=frontend)", labels(&c.FrontendLabels))
+	input("snapshot-retention", "CARTHUB_SNAPSHOT_RETENTION", "pre-migration snapshots to keep (default 5)", intSetter(&c.SnapshotRetain))
+
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
-		fs.Func(name, usage+", as key=value,key=value ["+env+"]", f)
-		set[env] = f
+		return err
 	}
-	str(&c.Image, "image", "CARTHUB_IMAGE", "migrator image, REPOSITORY:TAG or REPOSITORY@sha256:DIGEST (required; latest is refused)")
-	str(&c.Namespace, "namespace", "CARTHUB_NAMESPACE", "namespace (default shopping-cart)")
-	list(&c.DBCIDRs, "db-cidrs", "CARTHUB_DB_CIDRS", "CIDRs of the database subnets (default: the VPC CIDR)")
-	str(&c.VPCCIDR, "vpc-cidr", "CARTHUB_VPC_CIDR", "the VPC CIDR, the fallback for the other CIDRs")
-	list(&c.AWSAPICIDRs, "aws-api-cidrs", "CARTHUB_AWS_API_CIDRS", "CIDRs of the VPC endpoints for AWS APIs (default: the VPC CIDR)")
-	list(&c.ALBCIDRs, "alb-cidrs", "CARTHUB_ALB_CIDRS", "CIDRs the load balancer sends from (default: the VPC CIDR)")
-	str(&c.Region, "region", "AWS_REGION", "AWS region")
-	str(&c.SecretARN, "secret-arn", "CARTHUB_DB_SECRET_ARN", "ARN of the database secret in Secrets Manager")
-	str(&c.DBInstanceID, "db-instance-id", "CARTHUB_DB_INSTANCE_ID", "RDS instance identifier: enables pre-migration snapshots")
-	str(&c.Credentials, "credentials", "CARTHUB_CREDENTIALS", "pod-identity (default) or secret")
-	str(&c.DBHost, "db-host", "CARTHUB_DB_HOST", "database host (credentials secret)")
-	labels(&c.BackendLabels, "backend-labels", "CARTHUB_BACKEND_LABELS", "labels of the backend pods (default app=backend)")
-	labels(&c.FrontendLabels, "frontend-labels", "CARTHUB_FRONTEND_LABELS", "labels of the frontend pods (default app=frontend)")
-	fs.Func("snapshot-retention", "pre-migration snapshots to keep (default 5) [CARTHUB_SNAPSHOT_RETENTION]", intSetter(&c.SnapshotRetain))
-	set["CARTHUB_SNAPSHOT_RETENTION"] = intSetter(&c.SnapshotRetain)
-
-	// The config file first, then the environment, then flags: later sources win.
-	for i, a := range args {
-		if v, ok := strings.CutPrefix(a, "--config="); ok {
-			*configFile = v
-		} else if (a == "--config" || a == "-config") && i+1 < len(args) {
-			*configFile = args[i+1]
-		}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if *configFile != "" {
 		b, err := os.ReadFile(*configFile)
@@ -90,21 +97,17 @@ func run(args []string, getenv func(string) string) error {
 				"dbInstanceId, credentials, dbHost, dbName, backendLabels, frontendLabels, snapshotRetention, activeDeadlineSeconds, ttlSecondsAfterFinished)", *configFile, err)
 		}
 	}
-	for env, apply := range set {
-		if v := getenv(env); v != "" {
-			if err := apply(v); err != nil {
-				return fmt.Errorf("%s: %w", env, err)
+	for _, s := range setters {
+		if v := getenv(s.env); v != "" {
+			if err := s.apply(v); err != nil {
+				return fmt.Errorf("%s: %w", s.env, err)
 			}
 		}
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
+	for _, apply := range fromFlags {
+		if err := apply(); err != nil {
+			return err
 		}
-		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	c.Defaults()
 	if err := c.Validate(); err != nil {
@@ -112,24 +115,14 @@ func run(args []string, getenv func(string) string) error {
 	}
 	m := manifests.Build(c)
 	header := "Generated by k8s-synth; do not edit. Regenerate with `make k8s` or `cdk8s synth`."
-	files := []struct {
+	type output struct {
 		dir, name string
 		objects   []any
-	}{{*outdir, "carthub-database.k8s.yaml", m.All()}}
+	}
+	files := []output{{*outdir, "carthub-database.k8s.yaml", m.All()}}
 	if *splitDir != "" {
-		files = append(files,
-			struct {
-				dir, name string
-				objects   []any
-			}{*splitDir, "namespace.yaml", m.Namespace},
-			struct {
-				dir, name string
-				objects   []any
-			}{*splitDir, "migration-job.yaml", m.Job},
-			struct {
-				dir, name string
-				objects   []any
-			}{*splitDir, "network-policies.yaml", m.Policies})
+		files = append(files, output{*splitDir, "namespace.yaml", m.Namespace},
+			output{*splitDir, "migration-job.yaml", m.Job}, output{*splitDir, "network-policies.yaml", m.Policies})
 	}
 	for _, f := range files {
 		out, err := manifests.Render(header, f.objects)

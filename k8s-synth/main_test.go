@@ -54,21 +54,13 @@ func decode(t *testing.T, stream []byte) objects {
 		var err error
 		switch head.APIVersion + "/" + head.Kind {
 		case "v1/Namespace":
-			var v corev1.Namespace
-			err = yaml.UnmarshalStrict(doc, &v)
-			o.namespaces = append(o.namespaces, v)
+			err = decodeInto(doc, &o.namespaces)
 		case "v1/ServiceAccount":
-			var v corev1.ServiceAccount
-			err = yaml.UnmarshalStrict(doc, &v)
-			o.accounts = append(o.accounts, v)
+			err = decodeInto(doc, &o.accounts)
 		case "batch/v1/Job":
-			var v batchv1.Job
-			err = yaml.UnmarshalStrict(doc, &v)
-			o.jobs = append(o.jobs, v)
+			err = decodeInto(doc, &o.jobs)
 		case "networking.k8s.io/v1/NetworkPolicy":
-			var v networkingv1.NetworkPolicy
-			err = yaml.UnmarshalStrict(doc, &v)
-			o.policies = append(o.policies, v)
+			err = decodeInto(doc, &o.policies)
 		default:
 			t.Fatalf("document %d: unexpected %s %s", i, head.APIVersion, head.Kind)
 		}
@@ -77,6 +69,14 @@ func decode(t *testing.T, stream []byte) objects {
 		}
 	}
 	return o
+}
+
+// decodeInto decodes one document strictly and appends it to list.
+func decodeInto[T any](doc []byte, list *[]T) error {
+	var v T
+	err := yaml.UnmarshalStrict(doc, &v)
+	*list = append(*list, v)
+	return err
 }
 
 func TestGolden(t *testing.T) {

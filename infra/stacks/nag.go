@@ -9,9 +9,6 @@ import (
 // suppress records the cdk-nag findings we accept. Each names its rule, the resource, and the
 // reason a reviewer would need; everything else cdk-nag reports fails the synth test.
 func suppress(a *App) {
-	on := func(c constructs.IConstruct, children bool, s ...*cdknag.NagPackSuppression) {
-		cdknag.NagSuppressions_AddResourceSuppressions(c, &s, jsii.Bool(children))
-	}
 	managed := func(policies ...string) *[]any {
 		out := make([]any, len(policies))
 		for i, p := range policies {
@@ -26,7 +23,7 @@ func suppress(a *App) {
 		AppliesTo: managed("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"),
 		Reason:    str("the policies EKS documents for managed node groups: joining the cluster, pod networking, pulling images from ECR")})
 	on(a.Cluster.MigratorRole, true, &cdknag.NagPackSuppression{Id: str("AwsSolutions-IAM5"),
-		AppliesTo: &[]any{&cdknag.RegexAppliesTo{Regex: str(`/^Resource::arn:<AWS::Partition>:rds:[^:]+:\d+:snapshot:` + SnapshotPrefix + `-\*$/`)}},
+		AppliesTo: regex(`/^Resource::arn:<AWS::Partition>:rds:[^:]+:\d+:snapshot:` + SnapshotPrefix + `-\*$/`),
 		Reason:    str("each run names its snapshot from the versions and the time, so the role may act only on snapshots with the migrator's prefix")})
 	defaultPort := &cdknag.NagPackSuppression{Id: str("AwsSolutions-RDS11"),
 		Reason: str("5432 is what the cart services, NetworkPolicies and the migrator expect; the security group admits only the EKS cluster, so a non-default port would hide nothing")}
@@ -49,13 +46,6 @@ func suppress(a *App) {
 // Each wildcard is confined to one of the pipeline's own resources (its key, its artifact
 // bucket, a project's own log group and report groups) or is one AWS requires on "*".
 func pipelineSuppressions(a *App) {
-	regex := func(patterns ...string) *[]any {
-		out := make([]any, len(patterns))
-		for i, p := range patterns {
-			out[i] = &cdknag.RegexAppliesTo{Regex: str(p)}
-		}
-		return &out
-	}
 	list := []*cdknag.NagPackSuppression{
 		{Id: str("AwsSolutions-IAM5"), AppliesTo: regex(`/^Action::kms:(GenerateDataKey|ReEncrypt)\*$/`),
 			Reason: str("the CDK's encrypt/decrypt grant on the pipeline's own KMS key (the resource is that one key)")},
@@ -65,17 +55,28 @@ func pipelineSuppressions(a *App) {
 			`/^Resource::arn:<AWS::Partition>:logs:[^:]+:\d+:log-group:\/aws\/codebuild\/<(Build|Deploy)[0-9A-F]+>:\*$/`),
 			Reason: str("each CodeBuild project may write only its own report groups and log streams")},
 	}
-	cdknag.NagSuppressions_AddResourceSuppressions(a.Pipeline.Stack, &list, jsii.Bool(true))
+	on(a.Pipeline.Stack, true, list...)
 	requiredStar := &cdknag.NagPackSuppression{Id: str("AwsSolutions-IAM5"),
 		AppliesTo: regex(`/^Resource::\*$/`, `/^Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface\/\*$/`),
 		Reason:    str("AWS requires * for ecr:GetAuthorizationToken (Build) and for the EC2 network-interface actions of a CodeBuild project in a VPC (Deploy)")}
-	on := func(c constructs.IConstruct, s ...*cdknag.NagPackSuppression) {
-		cdknag.NagSuppressions_AddResourceSuppressions(c, &s, jsii.Bool(true))
-	}
-	on(a.Pipeline.Build, requiredStar, &cdknag.NagPackSuppression{Id: str("AwsSolutions-CB3"),
+	on(a.Pipeline.Build, true, requiredStar, &cdknag.NagPackSuppression{Id: str("AwsSolutions-CB3"),
 		Reason: str("the Build project runs docker build for the migrator image, which needs privileged mode; it runs only the repository's own buildspec")})
-	on(a.Pipeline.Deploy, requiredStar)
-	on(a.Pipeline.DeployRole, requiredStar)
-	on(a.Pipeline.AccessLogs, &cdknag.NagPackSuppression{Id: str("AwsSolutions-S1"),
+	on(a.Pipeline.Deploy, true, requiredStar)
+	on(a.Pipeline.DeployRole, true, requiredStar)
+	on(a.Pipeline.AccessLogs, true, &cdknag.NagPackSuppression{Id: str("AwsSolutions-S1"),
 		Reason: str("this bucket receives the artifact bucket's server access logs; logging the log bucket itself would loop")})
+}
+
+// on suppresses findings on c (and, with children, on everything below it).
+func on(c constructs.IConstruct, children bool, s ...*cdknag.NagPackSuppression) {
+	cdknag.NagSuppressions_AddResourceSuppressions(c, &s, jsii.Bool(children))
+}
+
+// regex lists findings to suppress by pattern (cdk-nag's RegexAppliesTo).
+func regex(patterns ...string) *[]any {
+	out := make([]any, len(patterns))
+	for i, p := range patterns {
+		out[i] = &cdknag.RegexAppliesTo{Regex: str(p)}
+	}
+	return &out
 }

@@ -170,9 +170,9 @@ func run() error {
 		}
 	}
 	report["ratios"] = map[string]any{
-		"noop_vs_pgx_floor":    round(ourNoop / floor["pgx_select1_ms"].Median),
-		"noop_vs_psql_floor":   round(ourNoop / floor["psql_select1_ms"].Median),
-		"noop_vs_fastest_peer": round(ourNoop / fastestPeer),
+		"noop_vs_pgx_floor":    bench.Round(ourNoop / floor["pgx_select1_ms"].Median),
+		"noop_vs_psql_floor":   bench.Round(ourNoop / floor["psql_select1_ms"].Median),
+		"noop_vs_fastest_peer": bench.Round(ourNoop / fastestPeer),
 		"fastest_peer":         fastestName,
 	}
 
@@ -200,7 +200,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	report["load"] = map[string]any{"rows": rows, "seconds": round(loadS), "rows_per_s": int(float64(rows) / loadS),
+	report["load"] = map[string]any{"rows": rows, "seconds": bench.Round(loadS), "rows_per_s": int(float64(rows) / loadS),
 		"carts": d.Carts, "orders": d.Orders}
 	log("loaded %d rows in %.1f s (%.0f rows/s)", rows, loadS, float64(rows)/loadS)
 	if _, err := admin.Exec(ctx, "DROP DATABASE IF EXISTS online_naive WITH (FORCE)"); err != nil {
@@ -279,7 +279,7 @@ func run() error {
 		"careful_p99_at_most_2x_baseline":    careful.P99During <= 2*careful.P99Before,
 		"every_workload_query_uses_an_index": allIndexed,
 	}
-	report["duration_s"] = round(time.Since(started).Seconds())
+	report["duration_s"] = bench.Round(time.Since(started).Seconds())
 	return write(*out, report, started)
 }
 
@@ -309,7 +309,7 @@ func machine(ctx context.Context, admin *pgx.Conn) map[string]any {
 	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
 		var kb int
 		fmt.Sscanf(strings.SplitN(string(b), "\n", 2)[0], "MemTotal: %d kB", &kb)
-		m["memory_gib"] = round(float64(kb) / 1024 / 1024)
+		m["memory_gib"] = bench.Round(float64(kb) / 1024 / 1024)
 	}
 	var v string
 	_ = admin.QueryRow(ctx, "SHOW server_version").Scan(&v)
@@ -317,8 +317,6 @@ func machine(ctx context.Context, admin *pgx.Conn) map[string]any {
 	m["postgres_settings"] = "fsync=off, synchronous_commit=off, full_page_writes=off (throwaway server)"
 	return m
 }
-
-func round(v float64) float64 { return float64(int64(v*100+0.5)) / 100 }
 
 func write(dir string, report map[string]any, at time.Time) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {

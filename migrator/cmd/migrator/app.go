@@ -128,48 +128,49 @@ func (fs *flagSet) stringVar(p *string, name, env, def, usage string) {
 	if v := fs.env(env); v != "" {
 		def = v
 	}
-	if name == "database-url" {
-		fs.StringVar(p, name, def, usage+" ["+env+"]")
-		fs.Lookup(name).DefValue = "" // never print a URL with a password in --help
-		return
-	}
 	fs.StringVar(p, name, def, usage+" ["+env+"]")
+	if name == "database-url" {
+		fs.Lookup(name).DefValue = "" // never print a URL with a password in --help
+	}
 }
 
 func (fs *flagSet) durationVar(p *time.Duration, name, env string, def time.Duration, usage string) {
-	if v := fs.env(env); v != "" {
+	fs.DurationVar(p, name, envDefault(fs, env, def, "a duration (e.g. 30s, 5m)", func(v string) (time.Duration, error) {
 		d, err := time.ParseDuration(v)
-		if err != nil || d < 0 {
-			fs.envErrs = append(fs.envErrs, fmt.Sprintf("%s=%q is not a duration (e.g. 30s, 5m)", env, v))
-		} else {
-			def = d
+		if err == nil && d < 0 {
+			err = strconv.ErrRange
 		}
-	}
-	fs.DurationVar(p, name, def, usage+" ["+env+"]")
+		return d, err
+	}), usage+" ["+env+"]")
 }
 
 func (fs *flagSet) boolVar(p *bool, name, env string, def bool, usage string) {
-	if v := fs.env(env); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			fs.envErrs = append(fs.envErrs, fmt.Sprintf("%s=%q is not true or false", env, v))
-		} else {
-			def = b
-		}
-	}
-	fs.BoolVar(p, name, def, usage+" ["+env+"]")
+	fs.BoolVar(p, name, envDefault(fs, env, def, "true or false", strconv.ParseBool), usage+" ["+env+"]")
 }
 
 func (fs *flagSet) intVar(p *int, name, env string, def int, usage string) {
-	if v := fs.env(env); v != "" {
+	fs.IntVar(p, name, envDefault(fs, env, def, "a non-negative whole number", func(v string) (int, error) {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			fs.envErrs = append(fs.envErrs, fmt.Sprintf("%s=%q is not a non-negative whole number", env, v))
-		} else {
-			def = n
+		if err == nil && n < 0 {
+			err = strconv.ErrRange
 		}
+		return n, err
+	}), usage+" ["+env+"]")
+}
+
+// envDefault is a flag's default: the environment variable's value when it is set and valid.
+// An invalid value is remembered and reported by parse, with what was expected.
+func envDefault[T any](fs *flagSet, env string, def T, want string, parse func(string) (T, error)) T {
+	v := fs.env(env)
+	if v == "" {
+		return def
 	}
-	fs.IntVar(p, name, def, usage+" ["+env+"]")
+	x, err := parse(v)
+	if err != nil {
+		fs.envErrs = append(fs.envErrs, fmt.Sprintf("%s=%q is not %s", env, v, want))
+		return def
+	}
+	return x
 }
 
 // parse parses args, flags and positional arguments in any order, and sets up logging; the
@@ -326,38 +327,38 @@ type session struct {
 	m       *migrate.Migrator
 }
 
-// open loads the migrations, connects and builds the engine: the start of every database
-// command. The caller closes s.conn.
-func (a *app) open(ctx context.Context, lf lockFlags) (*session, error) {
+// open loads the migrations and opens a session: the start of the read-only commands.
+func (a *app) open(ctx context.Context) (*session, error) {
 	p, err := a.load()
 	if err != nil {
 		return nil, err
 	}
+	return a.session(ctx, p, lockFlags{})
+}
+
+// session connects and builds the engine for an already loaded project (commands that check
+// their flags against the migrations before connecting load first). The caller closes s.conn.
+func (a *app) session(ctx context.Context, p *project, lf lockFlags) (*session, error) {
 	conn, t, err := a.connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	m, err := a.migrator(conn, p, lf.wait, lf.retries, lf.backoff)
+	host, _ := os.Hostname()
+	m, err := migrate.New(conn, migrate.Options{
+		Migrations:   p.migrations,
+		Baseline:     p.baseline,
+		Tables:       p.expected.Tables(),
+		LockWait:     lf.wait,
+		LockRetries:  lf.retries,
+		RetryBackoff: lf.backoff,
+		AppliedBy:    fmt.Sprintf("carthub-migrator %s on %s", version, host),
+		Logger:       a.log,
+	})
 	if err != nil {
 		closeConn(conn)
 		return nil, err
 	}
 	return &session{conn: conn, target: t, project: p, m: m}, nil
-}
-
-// migrator builds the engine for a project on conn.
-func (a *app) migrator(conn *pgx.Conn, p *project, lockWait time.Duration, lockRetries int, backoff time.Duration) (*migrate.Migrator, error) {
-	host, _ := os.Hostname()
-	return migrate.New(conn, migrate.Options{
-		Migrations:   p.migrations,
-		Baseline:     p.baseline,
-		Tables:       p.expected.Tables(),
-		LockWait:     lockWait,
-		LockRetries:  lockRetries,
-		RetryBackoff: backoff,
-		AppliedBy:    fmt.Sprintf("carthub-migrator %s on %s", version, host),
-		Logger:       a.log,
-	})
 }
 
 func closeConn(conn *pgx.Conn) {

@@ -30,15 +30,12 @@ func cmdDown(ctx context.Context, a *app, args []string) error {
 	if to >= len(p.migrations) {
 		return usagef("--to %d: the target must be below the latest version %04d", to, len(p.migrations))
 	}
-	conn, _, err := a.connect(ctx)
+	s, err := a.session(ctx, p, lf)
 	if err != nil {
 		return err
 	}
-	defer closeConn(conn)
-	m, err := a.migrator(conn, p, lf.wait, lf.retries, lf.backoff)
-	if err != nil {
-		return err
-	}
+	defer closeConn(s.conn)
+	m := s.m
 	start := time.Now()
 	release, err := m.Lock(ctx)
 	if err != nil {

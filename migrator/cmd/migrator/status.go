@@ -18,7 +18,7 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 	if err := fs.parseFlags(args); err != nil {
 		return err
 	}
-	s, err := a.open(ctx, lockFlags{})
+	s, err := a.open(ctx)
 	if err != nil {
 		return err
 	}

@@ -54,15 +54,12 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 		return usagef("--to %d: the migrations go from 1 to %d", to, len(p.migrations))
 	}
 	runStart := time.Now()
-	conn, _, err := a.connect(ctx)
+	s, err := a.session(ctx, p, lf)
 	if err != nil {
 		return err
 	}
-	defer closeConn(conn)
-	m, err := a.migrator(conn, p, lf.wait, lf.retries, lf.backoff)
-	if err != nil {
-		return err
-	}
+	defer closeConn(s.conn)
+	conn, m := s.conn, s.m
 
 	start := time.Now()
 	st, err := m.Check(ctx)

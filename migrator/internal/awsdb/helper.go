@@ -13,7 +13,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 )
@@ -105,13 +104,7 @@ func (h *Helper) call(ctx context.Context, req Request) (Response, error) {
 	if err := cmd.Start(); err != nil {
 		return Response{}, &Error{Kind: KindConfig, Msg: fmt.Sprintf("run %s: %v", h.Path, err), Err: err}
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		h.relayLogs(ctx, stderr)
-	}()
-	wg.Wait()
+	h.relayLogs(ctx, stderr) // until the helper closes stderr, i.e. exits; Wait comes after the reads
 	waitErr := cmd.Wait()
 	if ctx.Err() != nil {
 		return Response{}, ctx.Err()

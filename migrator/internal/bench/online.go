@@ -56,7 +56,7 @@ func Online(ctx context.Context, url string, rate, carts int, warm time.Duration
 	time.Sleep(time.Second) // let transactions scheduled during the migration finish
 	stop()
 	<-done
-	res := OnlineResult{MigrationS: round(t2.Sub(t1).Seconds()), MaxLockWaitMs: round(float64((<-waited).Microseconds()) / 1000)}
+	res := OnlineResult{MigrationS: Round(t2.Sub(t1).Seconds()), MaxLockWaitMs: Round(float64((<-waited).Microseconds()) / 1000)}
 	if runErr != nil {
 		res.MigrationExitCode = migrate.ProcessState.ExitCode()
 		fmt.Fprintf(os.Stderr, "bench: migration exited %d:\n%s\n", res.MigrationExitCode, tail(out.String(), 20))

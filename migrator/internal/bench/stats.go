@@ -27,7 +27,7 @@ func Summarise(d []time.Duration) Stats {
 		ms[i] = float64(v.Microseconds()) / 1000
 	}
 	sort.Float64s(ms)
-	return Stats{Median: round(percentile(ms, 50)), Min: round(ms[0]), Max: round(ms[len(ms)-1]), P99: round(percentile(ms, 99)), N: len(ms)}
+	return Stats{Median: Round(percentile(ms, 50)), Min: Round(ms[0]), Max: Round(ms[len(ms)-1]), P99: Round(percentile(ms, 99)), N: len(ms)}
 }
 
 func percentile(sorted []float64, p float64) float64 {
@@ -40,4 +40,5 @@ func percentile(sorted []float64, p float64) float64 {
 	return sorted[lo] + (sorted[hi]-sorted[lo])*(rank-float64(lo))
 }
 
-func round(v float64) float64 { return math.Round(v*100) / 100 }
+// Round keeps two decimals, as every figure in the report has.
+func Round(v float64) float64 { return math.Round(v*100) / 100 }

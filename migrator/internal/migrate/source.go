@@ -34,7 +34,6 @@ type Migration struct {
 	Up            []sqlscript.Statement
 	UpSQL         string
 	Down          []sqlscript.Statement
-	DownSQL       string
 	HasDown       bool // a down part is present (it may hold no statement: nothing to undo)
 	NoTransaction bool
 	// Checksum is the hex SHA-256 of the up part exactly as written: that is what ran, so that
@@ -119,7 +118,6 @@ func Parse(file string, version int, name, text string) (Migration, error) {
 		if m.Down, err = sqlscript.Split(padded); err != nil {
 			return m, fmt.Errorf("migration %s (down part): %w", file, err)
 		}
-		m.DownSQL = down
 	}
 	return m, nil
 }

@@ -119,7 +119,7 @@ type Filter struct {
 
 // ForSnapshot is the filter that reads exactly the tables and functions an expected snapshot names.
 func ForSnapshot(s Snapshot, exclude string) Filter {
-	return Filter{Tables: append([]string{}, s.Tables()...), Functions: append([]string{}, s.Functions()...), Exclude: exclude}
+	return Filter{Tables: s.Tables(), Functions: s.Functions(), Exclude: exclude}
 }
 
 // catalogQuery reads every fact in one round trip: verify runs on every deploy that asks for it.
