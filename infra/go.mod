@@ -26,3 +26,7 @@ require (
 	golang.org/x/tools/godoc v0.1.0-deprecated // indirect
 	sigs.k8s.io/yaml v1.6.0 // indirect
 )
+
+require github.com/carthub/carthub-db/k8s-synth v0.0.0
+
+replace github.com/carthub/carthub-db/k8s-synth => ../k8s-synth

@@ -14,7 +14,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/carthub/carthub-db/k8s-synth/internal/manifests"
+	"github.com/carthub/carthub-db/k8s-synth/manifests"
 )
 
 func main() {

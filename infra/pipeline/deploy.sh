@@ -1,80 +1,146 @@
 #!/usr/bin/env bash
-# Deploy stage of the pipeline: apply the synthesized manifests and run the migration Job once.
+# Deploy stage of the pipeline: run the migration Job once and report how it ended.
 #
-#   deploy.sh [MANIFEST_DIR]      (default: k8s; holds namespace.yaml, network-policies.yaml,
-#                                  migration-job.yaml as k8s-synth writes them)
+#   deploy.sh [MANIFEST_DIR]      (default: k8s; holds migration-job.yaml as k8s-synth writes it)
+#
+# The namespace and its NetworkPolicies are not applied here: the Cluster stack creates them
+# (cdk deploy) from the same k8s-synth code, before the pipeline exists, so the deploy role
+# needs no right outside the namespace.
 #
 # Environment: CLUSTER_NAME and AWS_REGION (for aws eks update-kubeconfig; without CLUSTER_NAME
 # the current kubeconfig is used), NAMESPACE (shopping-cart), JOB_NAME (database-migration),
-# JOB_TIMEOUT seconds to wait for the Job (1800), POLL_SECONDS (5).
+# JOB_TIMEOUT seconds to wait (default and minimum: the Job's activeDeadlineSeconds plus
+# DEADLINE_MARGIN, 120 s, for scheduling and image pulls), POLL_SECONDS (5), KUBECTL (kubectl).
 #
-# Exit: 0 the Job completed; 1 the Job failed (its logs and termination message are printed);
-# 2 it did not finish within JOB_TIMEOUT; 3 a manifest or the cluster could not be reached.
+# Exit: 0 the Job completed; 1 the Job failed or cannot start (every attempt's logs, the Job's
+# conditions and the namespace's events are printed); 2 it did not finish in time; 3 a manifest
+# or the cluster could not be reached; 4 the previous migration Job is still running.
 set -euo pipefail
 
 manifests=${1:-k8s}
 namespace=${NAMESPACE:-shopping-cart}
 job=${JOB_NAME:-database-migration}
-timeout=${JOB_TIMEOUT:-1800}
 poll=${POLL_SECONDS:-5}
+kubectl=${KUBECTL:-kubectl}
+job_file="$manifests/migration-job.yaml"
 
 log() { printf '[deploy] %s\n' "$*"; }
 die() { code=$1; shift; printf '[deploy] ERROR: %s\n' "$*" >&2; exit "$code"; }
+k() { "$kubectl" "$@"; }
 
-for f in namespace.yaml network-policies.yaml migration-job.yaml; do
-  [ -f "$manifests/$f" ] || die 3 "$manifests/$f is missing: the build stage writes it with k8s-synth (make k8s)"
-done
+[ -f "$job_file" ] || die 3 "$job_file is missing: the build stage writes it with k8s-synth (make k8s)"
+
+# Never wait less than the Job may run: a stage that gives up early would leave a running
+# migration behind for the next run to meet.
+deadline_s=$(sed -n 's/^ *activeDeadlineSeconds: *\([0-9][0-9]*\).*/\1/p' "$job_file" | head -n1)
+[ -n "$deadline_s" ] || die 3 "$job_file has no activeDeadlineSeconds: regenerate it with make k8s"
+min_timeout=$((deadline_s + ${DEADLINE_MARGIN:-120}))
+timeout=${JOB_TIMEOUT:-$min_timeout}
+if [ "$timeout" -lt "$min_timeout" ]; then
+  log "JOB_TIMEOUT=${timeout}s is shorter than the Job's deadline (${deadline_s}s); waiting ${min_timeout}s"
+  timeout=$min_timeout
+fi
 
 if [ -n "${CLUSTER_NAME:-}" ]; then
   log "kubeconfig for cluster $CLUSTER_NAME"
   aws eks update-kubeconfig --name "$CLUSTER_NAME" --region "${AWS_REGION:?AWS_REGION must be set with CLUSTER_NAME}" >/dev/null \
     || die 3 "aws eks update-kubeconfig failed for $CLUSTER_NAME"
 fi
+log "$(k version --client 2>/dev/null | head -n1 || echo "kubectl version unknown")"
 
-# The deploy role's access entry is limited to the namespace, so a cluster admin creates the
-# namespace once; apply it here only where this role may.
-if kubectl auth can-i patch namespaces --all-namespaces >/dev/null 2>&1; then
-  log "applying $manifests/namespace.yaml"
-  kubectl apply -f "$manifests/namespace.yaml"
+# The previous run's Job: remove it when it has finished; refuse to touch it while it runs.
+if state=$(k get job "$job" -n "$namespace" --ignore-not-found \
+    -o jsonpath='{.metadata.name}|{range .status.conditions[?(@.status=="True")]}{.type} {end}|{.status.active}|{.status.startTime}' 2>&1); then
+  :
 else
-  log "namespace $namespace is managed by a cluster admin (this role may not patch namespaces); not applying namespace.yaml"
+  die 3 "reading Job $job in namespace $namespace failed: $state (does the namespace exist? the Cluster stack creates it: cdk deploy)"
+fi
+if [ -n "$state" ]; then
+  IFS='|' read -r _ finished active started <<<"$state"
+  case " $finished " in
+    *" Complete "* | *" Failed "*)
+      log "removing the finished Job $job ($finished)"
+      k delete job "$job" -n "$namespace" --ignore-not-found --wait=true --cascade=background || die 3 "deleting the finished Job $job failed" ;;
+    *)
+      die 4 "Job $job in $namespace is still running (active pods: ${active:-0}, started ${started:-not yet}): a migration is never interrupted. Wait for it (kubectl get job $job -n $namespace -w), then retry this stage." ;;
+  esac
 fi
 
-log "applying NetworkPolicies"
-kubectl apply -n "$namespace" -f "$manifests/network-policies.yaml" || die 3 "applying the NetworkPolicies failed"
+log "creating Job $job"
+k apply -n "$namespace" -f "$job_file" || die 3 "creating the Job failed (does namespace $namespace exist? the Cluster stack creates it: cdk deploy)"
 
-# A Job's pod template is immutable: remove the previous run, then create this one.
-log "replacing Job $job"
-kubectl delete job "$job" -n "$namespace" --ignore-not-found --wait=true --cascade=foreground || die 3 "deleting the previous Job failed"
-kubectl apply -n "$namespace" -f "$manifests/migration-job.yaml" || die 3 "creating the Job failed"
+# pods prints the Job's pods, oldest first: one line per attempt.
+pods() {
+  k get pods -n "$namespace" -l "job-name=$job" --sort-by=.metadata.creationTimestamp \
+    -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}' 2>/dev/null || true
+}
 
-show_result() {
-  log "logs of job/$job:"
-  kubectl logs "job/$job" -n "$namespace" --all-containers=true --tail=-1 || true
-  local msg
-  msg=$(kubectl get pods -n "$namespace" -l "job-name=$job" \
-    -o jsonpath='{range .items[*]}{.status.containerStatuses[*].state.terminated.message}{end}' 2>/dev/null || true)
-  [ -n "$msg" ] && log "termination message: $msg"
+show_attempts() {
+  local n=0 pod msg
+  for pod in $(pods); do
+    n=$((n + 1))
+    log "attempt $n: pod $pod"
+    k logs "$pod" -n "$namespace" --all-containers=true --tail=-1 2>&1 || true
+    msg=$(k get pod "$pod" -n "$namespace" -o jsonpath='{.status.containerStatuses[*].state.terminated.message}' 2>/dev/null || true)
+    [ -n "$msg" ] && log "attempt $n termination message: $msg"
+  done
+  [ "$n" -gt 0 ] || log "no pod of Job $job was created"
   return 0
 }
 
-log "waiting up to ${timeout}s for Job $job"
-deadline=$((SECONDS + timeout))
+show_failure() {
+  show_attempts
+  log "conditions of Job $job:"
+  k get job "$job" -n "$namespace" \
+    -o jsonpath='{range .status.conditions[*]}  {.type}={.status} {.reason}: {.message}{"\n"}{end}' 2>&1 || true
+  log "recent events in $namespace:"
+  k get events -n "$namespace" --sort-by=.lastTimestamp 2>&1 | tail -n 30 || true
+}
+
+# hopeless names a state no amount of waiting fixes: an image that cannot be pulled, a container
+# that cannot be configured, a pod that Pod Security admission rejects.
+hopeless() {
+  local reasons rejected
+  reasons=$(k get pods -n "$namespace" -l "job-name=$job" \
+    -o jsonpath='{range .items[*]}{range .status.containerStatuses[*]}{.state.waiting.reason}{" "}{end}{end}' 2>/dev/null || true)
+  for r in $reasons; do
+    case "$r" in
+      ImagePullBackOff | ErrImagePull | InvalidImageName)
+        echo "$r: the node cannot pull the image; check the image reference and that the nodes' architecture is in the image (make image-test prints it)"; return 0 ;;
+      CreateContainerConfigError | CreateContainerError)
+        echo "$r: a Secret, ConfigMap or ServiceAccount the pod needs is missing or wrong (see the events below)"; return 0 ;;
+    esac
+  done
+  rejected=$(k get events -n "$namespace" --field-selector "involvedObject.kind=Job,involvedObject.name=$job,reason=FailedCreate" \
+    -o jsonpath='{range .items[*]}{.message}{"\n"}{end}' 2>/dev/null || true)
+  if [ -n "$rejected" ]; then
+    echo "the Job cannot create its pod: $(head -n1 <<<"$rejected")"
+    return 0
+  fi
+  return 1
+}
+
+log "waiting up to ${timeout}s for Job $job (its deadline is ${deadline_s}s)"
+end=$((SECONDS + timeout))
 while :; do
-  conditions=$(kubectl get job "$job" -n "$namespace" \
+  conditions=$(k get job "$job" -n "$namespace" \
     -o jsonpath='{range .status.conditions[?(@.status=="True")]}{.type}{" "}{end}') || die 3 "reading the Job's status failed"
   case " $conditions " in
     *" Complete "*)
-      show_result
+      show_attempts
       log "Job $job completed"
       exit 0 ;;
     *" Failed "*)
-      show_result
-      reason=$(kubectl get job "$job" -n "$namespace" -o jsonpath='{.status.conditions[?(@.type=="Failed")].reason}' || true)
+      show_failure
+      reason=$(k get job "$job" -n "$namespace" -o jsonpath='{.status.conditions[?(@.type=="Failed")].reason}' || true)
       die 1 "Job $job failed (${reason:-no reason given})" ;;
   esac
-  if [ "$SECONDS" -ge "$deadline" ]; then
-    show_result
+  if why=$(hopeless); then
+    show_failure
+    die 1 "Job $job cannot run: $why. The Job is left for inspection; the next run removes it once it has failed or been deleted (kubectl delete job $job -n $namespace)."
+  fi
+  if [ "$SECONDS" -ge "$end" ]; then
+    show_failure
     die 2 "Job $job did not finish within ${timeout}s; it keeps running: kubectl get jobs -n $namespace"
   fi
   sleep "$poll"

@@ -8,18 +8,29 @@ import (
 	"testing"
 )
 
-// fakeKubectl stands in for kubectl: it records every call and answers the Job's status from
-// FAKE_* variables, so deploy.sh runs exactly as in CodeBuild.
+// fakeKubectl stands in for kubectl: it records every call and answers from FAKE_* variables,
+// so deploy.sh runs exactly as in CodeBuild.
+//
+//	FAKE_PREVIOUS   the previous Job's state line ("" none; "database-migration|Complete |0|T" etc.)
+//	FAKE_RESULT     the new Job's condition once FAKE_DONE_AFTER polls have passed (never: none)
+//	FAKE_WAITING    a container waiting reason of the new Job's pod (ImagePullBackOff, ...)
+//	FAKE_REJECTED   a FailedCreate event message of the Job (a Pod Security rejection)
 const fakeKubectl = `#!/usr/bin/env bash
 echo "kubectl $*" >> "$CALLS"
 case "$*" in
-  "auth can-i"*) exit "${FAKE_CAN_I:-1}" ;;
+  "version --client"*) echo "Client Version: v1.35.2" ;;
+  *"get job"*"--ignore-not-found"*) printf '%s' "${FAKE_PREVIOUS:-}" ;;
   *"get job"*"status.conditions[?(@.status"*)
     n=$(( $(cat "$COUNTER" 2>/dev/null || echo 0) + 1 )); echo "$n" > "$COUNTER"
     if [ "${FAKE_RESULT}" != never ] && [ "$n" -ge "${FAKE_DONE_AFTER:-2}" ]; then printf '%s ' "$FAKE_RESULT"; fi ;;
   *"get job"*"Failed"*) printf 'BackoffLimitExceeded' ;;
-  *"get pods"*) printf 'exit 5: the database has version 0009 applied' ;;
-  "logs "*) echo '{"level":"INFO","msg":"step done","step":"connect"}' ;;
+  *"get job"*"conditions[*]"*) printf '  Failed=True BackoffLimitExceeded: Job has reached the specified backoff limit\n' ;;
+  *"get pods"*"waiting.reason"*) printf '%s ' "${FAKE_WAITING:-}" ;;
+  *"get pods"*"creationTimestamp"*) printf 'database-migration-aaaaa\ndatabase-migration-bbbbb\n' ;;
+  *"get pod "*"terminated.message"*) case "$*" in *bbbbb*) printf 'exit 5: the database has version 0009 applied' ;; esac ;;
+  *"get events"*"FailedCreate"*) printf '%s' "${FAKE_REJECTED:-}" ;;
+  *"get events"*) echo "LAST SEEN   TYPE      REASON   OBJECT   MESSAGE"; echo "1m   Warning   BackOff   pod/database-migration-bbbbb   Back-off" ;;
+  "logs "*) echo "{\"level\":\"INFO\",\"msg\":\"step done\",\"pod\":\"$2\"}" ;;
 esac
 exit 0
 `
@@ -28,13 +39,15 @@ const fakeAWS = `#!/usr/bin/env bash
 echo "aws $*" >> "$CALLS"
 `
 
+const jobManifest = "# migration-job.yaml\napiVersion: batch/v1\nkind: Job\nspec:\n  activeDeadlineSeconds: 3600\n"
+
 type run struct {
 	code           int
 	stdout, stderr string
 	calls          []string
 }
 
-func deploy(t *testing.T, env map[string]string, withManifests bool) run {
+func deploy(t *testing.T, env map[string]string, manifest string) run {
 	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
@@ -49,11 +62,9 @@ func deploy(t *testing.T, env map[string]string, withManifests bool) run {
 			t.Fatal(err)
 		}
 	}
-	if withManifests {
-		for _, f := range []string{"namespace.yaml", "network-policies.yaml", "migration-job.yaml"} {
-			if err := os.WriteFile(filepath.Join(manifests, f), []byte("# "+f+"\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
+	if manifest != "" {
+		if err := os.WriteFile(filepath.Join(manifests, "migration-job.yaml"), []byte(manifest), 0o644); err != nil {
+			t.Fatal(err)
 		}
 	}
 	calls := filepath.Join(dir, "calls")
@@ -80,30 +91,20 @@ func deploy(t *testing.T, env map[string]string, withManifests bool) run {
 	return r
 }
 
-func indexOf(calls []string, prefix string) int {
-	for i, c := range calls {
+func (r run) called(prefix string) bool {
+	for _, c := range r.calls {
 		if strings.HasPrefix(c, prefix) {
-			return i
+			return true
 		}
 	}
-	return -1
+	return false
 }
 
-func TestDeploySuccess(t *testing.T) {
-	r := deploy(t, map[string]string{"FAKE_RESULT": "Complete", "CLUSTER_NAME": "carthub-dev", "AWS_REGION": "eu-west-1"}, true)
-	if r.code != 0 {
-		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
-	}
-	order := []string{
-		"aws eks update-kubeconfig --name carthub-dev --region eu-west-1",
-		"kubectl apply -n shopping-cart -f", // NetworkPolicies
-		"kubectl delete job database-migration -n shopping-cart --ignore-not-found",
-		"kubectl apply -n shopping-cart -f",
-		"kubectl get job database-migration",
-		"kubectl logs job/database-migration",
-	}
+// inOrder fails unless each prefix names a call after the previous one.
+func (r run) inOrder(t *testing.T, prefixes ...string) {
+	t.Helper()
 	last := -1
-	for _, want := range order {
+	for _, want := range prefixes {
 		i := -1
 		for j := last + 1; j < len(r.calls); j++ {
 			if strings.HasPrefix(r.calls[j], want) {
@@ -116,65 +117,123 @@ func TestDeploySuccess(t *testing.T) {
 		}
 		last = i
 	}
-	var applied []string
+}
+
+func TestDeploySuccess(t *testing.T) {
+	r := deploy(t, map[string]string{"FAKE_RESULT": "Complete", "CLUSTER_NAME": "carthub-dev", "AWS_REGION": "eu-west-1"}, jobManifest)
+	if r.code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r.inOrder(t,
+		"aws eks update-kubeconfig --name carthub-dev --region eu-west-1",
+		"kubectl get job database-migration -n shopping-cart --ignore-not-found",
+		"kubectl apply -n shopping-cart -f",
+		"kubectl get job database-migration",
+		"kubectl logs database-migration-aaaaa",
+		"kubectl logs database-migration-bbbbb",
+	)
+	// The namespace and the NetworkPolicies belong to the Cluster stack: the deploy role, limited
+	// to the namespace, applies only the Job.
 	for _, c := range r.calls {
-		if strings.HasPrefix(c, "kubectl apply") {
-			applied = append(applied, filepath.Base(c))
+		if strings.HasPrefix(c, "kubectl apply") && !strings.HasSuffix(c, "migration-job.yaml") {
+			t.Errorf("applied something besides the Job: %s", c)
 		}
 	}
-	if strings.Join(applied, ",") != "network-policies.yaml,migration-job.yaml" {
-		t.Errorf("applied %v, want the NetworkPolicies, then the Job", applied)
+	if r.called("kubectl delete") {
+		t.Error("deleted a Job although none existed")
 	}
-	if strings.Contains(strings.Join(r.calls, "\n"), "namespace.yaml") {
-		t.Error("namespace.yaml applied although the role may not patch namespaces")
-	}
-	if !strings.Contains(r.stdout, "Job database-migration completed") || !strings.Contains(r.stdout, `"step":"connect"`) {
+	if !strings.Contains(r.stdout, "Job database-migration completed") || !strings.Contains(r.stdout, "attempt 2: pod database-migration-bbbbb") {
 		t.Errorf("stdout:\n%s", r.stdout)
 	}
-}
-
-func TestDeployAppliesNamespaceWhenAllowed(t *testing.T) {
-	r := deploy(t, map[string]string{"FAKE_RESULT": "Complete", "FAKE_CAN_I": "0"}, true)
-	if r.code != 0 {
-		t.Fatalf("exit %d\n%s", r.code, r.stderr)
-	}
-	ns := indexOf(r.calls, "kubectl apply -f")
-	if ns < 0 || !strings.HasSuffix(r.calls[ns], "namespace.yaml") || ns > indexOf(r.calls, "kubectl apply -n") {
-		t.Errorf("namespace.yaml not applied first:\n%s", strings.Join(r.calls, "\n"))
-	}
-	if indexOf(r.calls, "aws ") >= 0 {
-		t.Error("update-kubeconfig ran without CLUSTER_NAME")
+	if !strings.Contains(r.stdout, "waiting up to 3720s") {
+		t.Errorf("the wait is not the Job's deadline plus a margin:\n%s", r.stdout)
 	}
 }
 
-func TestDeployJobFailure(t *testing.T) {
-	r := deploy(t, map[string]string{"FAKE_RESULT": "Failed"}, true)
-	if r.code != 1 {
-		t.Fatalf("exit %d, want 1\n%s\n%s", r.code, r.stdout, r.stderr)
+// A migration that is still running is never deleted: the stage fails and names it.
+func TestDeployRefusesToDeleteARunningJob(t *testing.T) {
+	r := deploy(t, map[string]string{"FAKE_RESULT": "Complete",
+		"FAKE_PREVIOUS": "database-migration||1|2026-11-26T10:00:00Z"}, jobManifest)
+	if r.code != 4 {
+		t.Fatalf("exit %d, want 4\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	for _, want := range []string{"Job database-migration failed (BackoffLimitExceeded)"} {
-		if !strings.Contains(r.stderr, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
-		}
+	if r.called("kubectl delete") || r.called("kubectl apply") {
+		t.Errorf("touched the running Job:\n%s", strings.Join(r.calls, "\n"))
 	}
-	if !strings.Contains(r.stdout, "termination message: exit 5: the database has version 0009 applied") || !strings.Contains(r.stdout, "logs of job/database-migration") {
-		t.Errorf("stdout lacks the logs or the termination message:\n%s", r.stdout)
-	}
-}
-
-func TestDeployTimeout(t *testing.T) {
-	r := deploy(t, map[string]string{"FAKE_RESULT": "never", "JOB_TIMEOUT": "1"}, true)
-	if r.code != 2 {
-		t.Fatalf("exit %d, want 2\n%s\n%s", r.code, r.stdout, r.stderr)
-	}
-	if !strings.Contains(r.stderr, "did not finish within 1s") {
+	if !strings.Contains(r.stderr, "Job database-migration in shopping-cart is still running (active pods: 1, started 2026-11-26T10:00:00Z)") {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
 }
 
-func TestDeployMissingManifests(t *testing.T) {
-	r := deploy(t, nil, false)
-	if r.code != 3 || !strings.Contains(r.stderr, "namespace.yaml is missing") {
+func TestDeployReplacesAFinishedJob(t *testing.T) {
+	for _, prev := range []string{"database-migration|Complete |0|T", "database-migration|Failed |0|T"} {
+		r := deploy(t, map[string]string{"FAKE_RESULT": "Complete", "FAKE_PREVIOUS": prev}, jobManifest)
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", prev, r.code, r.stderr)
+		}
+		r.inOrder(t, "kubectl delete job database-migration -n shopping-cart", "kubectl apply -n shopping-cart -f")
+	}
+}
+
+func TestDeployJobFailure(t *testing.T) {
+	r := deploy(t, map[string]string{"FAKE_RESULT": "Failed"}, jobManifest)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "Job database-migration failed (BackoffLimitExceeded)") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	// Every attempt's logs in order, the last attempt's termination message, the Job's
+	// conditions and the namespace's events.
+	for _, want := range []string{
+		"attempt 1: pod database-migration-aaaaa", `"pod":"database-migration-aaaaa"`,
+		"attempt 2: pod database-migration-bbbbb", `"pod":"database-migration-bbbbb"`,
+		"attempt 2 termination message: exit 5: the database has version 0009 applied",
+		"Failed=True BackoffLimitExceeded", "recent events in shopping-cart", "Back-off",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if strings.Index(r.stdout, "attempt 1:") > strings.Index(r.stdout, "attempt 2:") {
+		t.Error("attempts are not in order")
+	}
+}
+
+// States no wait can fix end the stage at once, with the reason and the diagnostics.
+func TestDeployFailsFastOnHopelessStates(t *testing.T) {
+	for _, tt := range []struct{ name, key, value, want string }{
+		{"image pull", "FAKE_WAITING", "ImagePullBackOff", "ImagePullBackOff: the node cannot pull the image"},
+		{"config error", "FAKE_WAITING", "CreateContainerConfigError", "CreateContainerConfigError: a Secret"},
+		{"pod security", "FAKE_REJECTED", `pods "database-migration-x" is forbidden: violates PodSecurity "restricted:v1.35"`, "violates PodSecurity"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := deploy(t, map[string]string{"FAKE_RESULT": "never", tt.key: tt.value}, jobManifest)
+			if r.code != 1 {
+				t.Fatalf("exit %d, want 1\n%s\n%s", r.code, r.stdout, r.stderr)
+			}
+			if !strings.Contains(r.stderr, tt.want) || !strings.Contains(r.stdout, "recent events") {
+				t.Errorf("stderr:\n%s\nstdout:\n%s", r.stderr, r.stdout)
+			}
+		})
+	}
+}
+
+func TestDeployTimeout(t *testing.T) {
+	short := strings.Replace(jobManifest, "3600", "1", 1)
+	r := deploy(t, map[string]string{"FAKE_RESULT": "never", "JOB_TIMEOUT": "0", "DEADLINE_MARGIN": "1"}, short)
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	// JOB_TIMEOUT below the deadline is raised to it.
+	if !strings.Contains(r.stdout, "shorter than the Job's deadline") || !strings.Contains(r.stderr, "did not finish within 2s") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	}
+}
+
+func TestDeployMissingManifest(t *testing.T) {
+	r := deploy(t, nil, "")
+	if r.code != 3 || !strings.Contains(r.stderr, "migration-job.yaml is missing") {
 		t.Fatalf("exit %d\n%s", r.code, r.stderr)
 	}
 	if len(r.calls) != 0 {

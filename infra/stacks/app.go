@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
@@ -25,7 +27,49 @@ var (
 	accountRe = regexp.MustCompile(`^\d{12}$`)
 	regionRe  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
 	cidrRe    = regexp.MustCompile(`^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$`)
+	roleArnRe = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
 )
+
+// placeEnvironment sets the account and region of cfg from cdk.json's carthub:environments,
+// which is authoritative: a deploy with another account's credentials (CDK_DEFAULT_ACCOUNT, set
+// by the CDK CLI from them) is refused before anything is synthesized, so `-c env=prod` with dev
+// credentials cannot put prod into the dev account. Context offlineSynth=true skips only the
+// credentials comparison (the tests' synth, which deploys nothing). An environment that
+// promotes another's images learns that one's account and region the same way.
+func placeEnvironment(node interface{ TryGetContext(*string) any }, cfg *EnvConfig) error {
+	envs, _ := node.TryGetContext(str("carthub:environments")).(map[string]any)
+	where := func(name string) (account, region string, err error) {
+		e, _ := envs[name].(map[string]any)
+		account, region = asString(e["account"]), asString(e["region"])
+		if !accountRe.MatchString(account) {
+			return "", "", fmt.Errorf("environment %s: account %q in cdk.json (context carthub:environments.%s.account) must be 12 digits", name, account, name)
+		}
+		if !regionRe.MatchString(region) {
+			return "", "", fmt.Errorf("environment %s: region %q in cdk.json (context carthub:environments.%s.region) must be a region such as eu-west-1", name, region, name)
+		}
+		return account, region, nil
+	}
+	var err error
+	if cfg.Account, cfg.Region, err = where(cfg.Name); err != nil {
+		return err
+	}
+	if c := contextString(node, "account", ""); c != "" && c != cfg.Account {
+		return fmt.Errorf("-c account=%s, but environment %s lives in account %s (cdk.json): change cdk.json, not the command line", c, cfg.Name, cfg.Account)
+	}
+	if creds := os.Getenv("CDK_DEFAULT_ACCOUNT"); creds != "" && creds != cfg.Account && contextString(node, "offlineSynth", "") != "true" {
+		return fmt.Errorf("your AWS credentials are for account %s, but environment %s lives in account %s (cdk.json carthub:environments.%s): "+
+			"use that account's credentials (e.g. AWS_PROFILE) or choose the environment with -c env=", creds, cfg.Name, cfg.Account, cfg.Name)
+	}
+	if cfg.PromoteFrom != "" {
+		account, region, err := where(cfg.PromoteFrom)
+		if err != nil {
+			return fmt.Errorf("environment %s takes its images from %s: %w", cfg.Name, cfg.PromoteFrom, err)
+		}
+		source, _ := ForEnv(cfg.PromoteFrom)
+		cfg.Promotion = &Promotion{Account: account, Region: region, RepositoryName: source.RepositoryName()}
+	}
+	return nil
+}
 
 // NewApp adds the stacks of the environment chosen by context to app, and the cdk-nag
 // AwsSolutions checks over all of them.
@@ -36,15 +80,12 @@ func NewApp(app awscdk.App) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
-	envs, _ := node.TryGetContext(str("carthub:environments")).(map[string]any)
-	defaults, _ := envs[name].(map[string]any)
-	account := firstNonEmpty(contextString(node, "account", ""), os.Getenv("CDK_DEFAULT_ACCOUNT"), asString(defaults["account"]))
-	region := firstNonEmpty(contextString(node, "region", ""), os.Getenv("CDK_DEFAULT_REGION"), asString(defaults["region"]))
-	if !accountRe.MatchString(account) {
-		return nil, fmt.Errorf("account %q: give a 12-digit account with -c account=, CDK_DEFAULT_ACCOUNT or carthub:environments in cdk.json", account)
+	if err := placeEnvironment(node, &cfg); err != nil {
+		return nil, err
 	}
-	if !regionRe.MatchString(region) {
-		return nil, fmt.Errorf("region %q: give a region such as eu-west-1 with -c region=, CDK_DEFAULT_REGION or cdk.json", region)
+	cfg.AdminRoleArn = contextString(node, "adminRoleArn", "")
+	if cfg.AdminRoleArn != "" && !roleArnRe.MatchString(cfg.AdminRoleArn) {
+		return nil, fmt.Errorf("adminRoleArn %q: give an IAM role ARN such as arn:aws:iam::111111111111:role/Admin", cfg.AdminRoleArn)
 	}
 	cfg.ReadReplica = contextString(node, "readReplica", "false") == "true"
 	if cidrs := contextString(node, "clusterApiCidrs", ""); cidrs != "" {
@@ -55,31 +96,59 @@ func NewApp(app awscdk.App) (*App, error) {
 			cfg.ClusterAPICIDRs = append(cfg.ClusterAPICIDRs, c)
 		}
 	}
-	env := &awscdk.Environment{Account: str(account), Region: str(region)}
+	env := &awscdk.Environment{Account: str(cfg.Account), Region: str(cfg.Region)}
 	props := func(purpose string) awscdk.StackProps {
 		return awscdk.StackProps{Env: env, Description: str("Carthub database tier (" + cfg.Name + "): " + purpose),
-			Tags: &map[string]*string{"project": str("carthub"), "environment": str(cfg.Name)}}
+			Tags:                  &map[string]*string{"project": str("carthub"), "environment": str(cfg.Name)},
+			TerminationProtection: jsii.Bool(cfg.DeletionProtection)}
 	}
 	prefix := "Carthub-" + strings.ToUpper(cfg.Name[:1]) + cfg.Name[1:] + "-"
 	a := &App{Config: cfg}
 	a.Network = NewNetworkStack(app, prefix+"Network", &NetworkStackProps{StackProps: props("VPC, subnets, flow logs, endpoints"), Config: cfg})
-	a.Registry = NewRegistryStack(app, prefix+"Registry", &RegistryStackProps{StackProps: props("ECR repository of the migrator image"), Config: cfg})
+	var repository awsecr.IRepository
+	if cfg.Promotion == nil {
+		a.Registry = NewRegistryStack(app, prefix+"Registry", &RegistryStackProps{StackProps: props("ECR repository of the migrator image"),
+			Config: cfg, PullAccounts: promotingAccounts(node, cfg.Name)})
+		repository = a.Registry.Repository
+	}
 	a.Database = NewDatabaseStack(app, prefix+"Database", &DatabaseStackProps{StackProps: props("RDS PostgreSQL and its secret"),
 		Config: cfg, Vpc: a.Network.Vpc})
-	a.Cluster = NewClusterStack(app, prefix+"Cluster", &ClusterStackProps{StackProps: props("EKS cluster and the migrator's access"),
-		Config: cfg, Vpc: a.Network.Vpc, Database: a.Database.Instance, DatabaseSecret: a.Database.Secret,
+	a.Cluster = NewClusterStack(app, prefix+"Cluster", &ClusterStackProps{StackProps: props("EKS cluster, its namespace and policies, the migrator's access"),
+		Config: cfg, Vpc: a.Network.Vpc, Network: a.Network, Database: a.Database.Instance, DatabaseSecret: a.Database.Secret,
 		DatabaseSG: a.Database.SecurityGroup, DatabaseKey: a.Database.Key})
-	var dbCIDRs []*string
-	for _, s := range *a.Network.Vpc.IsolatedSubnets() {
-		dbCIDRs = append(dbCIDRs, s.Ipv4CidrBlock())
-	}
 	a.Pipeline = NewPipelineStack(app, prefix+"Pipeline", &PipelineStackProps{
 		StackProps: props("CodeCommit -> CodePipeline -> CodeBuild -> ECR -> the migration Job on EKS"),
-		Config:     cfg, Vpc: a.Network.Vpc, Repository: a.Registry.Repository, Cluster: a.Cluster.Cluster,
-		DBSecretArn: a.Database.Secret.SecretArn(), DBInstanceID: a.Database.Instance.InstanceIdentifier(), DBSubnetCIDRs: dbCIDRs})
+		Config:     cfg, Network: a.Network, Repository: repository, Cluster: a.Cluster,
+		DBSecretArn: a.Database.Secret.SecretArn(), DBInstanceID: a.Database.Instance.InstanceIdentifier()})
 	suppress(a)
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	return a, nil
+}
+
+// promotingAccounts are the accounts of the environments that run this one's images.
+func promotingAccounts(node interface{ TryGetContext(*string) any }, name string) []string {
+	envs, _ := node.TryGetContext(str("carthub:environments")).(map[string]any)
+	var out []string
+	for _, other := range sortedKeys(envs) {
+		cfg, err := ForEnv(other)
+		if err != nil || cfg.PromoteFrom != name {
+			continue
+		}
+		e, _ := envs[other].(map[string]any)
+		if account := asString(e["account"]); accountRe.MatchString(account) && !slices.Contains(out, account) {
+			out = append(out, account)
+		}
+	}
+	return out
+}
+
+// Stacks is every stack of the environment, in deploy order.
+func (a *App) Stacks() []awscdk.Stack {
+	out := []awscdk.Stack{a.Network.Stack}
+	if a.Registry != nil {
+		out = append(out, a.Registry.Stack)
+	}
+	return append(out, a.Database.Stack, a.Cluster.Stack, a.Pipeline.Stack)
 }
 
 func contextString(node interface{ TryGetContext(*string) any }, key, def string) string {
@@ -92,13 +161,4 @@ func contextString(node interface{ TryGetContext(*string) any }, key, def string
 func asString(v any) string {
 	s, _ := v.(string)
 	return s
-}
-
-func firstNonEmpty(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

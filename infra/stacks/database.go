@@ -89,9 +89,16 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 		}),
 	})
 	exportedLogGroups(stack, cfg, cfg.DBInstanceID(), instance)
+	// The rotation Lambda reaches the database (CDK adds that rule pair) and Secrets Manager
+	// through its VPC endpoint; nothing else.
+	rotationSG := awsec2.NewSecurityGroup(stack, str("RotationSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc: props.Vpc, Description: str("secret rotation Lambda: PostgreSQL and the Secrets Manager endpoint"), AllowAllOutbound: jsii.Bool(false),
+	})
+	rotationSG.AddEgressRule(awsec2.Peer_Ipv4(props.Vpc.VpcCidrBlock()), awsec2.Port_Tcp(jsii.Number(443)), str("Secrets Manager endpoint"), nil)
 	instance.AddRotationSingleUser(&awsrds.RotationSingleUserOptions{
 		AutomaticallyAfter: awscdk.Duration_Days(jsii.Number(secretRotationPeriod)),
 		VpcSubnets:         &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
+		SecurityGroup:      rotationSG,
 	})
 	var replica awsrds.DatabaseInstanceReadReplica
 	if cfg.ReadReplica {

@@ -61,7 +61,7 @@ func TestDatabase(t *testing.T) {
 			// AND a security group that opens nothing but PostgreSQL to the secret's rotation Lambda
 			for id, r := range resources(t, tpl, "AWS::EC2::SecurityGroupIngress") {
 				p := props(r)
-				if !strings.Contains(id, "RotationSingleUser") || !contains(p["SourceSecurityGroupId"], "RotationSingleUser") {
+				if !strings.Contains(id, "Rotation") || !contains(p["SourceSecurityGroupId"], "RotationSecurityGroup") {
 					t.Errorf("unexpected ingress to the database: %s %v", id, p)
 				}
 			}

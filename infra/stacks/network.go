@@ -19,6 +19,29 @@ type NetworkStackProps struct {
 type NetworkStack struct {
 	awscdk.Stack
 	Vpc awsec2.Vpc
+	// Endpoints is the security group of the interface endpoints: HTTPS in from the VPC,
+	// nothing out (an endpoint answers; it never opens a connection).
+	Endpoints awsec2.SecurityGroup
+}
+
+// VpcCIDR is the VPC's address range; the subnets' ranges are carved from it at synth time.
+const VpcCIDR = "10.0.0.0/16"
+
+// DatabaseCIDRs are the isolated subnets', where RDS lives.
+func (n *NetworkStack) DatabaseCIDRs() []string { return cidrs(*n.Vpc.IsolatedSubnets()) }
+
+// EndpointCIDRs are the private subnets', where the interface endpoints, the nodes and the pods are.
+func (n *NetworkStack) EndpointCIDRs() []string { return cidrs(*n.Vpc.PrivateSubnets()) }
+
+// PublicCIDRs are the public subnets', where load balancers send from.
+func (n *NetworkStack) PublicCIDRs() []string { return cidrs(*n.Vpc.PublicSubnets()) }
+
+func cidrs(subnets []awsec2.ISubnet) []string {
+	out := make([]string, 0, len(subnets))
+	for _, s := range subnets {
+		out = append(out, *s.Ipv4CidrBlock())
+	}
+	return out
 }
 
 // NewNetworkStack makes a VPC across Config.MaxAZs zones with public subnets (load balancers, NAT),
@@ -28,7 +51,7 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	cfg := props.Config
 	vpc := awsec2.NewVpc(stack, str("Vpc"), &awsec2.VpcProps{
-		IpAddresses: awsec2.IpAddresses_Cidr(str("10.0.0.0/16")),
+		IpAddresses: awsec2.IpAddresses_Cidr(str(VpcCIDR)),
 		MaxAzs:      jsii.Number(cfg.MaxAZs),
 		NatGateways: jsii.Number(cfg.NatGateways),
 		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{
@@ -51,6 +74,10 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 		TrafficType: awsec2.FlowLogTrafficType_ALL,
 	})
 
+	endpointSG := awsec2.NewSecurityGroup(stack, str("EndpointSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc: vpc, Description: str("interface endpoints: HTTPS from the VPC, no egress"), AllowAllOutbound: jsii.Bool(false),
+	})
+	endpointSG.AddIngressRule(awsec2.Peer_Ipv4(vpc.VpcCidrBlock()), awsec2.Port_Tcp(jsii.Number(443)), str("HTTPS from the VPC"), nil)
 	// Interface endpoints in the private subnets, where the pods run.
 	endpoints := map[string]awsec2.InterfaceVpcEndpointAwsService{
 		"SecretsManager": awsec2.InterfaceVpcEndpointAwsService_SECRETS_MANAGER(),
@@ -66,6 +93,8 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 			Service:           endpoints[name],
 			Subnets:           &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
 			PrivateDnsEnabled: jsii.Bool(true),
+			SecurityGroups:    &[]awsec2.ISecurityGroup{endpointSG},
+			Open:              jsii.Bool(false),
 		})
 	}
 	vpc.AddGatewayEndpoint(str("S3Endpoint"), &awsec2.GatewayVpcEndpointOptions{
@@ -73,5 +102,5 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 	})
 	awscdk.NewCfnOutput(stack, str("VpcCidr"), &awscdk.CfnOutputProps{Value: vpc.VpcCidrBlock(),
 		Description: str("k8s-synth --vpc-cidr")})
-	return &NetworkStack{Stack: stack, Vpc: vpc}
+	return &NetworkStack{Stack: stack, Vpc: vpc, Endpoints: endpointSG}
 }

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
@@ -25,13 +26,14 @@ import (
 // PipelineStackProps wire the pipeline to what it builds and deploys to.
 type PipelineStackProps struct {
 	awscdk.StackProps
-	Config        EnvConfig
-	Vpc           awsec2.IVpc
-	Repository    awsecr.IRepository
-	Cluster       awseksv2.ICluster
-	DBSecretArn   *string
-	DBInstanceID  *string
-	DBSubnetCIDRs []*string
+	Config  EnvConfig
+	Network *NetworkStack
+	// Repository receives the images this environment builds; nil where the environment
+	// promotes another's (Config.Promotion).
+	Repository   awsecr.IRepository
+	Cluster      *ClusterStack
+	DBSecretArn  *string
+	DBInstanceID *string
 }
 
 // PipelineStack is CodeCommit -> CodePipeline (V2) -> CodeBuild (test, image, manifests) ->
@@ -43,6 +45,7 @@ type PipelineStack struct {
 	Build      awscodebuild.PipelineProject
 	Deploy     awscodebuild.PipelineProject
 	DeployRole awsiam.Role
+	DeploySG   awsec2.SecurityGroup
 	Artifacts  awss3.Bucket
 	AccessLogs awss3.Bucket
 }
@@ -54,6 +57,7 @@ type PipelineStack struct {
 func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStackProps) *PipelineStack {
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	cfg := props.Config
+	cluster := props.Cluster.Cluster
 	key := awskms.NewKey(stack, str("Key"), &awskms.KeyProps{
 		Description: str(cfg.Prefix() + " pipeline artifacts and build logs"), EnableKeyRotation: jsii.Bool(true), RemovalPolicy: cfg.RemovalPolicy,
 	})
@@ -71,64 +75,98 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		LifecycleRules: &[]*awss3.LifecycleRule{{NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(30))}},
 	})
 	source := awscodecommit.NewRepository(stack, str("Source"), &awscodecommit.RepositoryProps{
-		RepositoryName: str(RepositoryName), Description: str("carthub-db: migrations, migrator, manifests and infrastructure"),
+		RepositoryName: str(cfg.RepositoryName()), Description: str("carthub-db: migrations, migrator, manifests and infrastructure"),
 	})
 	logGroup := func(name string) awslogs.LogGroup {
 		return awslogs.NewLogGroup(stack, str(name+"Logs"), &awslogs.LogGroupProps{
 			EncryptionKey: key, Retention: retention(cfg.LogRetentionDays), RemovalPolicy: cfg.RemovalPolicy})
 	}
 
+	net := props.Network
+	env := map[string]*awscodebuild.BuildEnvironmentVariable{
+		"DEPLOY_ENV":             {Value: str(cfg.Name)},
+		"IMAGE_PLATFORMS":        {Value: str(cfg.NodeArch.Platform())}, // the nodes' architecture, from the same setting as their AMI
+		"CARTHUB_DB_SECRET_ARN":  {Value: props.DBSecretArn},
+		"CARTHUB_DB_INSTANCE_ID": {Value: props.DBInstanceID},
+		"CARTHUB_VPC_CIDR":       {Value: str(VpcCIDR)},
+		"CARTHUB_DB_CIDRS":       {Value: str(strings.Join(net.DatabaseCIDRs(), ","))},
+		"CARTHUB_AWS_API_CIDRS":  {Value: str(strings.Join(net.EndpointCIDRs(), ","))},
+		"CARTHUB_ALB_CIDRS":      {Value: str(strings.Join(net.PublicCIDRs(), ","))},
+	}
+	var sourceRepo awsecr.IRepository
+	if p := cfg.Promotion; p != nil {
+		// This environment runs the image its source environment built and tested, by digest.
+		sourceRepo = awsecr.Repository_FromRepositoryAttributes(stack, str("PromotedFrom"), &awsecr.RepositoryAttributes{
+			RepositoryName: str(p.RepositoryName),
+			RepositoryArn:  str(fmt.Sprintf("arn:%s:ecr:%s:%s:repository/%s", *awscdk.Aws_PARTITION(), p.Region, p.Account, p.RepositoryName)),
+		})
+		env["PROMOTE_FROM_URI"] = &awscodebuild.BuildEnvironmentVariable{Value: str(fmt.Sprintf(
+			"%s.dkr.ecr.%s.%s/%s", p.Account, p.Region, *awscdk.Aws_URL_SUFFIX(), p.RepositoryName))}
+	} else {
+		env["REPOSITORY_URI"] = &awscodebuild.BuildEnvironmentVariable{Value: props.Repository.RepositoryUri()}
+	}
 	build := awscodebuild.NewPipelineProject(stack, str("Build"), &awscodebuild.PipelineProjectProps{
-		Description: str("make test, the image to ECR, manifests for its digest"),
+		Description: str("make test, migrator lint, the image to ECR (or the promoted digest), manifests for its digest"),
 		BuildSpec:   buildSpec(pipeline.BuildSpec),
 		Environment: &awscodebuild.BuildEnvironment{
 			BuildImage:  awscodebuild.LinuxBuildImage_STANDARD_8_0(),
 			ComputeType: awscodebuild.ComputeType_MEDIUM,
 			Privileged:  jsii.Bool(true), // docker build
 		},
-		EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
-			"REPOSITORY_URI":         {Value: props.Repository.RepositoryUri()},
-			"DEPLOY_ENV":             {Value: str(cfg.Name)},
-			"CARTHUB_DB_SECRET_ARN":  {Value: props.DBSecretArn},
-			"CARTHUB_DB_INSTANCE_ID": {Value: props.DBInstanceID},
-			"CARTHUB_VPC_CIDR":       {Value: props.Vpc.VpcCidrBlock()},
-			"CARTHUB_DB_CIDRS":       {Value: awscdk.Fn_Join(str(","), &props.DBSubnetCIDRs)},
-		},
+		EnvironmentVariables: &env,
+		// Docker layers and the buildspec's cache paths (Go modules and build cache, npm) stay on
+		// the build host between builds.
+		Cache:         awscodebuild.Cache_Local(awscodebuild.LocalCacheMode_DOCKER_LAYER, awscodebuild.LocalCacheMode_CUSTOM),
 		EncryptionKey: key,
 		Logging:       &awscodebuild.LoggingOptions{CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: logGroup("Build")}},
 		Timeout:       awscdk.Duration_Minutes(jsii.Number(60)),
 	})
-	props.Repository.GrantPullPush(build)
-	build.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid: str("ReadImageDigests"), Actions: jsii.Strings("ecr:DescribeImages"), Resources: jsii.Strings(*props.Repository.RepositoryArn())}))
+	if sourceRepo != nil {
+		build.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: str("ReadPromotedDigests"), Actions: jsii.Strings("ecr:DescribeImages"), Resources: jsii.Strings(*sourceRepo.RepositoryArn())}))
+	} else {
+		props.Repository.GrantPullPush(build)
+		build.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: str("ReadImageDigests"), Actions: jsii.Strings("ecr:DescribeImages"), Resources: jsii.Strings(*props.Repository.RepositoryArn())}))
+	}
 
 	deployRole := awsiam.NewRole(stack, str("DeployRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(str("codebuild.amazonaws.com"), nil),
 		Description: str("carthub deploy stage: kubectl in namespace " + Namespace + " only"),
 	})
 	deployRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid: str("Kubeconfig"), Actions: jsii.Strings("eks:DescribeCluster"), Resources: jsii.Strings(*props.Cluster.ClusterArn())}))
+		Sid: str("Kubeconfig"), Actions: jsii.Strings("eks:DescribeCluster"), Resources: jsii.Strings(*cluster.ClusterArn())}))
+	// The Deploy stage reaches the private Kubernetes API (the cluster security group admits it
+	// on 443) and AWS APIs over HTTPS (the endpoints, or NAT for EKS and KMS); nothing else.
 	deploySG := awsec2.NewSecurityGroup(stack, str("DeploySecurityGroup"), &awsec2.SecurityGroupProps{
-		Vpc: props.Vpc, Description: str("deploy stage: reaches the private EKS endpoint"), AllowAllOutbound: jsii.Bool(true)})
+		Vpc: net.Vpc, Description: str("deploy stage: HTTPS to the private EKS endpoint and AWS APIs"), AllowAllOutbound: jsii.Bool(false)})
+	deploySG.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), str("HTTPS: Kubernetes API, AWS APIs"), nil)
+	awsec2.NewCfnSecurityGroupIngress(stack, str("ClusterApiFromDeploy"), &awsec2.CfnSecurityGroupIngressProps{
+		GroupId:               cluster.ClusterSecurityGroupId(),
+		SourceSecurityGroupId: deploySG.SecurityGroupId(),
+		IpProtocol:            str("tcp"), FromPort: jsii.Number(443), ToPort: jsii.Number(443),
+		Description: str("Kubernetes API from the pipeline's Deploy stage"),
+	})
 	deploy := awscodebuild.NewPipelineProject(stack, str("Deploy"), &awscodebuild.PipelineProjectProps{
 		Description: str("apply the manifests, replace the migration Job, wait for it"),
 		BuildSpec:   buildSpec(pipeline.DeploySpec),
 		Environment: &awscodebuild.BuildEnvironment{BuildImage: awscodebuild.LinuxBuildImage_STANDARD_8_0(), ComputeType: awscodebuild.ComputeType_SMALL},
 		EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
-			"CLUSTER_NAME": {Value: props.Cluster.ClusterName()},
+			"CLUSTER_NAME": {Value: cluster.ClusterName()},
 			"NAMESPACE":    {Value: str(Namespace)},
 		},
 		Role:            deployRole,
-		Vpc:             props.Vpc,
+		Vpc:             net.Vpc,
 		SubnetSelection: &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
 		SecurityGroups:  &[]awsec2.ISecurityGroup{deploySG},
 		EncryptionKey:   key,
 		Logging:         &awscodebuild.LoggingOptions{CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: logGroup("Deploy")}},
 		Timeout:         awscdk.Duration_Minutes(jsii.Number(75)),
 	})
-	// Kubernetes rights through an access entry: edit, in the one namespace.
+	// Kubernetes rights through an access entry: edit, in the one namespace. The namespace and
+	// its NetworkPolicies come from the Cluster stack, so nothing here needs more.
 	awseksv2.NewAccessEntry(stack, str("DeployAccess"), &awseksv2.AccessEntryProps{
-		Cluster:   props.Cluster,
+		Cluster:   cluster,
 		Principal: deployRole.RoleArn(),
 		AccessPolicies: &[]awseksv2.IAccessPolicy{awseksv2.AccessPolicy_FromAccessPolicyName(str("AmazonEKSEditPolicy"),
 			&awseksv2.AccessPolicyNameOptions{AccessScopeType: awseksv2.AccessScopeType_NAMESPACE, Namespaces: jsii.Strings(Namespace)})},
@@ -161,7 +199,7 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 	})
 	awscdk.NewCfnOutput(stack, str("CodeCommitCloneUrl"), &awscdk.CfnOutputProps{Value: source.RepositoryCloneUrlGrc()})
 	return &PipelineStack{Stack: stack, Pipeline: p, Source: source, Build: build, Deploy: deploy, DeployRole: deployRole,
-		Artifacts: artifacts, AccessLogs: accessLogs}
+		DeploySG: deploySG, Artifacts: artifacts, AccessLogs: accessLogs}
 }
 
 // buildSpec turns a buildspec file of the repository into the project's inline buildspec.

@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -17,7 +18,8 @@ func TestPipeline(t *testing.T) {
 	}{{"dev", []string{"Source", "Build", "Deploy"}}, {"prod", []string{"Source", "Build", "Approve", "Deploy"}}} {
 		t.Run(tt.env, func(t *testing.T) {
 			tpl := template(appFor(t, tt.env).Pipeline.Stack)
-			tpl.HasResourceProperties(jsii.String("AWS::CodeCommit::Repository"), &map[string]any{"RepositoryName": "carthub-database"})
+			// Names unique per account carry the environment, so dev and prod can share one.
+			tpl.HasResourceProperties(jsii.String("AWS::CodeCommit::Repository"), &map[string]any{"RepositoryName": "carthub-database-" + tt.env})
 			// A V2 pipeline, triggered by pushes to main, with the stages in order.
 			p := resources(t, tpl, "AWS::CodePipeline::Pipeline")
 			if len(p) != 1 {
@@ -55,18 +57,9 @@ func TestPipeline(t *testing.T) {
 				"VpcConfig": assertions.Match_AnyValue(),
 				"Source":    assertions.Match_ObjectLike(&map[string]any{"BuildSpec": assertions.Match_StringLikeRegexp(jsii.String("infra/pipeline/deploy.sh"))}),
 			})
-			// The deploy role may edit only the one namespace.
-			entries := resources(t, tpl, "AWS::EKS::AccessEntry")
-			if len(entries) != 1 {
-				t.Fatalf("%d access entries, want the deploy role's", len(entries))
-			}
-			for _, e := range entries {
-				policies := props(e)["AccessPolicies"].([]any)
-				if len(policies) != 1 || !contains(policies[0], "AmazonEKSEditPolicy") ||
-					!contains(policies[0], `"AccessScope":{"Namespaces":["shopping-cart"],"Type":"namespace"}`) {
-					t.Errorf("deploy access is not edit-in-shopping-cart only: %v", policies)
-				}
-			}
+			// Docker layers and the Go and npm caches survive between builds.
+			tpl.HasResourceProperties(jsii.String("AWS::CodeBuild::Project"), &map[string]any{
+				"Cache": map[string]any{"Type": "LOCAL", "Modes": []any{"LOCAL_DOCKER_LAYER_CACHE", "LOCAL_CUSTOM_CACHE"}}})
 			tpl.HasResourceProperties(jsii.String("AWS::S3::Bucket"), &map[string]any{
 				"BucketEncryption": assertions.Match_ObjectLike(&map[string]any{"ServerSideEncryptionConfiguration": []any{
 					assertions.Match_ObjectLike(&map[string]any{"ServerSideEncryptionByDefault": assertions.Match_ObjectLike(&map[string]any{"SSEAlgorithm": "aws:kms"})})}}),
@@ -96,4 +89,62 @@ func TestBuildSpecsParse(t *testing.T) {
 			t.Errorf("%s buildspec did not load", name)
 		}
 	}
+}
+
+// Prod builds no image: it runs the digest dev pushed for the same commit, read from dev's
+// registry; dev's registry lets prod's account pull and read digests.
+func TestProdPromotesDevImagesByDigest(t *testing.T) {
+	prod, dev := appFor(t, "prod"), appFor(t, "dev")
+	if prod.Registry != nil {
+		t.Error("prod has its own registry stack; it should run dev's images")
+	}
+	build := projectEnv(t, template(prod.Pipeline.Stack), "make test")
+	want := testAccount + ".dkr.ecr." + testRegion + "."
+	if !strings.Contains(build["PROMOTE_FROM_URI"], want) || !strings.Contains(build["PROMOTE_FROM_URI"], "/carthub-database-dev") {
+		t.Errorf("PROMOTE_FROM_URI = %q, want dev's repository %s.../carthub-database-dev", build["PROMOTE_FROM_URI"], want)
+	}
+	if _, ok := build["REPOSITORY_URI"]; ok {
+		t.Error("prod's build has a repository to push to")
+	}
+	if !strings.Contains(string(pipeline.BuildSpec), "PROMOTE_FROM_URI") || !strings.Contains(string(pipeline.BuildSpec), "describe-images --registry-id") {
+		t.Error("the build spec does not take the promoted digest")
+	}
+	devBuild := projectEnv(t, template(dev.Pipeline.Stack), "make test")
+	if devBuild["REPOSITORY_URI"] == "" || devBuild["PROMOTE_FROM_URI"] != "" {
+		t.Errorf("dev's build must push to its own repository: %v", devBuild)
+	}
+	template(dev.Registry.Stack).HasResourceProperties(jsii.String("AWS::ECR::Repository"), &map[string]any{
+		"RepositoryName": "carthub-database-dev",
+		"RepositoryPolicyText": assertions.Match_ObjectLike(&map[string]any{"Statement": assertions.Match_ArrayWith(&[]any{
+			assertions.Match_ObjectLike(&map[string]any{
+				"Action":    assertions.Match_ArrayWith(&[]any{"ecr:BatchGetImage", "ecr:DescribeImages"}),
+				"Principal": map[string]any{"AWS": map[string]any{"Fn::Join": []any{"", []any{"arn:", map[string]any{"Ref": "AWS::Partition"}, ":iam::" + testProdAccount + ":root"}}}},
+			})})})})
+}
+
+// projectEnv is the environment of the CodeBuild project whose buildspec contains marker, with
+// values rendered as JSON where they are not plain strings.
+func projectEnv(t *testing.T, tpl assertions.Template, marker string) map[string]string {
+	t.Helper()
+	for _, r := range resources(t, tpl, "AWS::CodeBuild::Project") {
+		p := props(r)
+		if !contains(p["Source"], marker) {
+			continue
+		}
+		out := map[string]string{}
+		env, _ := p["Environment"].(map[string]any)
+		vars, _ := env["EnvironmentVariables"].([]any)
+		for _, v := range vars {
+			kv := v.(map[string]any)
+			if s, ok := kv["Value"].(string); ok {
+				out[kv["Name"].(string)] = s
+			} else {
+				b, _ := json.Marshal(kv["Value"])
+				out[kv["Name"].(string)] = string(b)
+			}
+		}
+		return out
+	}
+	t.Fatalf("no CodeBuild project runs %q", marker)
+	return nil
 }

@@ -3,6 +3,7 @@ package stacks
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -11,6 +12,9 @@ import (
 type RegistryStackProps struct {
 	awscdk.StackProps
 	Config EnvConfig
+	// PullAccounts run this registry's images without building their own (prod promotes what
+	// dev built and tested): their nodes may pull, their pipelines may read digests.
+	PullAccounts []string
 }
 
 // RegistryStack holds the ECR repository of the migrator image.
@@ -19,12 +23,13 @@ type RegistryStack struct {
 	Repository awsecr.Repository
 }
 
-// NewRegistryStack makes ECR repository carthub-database: images scanned on push, tags
-// immutable (a commit's tag always means the same image), KMS-encrypted, old images expired.
+// NewRegistryStack makes ECR repository carthub-database-ENV: images scanned on push, tags
+// immutable (a commit's tag always means the same image), KMS-encrypted, old images expired,
+// readable by the accounts that promote its images.
 func NewRegistryStack(scope constructs.Construct, id string, props *RegistryStackProps) *RegistryStack {
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	repo := awsecr.NewRepository(stack, str("Repository"), &awsecr.RepositoryProps{
-		RepositoryName:     str(RepositoryName),
+		RepositoryName:     str(props.Config.RepositoryName()),
 		ImageScanOnPush:    jsii.Bool(true),
 		ImageTagMutability: awsecr.TagMutability_IMMUTABLE,
 		Encryption:         awsecr.RepositoryEncryption_KMS(),
@@ -37,6 +42,18 @@ func NewRegistryStack(scope constructs.Construct, id string, props *RegistryStac
 				MaxImageCount: jsii.Number(50), RulePriority: jsii.Number(2)},
 		},
 	})
+	if len(props.PullAccounts) > 0 {
+		var principals []awsiam.IPrincipal
+		for _, a := range props.PullAccounts {
+			principals = append(principals, awsiam.NewAccountPrincipal(str(a)))
+		}
+		repo.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:        str("PromotedEnvironmentsPullByDigest"),
+			Principals: &principals,
+			Actions: jsii.Strings("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability",
+				"ecr:DescribeImages"),
+		}))
+	}
 	awscdk.NewCfnOutput(stack, str("RepositoryUri"), &awscdk.CfnOutputProps{Value: repo.RepositoryUri()})
 	return &RegistryStack{Stack: stack, Repository: repo}
 }

@@ -11,7 +11,7 @@ func TestRegistry(t *testing.T) {
 	tpl := template(appFor(t, "dev").Registry.Stack)
 	tpl.ResourceCountIs(jsii.String("AWS::ECR::Repository"), jsii.Number(1))
 	tpl.HasResourceProperties(jsii.String("AWS::ECR::Repository"), &map[string]any{
-		"RepositoryName":             "carthub-database",
+		"RepositoryName":             "carthub-database-dev",
 		"ImageScanningConfiguration": map[string]any{"ScanOnPush": true},
 		"ImageTagMutability":         "IMMUTABLE",
 		"EncryptionConfiguration":    map[string]any{"EncryptionType": "KMS"},

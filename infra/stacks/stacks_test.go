@@ -14,8 +14,9 @@ import (
 )
 
 const (
-	testAccount = "123456789012"
-	testRegion  = "eu-west-1"
+	testAccount     = "123456789012"
+	testProdAccount = "210987654321"
+	testRegion      = "eu-west-1"
 )
 
 // newTestApp builds the whole app for env, as `cdk synth -c env=...` would, with the AZ lookup
@@ -23,8 +24,13 @@ const (
 func newTestApp(t *testing.T, env string, extra map[string]any) *App {
 	t.Helper()
 	ctx := map[string]any{
-		"env": env, "account": testAccount, "region": testRegion,
-		fmt.Sprintf("availability-zones:account=%s:region=%s", testAccount, testRegion): []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"},
+		"env": env, "offlineSynth": "true",
+		"carthub:environments": map[string]any{
+			"dev":  map[string]any{"account": testAccount, "region": testRegion},
+			"prod": map[string]any{"account": testProdAccount, "region": testRegion},
+		},
+		fmt.Sprintf("availability-zones:account=%s:region=%s", testAccount, testRegion):     []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"},
+		fmt.Sprintf("availability-zones:account=%s:region=%s", testProdAccount, testRegion): []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"},
 	}
 	for k, v := range extra {
 		ctx[k] = v

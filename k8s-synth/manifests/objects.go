@@ -44,6 +44,18 @@ func (m Manifests) All() []any {
 	return append(append(append([]any{}, m.Namespace...), m.Job...), m.Policies...)
 }
 
+// Bootstrap is what exists before the first Job: the namespace and its NetworkPolicies. The
+// Cluster stack deploys these objects (cdk deploy), so the pipeline's deploy role needs no right
+// outside the namespace; `make k8s` writes the same objects to namespace.yaml and
+// network-policies.yaml.
+func Bootstrap(c Config) (Manifests, error) {
+	c.Defaults()
+	if err := c.ValidateBootstrap(); err != nil {
+		return Manifests{}, err
+	}
+	return Manifests{Namespace: []any{namespace(c)}, Policies: policies(c)}, nil
+}
+
 // Build makes every object from a validated config.
 func Build(c Config) Manifests {
 	return Manifests{

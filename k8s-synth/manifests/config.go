@@ -92,19 +92,25 @@ var (
 
 // Validate checks every input and reports all problems at once, each with what to do.
 func (c *Config) Validate() error {
+	return joinErrors(append(c.clusterErrors(), c.jobErrors()...))
+}
+
+// ValidateBootstrap checks what the namespace and the NetworkPolicies are made from (the
+// Cluster stack creates them before any image exists).
+func (c *Config) ValidateBootstrap() error { return joinErrors(c.clusterErrors()) }
+
+func joinErrors(errs []string) error {
+	if len(errs) == 0 {
+		return nil
+	}
+	sort.Strings(errs)
+	return errors.New("invalid configuration:\n  - " + strings.Join(errs, "\n  - "))
+}
+
+// clusterErrors checks the namespace, the CIDRs and the pod labels.
+func (c *Config) clusterErrors() []string {
 	var errs []string
 	add := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
-
-	switch m := imageRef.FindStringSubmatch(c.Image); {
-	case c.Image == "":
-		add("image is required: the migrator image as REPOSITORY:TAG or REPOSITORY@sha256:DIGEST (--image or CARTHUB_IMAGE)")
-	case m == nil:
-		add("image %q is not a valid image reference: use REPOSITORY:TAG or REPOSITORY@sha256:DIGEST", c.Image)
-	case m[1] == "" && m[2] == "":
-		add("image %q has no tag or digest: pin the image the pipeline built (a commit tag or a digest)", c.Image)
-	case m[1] == "latest" && m[2] == "":
-		add("image %q uses the tag latest: pin the image the pipeline built (a commit tag or a digest), so a rerun runs the same migrations", c.Image)
-	}
 	if errs := validation.IsDNS1123Label(c.Namespace); len(errs) > 0 {
 		add("namespace %q: %s", c.Namespace, strings.Join(errs, "; "))
 	}
@@ -130,13 +136,43 @@ func (c *Config) Validate() error {
 	if len(c.ALBCIDRs) == 0 {
 		add("ALB source CIDRs are required for frontend-ingress: --alb-cidrs (the ALB's subnets) or --vpc-cidr")
 	}
+	if c.Credentials == CredentialsPodIdentity && len(c.AWSAPICIDRs) == 0 {
+		add("credentials pod-identity reaches Secrets Manager over HTTPS: set --aws-api-cidrs (the VPC endpoints' subnets) or --vpc-cidr")
+	}
+	for name, labels := range map[string]map[string]string{"backend-labels": c.BackendLabels, "frontend-labels": c.FrontendLabels} {
+		for k, v := range labels {
+			if e := validation.IsQualifiedName(k); len(e) > 0 {
+				add("%s: label key %q: %s", name, k, strings.Join(e, "; "))
+			}
+			if e := validation.IsValidLabelValue(v); len(e) > 0 {
+				add("%s: label value %q: %s", name, v, strings.Join(e, "; "))
+			}
+		}
+	}
+	if maps.Equal(c.BackendLabels, c.FrontendLabels) {
+		add("backend-labels and frontend-labels are the same; the policies could not tell the pods apart")
+	}
+	return errs
+}
+
+// jobErrors checks the image, the credentials and the Job's settings.
+func (c *Config) jobErrors() []string {
+	var errs []string
+	add := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	switch m := imageRef.FindStringSubmatch(c.Image); {
+	case c.Image == "":
+		add("image is required: the migrator image as REPOSITORY:TAG or REPOSITORY@sha256:DIGEST (--image or CARTHUB_IMAGE)")
+	case m == nil:
+		add("image %q is not a valid image reference: use REPOSITORY:TAG or REPOSITORY@sha256:DIGEST", c.Image)
+	case m[1] == "" && m[2] == "":
+		add("image %q has no tag or digest: pin the image the pipeline built (a commit tag or a digest)", c.Image)
+	case m[1] == "latest" && m[2] == "":
+		add("image %q uses the tag latest: pin the image the pipeline built (a commit tag or a digest), so a rerun runs the same migrations", c.Image)
+	}
 	switch c.Credentials {
 	case CredentialsPodIdentity:
 		if c.SecretARN == "" {
 			add("credentials pod-identity needs the RDS secret's ARN: --secret-arn or CARTHUB_DB_SECRET_ARN")
-		}
-		if len(c.AWSAPICIDRs) == 0 {
-			add("credentials pod-identity reaches Secrets Manager over HTTPS: set --aws-api-cidrs (the VPC endpoints' subnets) or --vpc-cidr")
 		}
 	case CredentialsSecret:
 		if c.DBHost == "" {
@@ -161,30 +197,13 @@ func (c *Config) Validate() error {
 	if c.DBInstanceID != "" && (!dbIDRe.MatchString(c.DBInstanceID) || len(c.DBInstanceID) > 63) {
 		add("DB instance identifier %q: letters, digits and hyphens, starting with a letter, at most 63", c.DBInstanceID)
 	}
-	for name, labels := range map[string]map[string]string{"backend-labels": c.BackendLabels, "frontend-labels": c.FrontendLabels} {
-		for k, v := range labels {
-			if e := validation.IsQualifiedName(k); len(e) > 0 {
-				add("%s: label key %q: %s", name, k, strings.Join(e, "; "))
-			}
-			if e := validation.IsValidLabelValue(v); len(e) > 0 {
-				add("%s: label value %q: %s", name, v, strings.Join(e, "; "))
-			}
-		}
-	}
-	if maps.Equal(c.BackendLabels, c.FrontendLabels) {
-		add("backend-labels and frontend-labels are the same; the policies could not tell the pods apart")
-	}
 	if c.SnapshotRetain < 1 {
 		add("snapshot retention must be at least 1")
 	}
 	if c.ActiveDeadlineS < 60 {
 		add("activeDeadlineSeconds must be at least 60")
 	}
-	if len(errs) == 0 {
-		return nil
-	}
-	sort.Strings(errs)
-	return errors.New("invalid configuration:\n  - " + strings.Join(errs, "\n  - "))
+	return errs
 }
 
 func nonEmpty(s string) []string {
