@@ -37,7 +37,7 @@ moto: ## install moto_server (the AWS emulator the tests use) if this machine ha
 	@command -v moto_server >/dev/null || pip install --quiet 'moto[server]'
 
 .PHONY: run
-run: postgres build ## start a local PostgreSQL in .data/pg, migrate it, seed demo data, show status
+run: postgres node_modules build ## start a local PostgreSQL in .data/pg, migrate it, seed demo data, show status
 	@url=$$($(GO) run ./migrator/cmd/devdb --dir $(DEVDB_DIR) start); \
 	DATABASE_URL="$$url" bin/migrator up --seed demo --log-format text; \
 	DATABASE_URL="$$url" bin/migrator status --log-level warn; \
@@ -54,9 +54,19 @@ stop-db: ## stop the local PostgreSQL started by make run
 .PHONY: test
 test: test-migrator test-k8s test-infra ## run every test (starts its own PostgreSQL and moto_server)
 
+# The database tests run on the production major (RDS runs 17, infra's engine version) as a role
+# that, like the RDS master user, is not a superuser. PG_VERSION=15 uses Debian's server; 17 and
+# 18 the pinned npm builds (postgres-17, postgres-18 in package.json). PGTEST_ROLE=superuser runs
+# them as the superuser.
+PG_VERSION ?= 17
+PG_BINDIR  ?= $(if $(filter 15,$(PG_VERSION)),/usr/lib/postgresql/15/bin,$(CURDIR)/node_modules/postgres-$(PG_VERSION)/native/bin)
+export PG_BINDIR
+
 .PHONY: test-migrator
-test-migrator: postgres moto ## the migrator's and migrations' tests only
-	$(GO) test -count=1 ./migrations/... ./migrator/...
+test-migrator: postgres moto node_modules ## the migrator's and migrations' tests only (PG_VERSION=15|17|18, PGTEST_ROLE=owner|superuser)
+	@[ -x "$(PG_BINDIR)/postgres" ] || { echo "no PostgreSQL $(PG_VERSION) server in $(PG_BINDIR): use PG_VERSION=15, 17 or 18"; exit 2; }
+	@echo "database tests on $$($(PG_BINDIR)/postgres --version) as $(if $(filter superuser,$(PGTEST_ROLE)),the superuser,a non-superuser database owner (like the RDS master user))"
+	PG_BINDIR=$(PG_BINDIR) $(GO) test -count=1 ./migrations/... ./migrator/...
 
 node_modules: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
@@ -89,7 +99,7 @@ image-push: rds-ca ## build IMAGE_PLATFORMS and push them and their manifest lis
 	migrator/image/build.sh --push $(IMAGE_NAME) $(IMAGE_PLATFORMS) $$(migrator/image/engine.sh) -- --build-arg VERSION=$(VERSION)
 
 .PHONY: image-test
-image-test: image ## build the image, then run up and verify in each architecture's variant (read-only, non-root) against a throwaway PostgreSQL
+image-test: image node_modules ## build the image, then run up and verify in each architecture's variant (read-only, non-root) against a throwaway PostgreSQL
 	migrator/image/test.sh $(IMAGE_NAME) $(IMAGE_PLATFORMS) $$(migrator/image/engine.sh)
 
 .PHONY: container-tools
@@ -121,7 +131,7 @@ $(BENCH_TOOLS)/tern:
 	GOBIN=$(BENCH_TOOLS) $(GO) install github.com/jackc/tern/v2@$(TERN_VERSION)
 
 .PHONY: bench
-bench: postgres build $(BENCH_TOOLS)/goose $(BENCH_TOOLS)/migrate $(BENCH_TOOLS)/tern ## benchmarks against goose, golang-migrate, tern and live traffic (BENCH_SCALE=0.1 for a quick run)
+bench: postgres node_modules build $(BENCH_TOOLS)/goose $(BENCH_TOOLS)/migrate $(BENCH_TOOLS)/tern ## benchmarks against goose, golang-migrate, tern and live traffic (BENCH_SCALE=0.1 for a quick run)
 	$(GO) run ./migrator/cmd/bench --out bench/results --tools $(BENCH_TOOLS) --migrator bin/migrator
 
 .PHONY: rds-ca
@@ -170,7 +180,7 @@ k8s: ## write k8s/namespace.yaml, migration-job.yaml, network-policies.yaml (K8S
 	$(GO) run ./k8s-synth --config $(K8S_CONFIG) --outdir k8s-synth/dist --split-dir k8s $(if $(IMAGE),--image $(IMAGE))
 
 .PHONY: schema
-schema: postgres ## regenerate migrations/schema.sql and baseline-schema.sql after changing a migration
+schema: postgres node_modules ## regenerate migrations/schema.sql and baseline-schema.sql after changing a migration
 	$(GO) test -count=1 ./migrator/internal/migrate/ -run TestSchemaSnapshots -update
 
 .PHONY: lint

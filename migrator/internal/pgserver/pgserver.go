@@ -107,7 +107,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(filepath.Join(data, "PG_VERSION")); err != nil {
+	if made, err := os.ReadFile(filepath.Join(data, "PG_VERSION")); err == nil {
+		if major, err := serverMajor(ctx, bin); err == nil && strings.TrimSpace(string(made)) != major {
+			return nil, fmt.Errorf("the data in %s was made by PostgreSQL %s, and this server (%s) is %s: "+
+				"stop and remove it (make stop-db; rm -rf %s) or set PG_VERSION=%s", data, strings.TrimSpace(string(made)), bin, major, dir, strings.TrimSpace(string(made)))
+		}
+	} else {
 		s.Password = randomHex(16)
 		if err := s.initdb(ctx, owner, data); err != nil {
 			return nil, err
@@ -171,6 +176,20 @@ func Running(ctx context.Context, dir string) (*Server, bool) {
 		return nil, false
 	}
 	return s, s.waitReady(ctx, 0) == nil
+}
+
+// serverMajor is the major version of the postgres binary in bin, e.g. "17".
+func serverMajor(ctx context.Context, bin string) (string, error) {
+	out, err := exec.CommandContext(ctx, filepath.Join(bin, "postgres"), "--version").Output()
+	if err != nil {
+		return "", err
+	}
+	f := strings.Fields(string(out))
+	if len(f) == 0 {
+		return "", fmt.Errorf("postgres --version: %q", out)
+	}
+	major, _, _ := strings.Cut(f[len(f)-1], ".")
+	return major, nil
 }
 
 func (s *Server) initdb(ctx context.Context, owner *user.User, data string) error {

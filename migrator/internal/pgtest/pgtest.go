@@ -1,5 +1,11 @@
 // Package pgtest gives each test its own database on a real PostgreSQL: the server named by
-// TEST_DATABASE_URL, or else a throwaway server that Main starts from the machine's binaries.
+// TEST_DATABASE_URL, or else a throwaway server that Main starts (PG_BINDIR picks the major
+// version; `make test` runs the production one, 17).
+//
+// Like RDS, whose master user is not a superuser, each test database is owned by, and each test
+// connects as, a role with CREATEDB and CREATEROLE and the rights rds_superuser lends
+// (pg_monitor, pg_signal_backend), not a superuser. PGTEST_ROLE=superuser runs the tests as the
+// superuser instead.
 package pgtest
 
 import (
@@ -19,8 +25,12 @@ import (
 	"github.com/carthub/carthub-db/migrator/internal/pgserver"
 )
 
-// adminURL reaches the server with a role that may create databases.
-var adminURL string
+// adminURL reaches the server with a role that may create databases; ownerURL with the role the
+// tests run as (the RDS-like owner, or the superuser with PGTEST_ROLE=superuser).
+var adminURL, ownerURL string
+
+// OwnerRole is the RDS-master-like role the tests run as.
+const OwnerRole = "carthub_owner"
 
 // caFile is the CA of the server's TLS certificate, when this package started the server.
 var caFile string
@@ -39,7 +49,7 @@ func CAFile(t testing.TB) string {
 // Use it from TestMain: os.Exit(pgtest.Main(m)).
 func Main(m *testing.M) int {
 	if u := os.Getenv("TEST_DATABASE_URL"); u != "" {
-		adminURL = u
+		adminURL, ownerURL = u, u
 		return m.Run()
 	}
 	dir, err := os.MkdirTemp("", "carthub-pgtest-")
@@ -56,8 +66,55 @@ func Main(m *testing.M) int {
 	defer srv.Stop()
 	adminURL = srv.URL("postgres")
 	caFile = srv.CAFile
+	if ownerURL, err = makeOwner(adminURL); err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest:", err)
+		return 1
+	}
 	return m.Run()
 }
+
+// makeOwner creates the RDS-master-like role and returns its URL, or the admin URL with
+// PGTEST_ROLE=superuser.
+func makeOwner(admin string) (string, error) {
+	switch role := os.Getenv("PGTEST_ROLE"); role {
+	case "superuser":
+		return admin, nil
+	case "", "owner":
+	default:
+		return "", fmt.Errorf("PGTEST_ROLE=%q: use owner (default, like the RDS master user) or superuser", role)
+	}
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(ctx)
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	password := hex.EncodeToString(b)
+	for _, sql := range []string{
+		"CREATE ROLE " + OwnerRole + " LOGIN NOSUPERUSER CREATEDB CREATEROLE PASSWORD '" + password + "'",
+		"GRANT pg_monitor, pg_signal_backend TO " + OwnerRole,
+	} {
+		if _, err := conn.Exec(ctx, sql); err != nil {
+			return "", fmt.Errorf("create the test role: %w", err)
+		}
+	}
+	u, _ := url.Parse(admin)
+	u.User = url.UserPassword(OwnerRole, password)
+	return u.String(), nil
+}
+
+// AdminURL is a superuser's URL for database db, for what a test must do that the RDS master
+// user cannot (it never hands this to the code under test).
+func AdminURL(t testing.TB, db string) string {
+	t.Helper()
+	return WithDatabase(adminURL, db)
+}
+
+// Superuser reports whether the tests run as a superuser (PGTEST_ROLE=superuser or a
+// TEST_DATABASE_URL server).
+func Superuser() bool { return ownerURL == adminURL }
 
 var unsafe = regexp.MustCompile(`[^a-z0-9_]+`)
 
@@ -76,7 +133,11 @@ func NewDB(t testing.TB) string {
 	}
 	name = "t_" + name + "_" + hex.EncodeToString(b)
 	ctx := context.Background()
-	Exec(t, adminURL, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	owner := ""
+	if ownerURL != adminURL {
+		owner = " OWNER " + OwnerRole
+	}
+	Exec(t, adminURL, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()+owner)
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("pgtest: kept database %s for inspection", name)
@@ -92,7 +153,7 @@ func NewDB(t testing.TB) string {
 			t.Logf("pgtest: drop %s: %v", name, err)
 		}
 	})
-	return WithDatabase(adminURL, name)
+	return WithDatabase(ownerURL, name)
 }
 
 // WithDatabase returns connURL pointing at another database on the same server.
