@@ -293,7 +293,8 @@ func schemaMatches(ctx context.Context, url string, expected schema.Snapshot) (b
 	if err != nil {
 		return false, err
 	}
-	return len(schema.Diff(expected, live)) == 0, nil
+	diffs, err := schema.Compare(ctx, conn, expected, live)
+	return len(diffs) == 0, err
 }
 
 func machine(ctx context.Context, admin *pgx.Conn) map[string]any {

@@ -50,7 +50,10 @@ func (a *app) verify(ctx context.Context, conn *pgx.Conn, p *project) error {
 	if err != nil {
 		return err
 	}
-	diffs := schema.Diff(p.expected, live)
+	diffs, err := schema.Compare(ctx, conn, p.expected, live)
+	if err != nil {
+		return err
+	}
 	a.step(ctx, "verify", start, "objects", len(p.expected), "differences", len(diffs))
 	if len(diffs) > 0 {
 		return &schema.MismatchError{Diffs: diffs}

@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -75,4 +79,85 @@ func TestVerifyBeforeUpSaysPending(t *testing.T) {
 	if !strings.Contains(r.stderr, "run `migrator up` first") {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
+}
+
+// A logical restore (pg_dump | psql) re-parses every CHECK constraint and index from its printed
+// form, and PostgreSQL prints some expressions differently the second time. verify compares
+// meaning, so a restored database verifies clean, and every real difference is still reported.
+func TestVerifyAfterRestore(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		restore func(t *testing.T, from string) string
+	}{
+		{"pg_dump_psql", restoreWithPgDump},
+		{"recreated_from_printed_definitions", restoreFromPrintedDefinitions},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			url := pgtest.NewDB(t)
+			mustCode(t, cli(t, dbEnv(url), "up"), 0)
+			restored := tt.restore(t, url)
+			mustCode(t, cli(t, dbEnv(restored), "up", "--verify=always"), 0)
+			mustCode(t, cli(t, dbEnv(restored), "verify"), 0)
+			// The same comparison still sees a real change of meaning.
+			pgtest.Exec(t, restored, `ALTER TABLE orders DROP CONSTRAINT orders_status_valid,
+  ADD CONSTRAINT orders_status_valid CHECK (status IN ('pending', 'paid', 'shipped', 'delivered'))`)
+			pgtest.Exec(t, restored, `DROP INDEX idx_orders_open_status;
+CREATE INDEX idx_orders_open_status ON orders (status, created_at) WHERE status IN ('pending', 'paid')`)
+			r := cli(t, dbEnv(restored), "verify")
+			mustCode(t, r, 5)
+			for _, want := range []string{"constraint orders.orders_status_valid differs", "index orders.idx_orders_open_status differs"} {
+				if !strings.Contains(r.stderr, want) {
+					t.Errorf("verify output lacks %q:\n%s", want, r.stderr)
+				}
+			}
+		})
+	}
+}
+
+// restoreWithPgDump copies the database with the machine's pg_dump and psql, as an operator
+// would; it needs a pg_dump of the server's major version (Debian's 15 here).
+func restoreWithPgDump(t *testing.T, from string) string {
+	t.Helper()
+	var serverMajor int
+	if err := pgtest.Connect(t, from).QueryRow(t.Context(), "SELECT current_setting('server_version_num')::int / 10000").Scan(&serverMajor); err != nil {
+		t.Fatal(err)
+	}
+	pgDump := fmt.Sprintf("/usr/lib/postgresql/%d/bin/pg_dump", serverMajor)
+	if _, err := os.Stat(pgDump); err != nil {
+		t.Skipf("no pg_dump %d on this machine (the recreated_from_printed_definitions case covers the same re-parse): %v", serverMajor, err)
+	}
+	to := pgtest.NewDB(t)
+	dump, err := exec.Command(pgDump, "--no-owner", "--dbname", from).Output()
+	if err != nil {
+		t.Fatalf("pg_dump: %v", err)
+	}
+	psql := exec.Command("psql", "--quiet", "--set", "ON_ERROR_STOP=1", "--dbname", to)
+	psql.Stdin = bytes.NewReader(dump)
+	if out, err := psql.CombinedOutput(); err != nil {
+		t.Fatalf("psql restore: %v\n%s", err, out)
+	}
+	return to
+}
+
+// restoreFromPrintedDefinitions does to the schema what a restore does, on any version: every
+// CHECK constraint and index of the four tables is dropped and created again from the text the
+// catalog prints for it (pg_dump writes exactly that text).
+func restoreFromPrintedDefinitions(t *testing.T, url string) string {
+	t.Helper()
+	pgtest.Exec(t, url, `DO $$
+DECLARE r record;
+BEGIN
+  FOR r IN SELECT con.conrelid::regclass AS tbl, con.conname, pg_get_constraintdef(con.oid) AS def
+             FROM pg_constraint con WHERE con.contype = 'c' AND con.connamespace = current_schema()::regnamespace LOOP
+    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I, ADD CONSTRAINT %I %s', r.tbl, r.conname, r.conname, r.def);
+  END LOOP;
+  FOR r IN SELECT ic.relname, pg_get_indexdef(i.indexrelid) AS def
+             FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid
+            WHERE ic.relnamespace = current_schema()::regnamespace
+              AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) LOOP
+    EXECUTE format('DROP INDEX %I', r.relname);
+    EXECUTE r.def;
+  END LOOP;
+END $$`)
+	return url
 }

@@ -185,7 +185,8 @@ func (m *Migrator) Legacy(ctx context.Context) (present bool, diffs []schema.Dif
 	if len(live.Tables()) == 0 {
 		return false, nil, nil
 	}
-	return true, schema.Diff(m.opts.Baseline, live), nil
+	diffs, err = schema.Compare(ctx, m.conn, m.opts.Baseline, live)
+	return true, diffs, err
 }
 
 // adoptOrCreate creates the history table; when the baseline's tables already exist and match it
