@@ -351,6 +351,7 @@ func (a *app) session(ctx context.Context, p *project, lf lockFlags) (*session, 
 		LockWait:     lf.wait,
 		LockRetries:  lf.retries,
 		RetryBackoff: lf.backoff,
+		WaitReport:   lf.report,
 		AppliedBy:    fmt.Sprintf("carthub-migrator %s on %s", version, host),
 		Logger:       a.log,
 	})

@@ -2,11 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/carthub/carthub-db/migrator/internal/pgtest"
 )
@@ -99,4 +102,45 @@ func TestLockWaitExpires(t *testing.T) {
 	if !strings.Contains(r.stderr, "could not take the migration lock within") || !strings.Contains(r.stderr, "pid") {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
+}
+
+// A concurrent index build waits for every older transaction in the database (here a report
+// holding a REPEATABLE READ snapshot) and PostgreSQL counts that as a lock wait. It blocks no
+// reads or writes, so the migrator lets it wait instead of timing out and rebuilding, and logs
+// what it waits for.
+func TestConcurrentIndexBuildWaitsForOldTransactions(t *testing.T) {
+	url := pgtest.NewDB(t)
+	mustCode(t, cli(t, dbEnv(url), "up", "--to", "4"), 0)
+	ctx := context.Background()
+	report := pgtest.Connect(t, url)
+	tx, err := report.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, "SELECT count(*) FROM carts"); err != nil { // takes the snapshot
+		t.Fatal(err)
+	}
+	reportPID := report.PgConn().PID()
+	const held = 3 * time.Second
+	p := start(t, dbEnv(url), "up", "--lock-timeout", "300ms", "--lock-retries", "1", "--retry-backoff", "50ms", "--wait-report", "1s")
+	time.Sleep(held)
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := p.wait(t)
+	mustCode(t, r, 0)
+	if strings.Contains(r.stderr, "lock_timeout") {
+		t.Errorf("the index build hit lock_timeout:\n%s", r.stderr)
+	}
+	var waited bool
+	for _, l := range r.logs() {
+		if l["msg"] == "concurrent index operation is waiting for older transactions to end; it blocks no reads or writes" &&
+			strings.Contains(fmt.Sprint(l["waiting_for"]), fmt.Sprintf("pid %d", reportPID)) {
+			waited = true
+		}
+	}
+	if !waited {
+		t.Errorf("no log line names the transaction the build waited for (pid %d):\n%s", reportPID, r.stderr)
+	}
+	mustCode(t, cli(t, dbEnv(url), "verify"), 0)
 }

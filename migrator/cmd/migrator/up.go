@@ -15,12 +15,14 @@ type lockFlags struct {
 	wait    time.Duration
 	retries int
 	backoff time.Duration
+	report  time.Duration
 }
 
 func (l *lockFlags) add(fs *flagSet) {
 	fs.durationVar(&l.wait, "lock-wait", "MIGRATOR_LOCK_WAIT", 5*time.Minute, "wait this long for another migrator to finish")
 	fs.intVar(&l.retries, "lock-retries", "MIGRATOR_LOCK_RETRIES", 10, "retries of a migration that hit lock_timeout")
 	fs.durationVar(&l.backoff, "retry-backoff", "MIGRATOR_RETRY_BACKOFF", 500*time.Millisecond, "first pause before such a retry; doubles each time, with jitter")
+	fs.durationVar(&l.report, "wait-report", "MIGRATOR_WAIT_REPORT", 10*time.Second, "how often to log what a waiting concurrent index build waits for")
 }
 
 func cmdUp(ctx context.Context, a *app, args []string) error {

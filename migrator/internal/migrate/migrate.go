@@ -31,7 +31,9 @@ type Options struct {
 	// RetryBackoff is the first pause after a lock_timeout; it doubles, with jitter (default 500ms).
 	RetryBackoff time.Duration
 	AppliedBy    string // who applies, recorded in the history (default "carthub-migrator")
-	Logger       *slog.Logger
+	// WaitReport is how often a waiting concurrent index operation is logged (default 10s).
+	WaitReport time.Duration
+	Logger     *slog.Logger
 }
 
 // Migrator runs migrations over one connection. It is not safe for concurrent use.
@@ -64,6 +66,9 @@ func New(conn *pgx.Conn, opts Options) (*Migrator, error) {
 	}
 	if opts.RetryBackoff == 0 {
 		opts.RetryBackoff = 500 * time.Millisecond
+	}
+	if opts.WaitReport <= 0 {
+		opts.WaitReport = 10 * time.Second
 	}
 	if opts.AppliedBy == "" {
 		opts.AppliedBy = "carthub-migrator"

@@ -3,9 +3,11 @@ package migrate
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/carthub/carthub-db/migrator/internal/sqlscript"
 )
@@ -28,7 +30,11 @@ func (m *Migrator) run(ctx context.Context, mig Migration, stmts []sqlscript.Sta
 	}
 	for _, st := range stmts {
 		err := m.retryOnLockTimeout(ctx, mig, func() error {
-			if _, err := m.conn.Exec(ctx, st.SQL); err != nil {
+			exec := m.conn.Exec
+			if concurrentIndexOp(st.SQL) {
+				exec = m.execConcurrentIndexOp
+			}
+			if _, err := exec(ctx, st.SQL); err != nil {
 				return &StatementError{File: mig.File, Statement: st, Err: err}
 			}
 			return nil
@@ -95,4 +101,69 @@ func (m *Migrator) DropInvalidIndexes(ctx context.Context) error {
 			"duration_ms", time.Since(start).Milliseconds())
 	}
 	return nil
+}
+
+// concurrentIndexStatement matches CREATE [UNIQUE] INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY and
+// REINDEX ... CONCURRENTLY, after any leading comments.
+var concurrentIndexStatement = regexp.MustCompile(`(?is)^(\s|--[^\n]*\n|/\*.*?\*/)*` +
+	`(CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY|DROP\s+INDEX\s+CONCURRENTLY|REINDEX\s+(\(.*?\)\s*)?\w+\s+CONCURRENTLY)\b`)
+
+func concurrentIndexOp(sql string) bool { return concurrentIndexStatement.MatchString(sql) }
+
+// execConcurrentIndexOp runs a concurrent index build or drop without lock_timeout. Such a
+// statement waits for every older transaction in the database (a report, a pg_dump) to end, and
+// PostgreSQL counts that as a lock wait; but the wait blocks no reads or writes, so timing out
+// would only throw a finished build away and start again. statement_timeout still bounds it, and
+// while it waits the log names what it waits for.
+func (m *Migrator) execConcurrentIndexOp(ctx context.Context, sql string, _ ...any) (pgconn.CommandTag, error) {
+	if _, err := m.conn.Exec(ctx, "SET lock_timeout = 0"); err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	defer func() { _, _ = m.conn.Exec(context.WithoutCancel(ctx), "RESET lock_timeout") }()
+	stop := m.reportIndexWaits(ctx, m.conn.PgConn().PID())
+	defer stop()
+	return m.conn.Exec(ctx, sql)
+}
+
+// reportIndexWaits logs, every Options.WaitReport while the index operation of backend pid runs,
+// its phase and the sessions it waits for. It opens its own connection only once the operation
+// has run that long, so a quick build costs nothing.
+func (m *Migrator) reportIndexWaits(ctx context.Context, pid uint32) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var watcher *pgx.Conn
+		defer func() {
+			if watcher != nil {
+				_ = watcher.Close(context.WithoutCancel(ctx))
+			}
+		}()
+		start := time.Now()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(m.opts.WaitReport):
+			}
+			if watcher == nil {
+				var err error
+				if watcher, err = pgx.ConnectConfig(ctx, m.conn.Config().Copy()); err != nil {
+					return
+				}
+			}
+			var phase string
+			var blockers []string
+			err := watcher.QueryRow(ctx, `SELECT coalesce((SELECT phase FROM pg_stat_progress_create_index WHERE pid = $1), ''),
+       coalesce(array_agg(format('pid %s (%s, %s, transaction open %ss)', a.pid, coalesce(nullif(a.application_name, ''), a.usename::text),
+                                 a.state, round(extract(epoch FROM now() - a.xact_start)))) FILTER (WHERE a.pid IS NOT NULL), '{}')
+  FROM unnest(pg_blocking_pids($1)) AS b(pid) LEFT JOIN pg_stat_activity a ON a.pid = b.pid`, int32(pid)).Scan(&phase, &blockers)
+			if err != nil {
+				continue
+			}
+			m.opts.Logger.WarnContext(ctx, "concurrent index operation is waiting for older transactions to end; it blocks no reads or writes",
+				"phase", phase, "waiting_for", blockers, "elapsed_s", int(time.Since(start).Seconds()))
+		}
+	}()
+	return func() { cancel(); <-done }
 }
