@@ -4,11 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
 )
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
+}
 
 func cmdStatus(ctx context.Context, a *app, args []string) error {
 	var exitCode bool
@@ -45,6 +51,8 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 		}
 	case len(st.Pending) > 0:
 		state = fmt.Sprintf("%d pending", len(st.Pending))
+	case st.VerifyFailed() != "":
+		state = "VERIFY FAILED after the last run: `up` verifies again; run `migrator verify` for the differences"
 	}
 	fmt.Fprintf(a.stdout, "Database: %s\nVersion:  %04d of %04d (%s)\n", t.Display, st.Current(), m.Latest(), state)
 	if a.awsSet.instance != "" {
@@ -53,9 +61,18 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 	fmt.Fprintln(a.stdout)
 	w := tabwriter.NewWriter(a.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(w, "VERSION\tNAME\tSTATUS\tAPPLIED AT (UTC)\tTOOK\tCHECKSUM\tAPPLIED BY")
+	partial := map[int]migrate.Applied{}
+	for _, r := range st.Partial {
+		partial[r.Version] = r
+	}
 	for _, mig := range m.Migrations() {
 		r, ok := applied[mig.Version]
+		p, isPartial := partial[mig.Version]
 		switch {
+		case !ok && isPartial:
+			fmt.Fprintf(w, "%04d\t%s\tPARTIAL: %d of %d statements ran, then: %s\t%s\t%s\t%.12s\t%s\n", mig.Version, mig.Name,
+				p.StatementsDone, len(mig.Up), firstLine(p.Error), p.AppliedAt.UTC().Format("2006-01-02 15:04:05"),
+				p.Duration.Round(time.Millisecond), p.Checksum, p.AppliedBy)
 		case !ok:
 			fmt.Fprintf(w, "%04d\t%s\tpending\t-\t-\t%.12s\t-\n", mig.Version, mig.Name, mig.Checksum)
 		default:
@@ -75,6 +92,9 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 	}
 	if err := w.Flush(); err != nil {
 		return err
+	}
+	if len(st.Partial) > 0 {
+		fmt.Fprintln(a.stdout, "\nA PARTIAL file's statements before the failing one are live; `up` resumes at the failing one.")
 	}
 	if checkErr != nil {
 		return checkErr

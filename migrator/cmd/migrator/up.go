@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
+	"github.com/carthub/carthub-db/migrator/internal/schema"
 	"github.com/carthub/carthub-db/migrator/internal/seed"
 )
 
@@ -69,8 +71,9 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	a.step(ctx, "check history", start, "version", st.Current(), "pending", len(st.PendingUpTo(to)))
-	// The no-op path of every deploy: one query, no lock (tern's trick).
-	if st.HistoryExists && len(st.PendingUpTo(to)) == 0 && seedAs == "" {
+	// The no-op path of every deploy: one query, no lock (tern's trick). A verify that failed
+	// last time, or a history table to upgrade, is not up to date.
+	if st.UpToDate(to) && seedAs == "" {
 		if verify == "always" {
 			if err := a.verify(ctx, conn, p); err != nil {
 				return err
@@ -127,9 +130,26 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 	}
 
 	atLatest := to == 0 || to == m.Latest()
-	if verify == "always" || (verify == "auto" && len(applied) > 0 && atLatest && len(p.expected) > 0) {
-		if err := a.verify(ctx, conn, p); err != nil {
+	verifyAgain := st.VerifyFailed() != "" && len(applied) == 0
+	if verifyAgain {
+		a.log.WarnContext(ctx, "the last run's verify failed: verifying again", "version", st.Current())
+	}
+	if verify == "always" || verifyAgain || (verify == "auto" && len(applied) > 0 && atLatest && len(p.expected) > 0) {
+		err := a.verify(ctx, conn, p)
+		var mismatch *schema.MismatchError
+		switch {
+		case errors.As(err, &mismatch):
+			// Recorded, so that the next run is not a clean no-op on a schema that failed.
+			if rerr := m.RecordVerify(ctx, schema.Report(mismatch.Diffs)); rerr != nil {
+				a.log.ErrorContext(ctx, "could not record the failed verify", "error", rerr)
+			}
 			return err
+		case err != nil:
+			return err
+		case verifyAgain || st.VerifyFailed() != "":
+			if err := m.RecordVerify(ctx, ""); err != nil {
+				return err
+			}
 		}
 	}
 

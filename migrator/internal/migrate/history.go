@@ -13,6 +13,13 @@ import (
 // DefaultHistoryTable records what was applied, in the connection's current schema.
 const DefaultHistoryTable = "carthub_schema_history"
 
+// Kinds of history rows.
+const (
+	KindApplied = "applied" // the file ran to the end and committed
+	KindAdopted = "adopted" // the legacy schema was recorded as 0001, not run
+	KindPartial = "partial" // a no-transaction file stopped after StatementsDone statements
+)
+
 // Applied is one row of the history table.
 type Applied struct {
 	Version   int
@@ -21,35 +28,88 @@ type Applied struct {
 	AppliedAt time.Time
 	Duration  time.Duration
 	AppliedBy string
-	Kind      string // "applied" or "adopted"
+	Kind      string // KindApplied, KindAdopted or KindPartial
+	// StatementsDone and Error describe a partial row: how far the file got and why it stopped.
+	StatementsDone int
+	Error          string
+	// VerifyError is set on the newest row when the schema failed verify after it, and cleared
+	// when it passes: a failed verify keeps the next run from being a no-op.
+	VerifyError string
 }
 
-func (m *Migrator) table() string { return pgx.Identifier{m.opts.HistoryTable}.Sanitize() }
+// table is the history table, qualified with the schema it lives in once Prepare has read it, so
+// that a migration that changes search_path cannot send the history elsewhere.
+func (m *Migrator) table() string {
+	if m.schema != "" {
+		return pgx.Identifier{m.schema, m.opts.HistoryTable}.Sanitize()
+	}
+	return pgx.Identifier{m.opts.HistoryTable}.Sanitize()
+}
 
 func (m *Migrator) createHistorySQL() string {
 	return `CREATE TABLE IF NOT EXISTS ` + m.table() + ` (
-    version     integer PRIMARY KEY,
-    name        text        NOT NULL,
-    checksum    text        NOT NULL,
-    applied_at  timestamptz NOT NULL DEFAULT now(),
-    duration_ms bigint      NOT NULL,
-    applied_by  text        NOT NULL,
-    kind        text        NOT NULL DEFAULT 'applied' CHECK (kind IN ('applied', 'adopted'))
+    version         integer PRIMARY KEY,
+    name            text        NOT NULL,
+    checksum        text        NOT NULL,
+    applied_at      timestamptz NOT NULL DEFAULT now(),
+    duration_ms     bigint      NOT NULL,
+    applied_by      text        NOT NULL,
+    kind            text        NOT NULL DEFAULT 'applied',
+    statements_done integer,
+    error           text,
+    verify_error    text,
+    CONSTRAINT ` + pgx.Identifier{m.opts.HistoryTable + "_kind_check"}.Sanitize() + ` CHECK (kind IN ('applied', 'adopted', 'partial'))
 )`
 }
 
-// readHistory returns the applied rows in version order; exists is false when there is no
-// history table yet. One simple-protocol round trip: this is the whole cost of a no-op run.
+// upgradeHistorySQL brings a history table of the first release (no partial rows, no verify
+// result) to the current shape. Catalog-only: no rewrite.
+func (m *Migrator) upgradeHistorySQL() string {
+	check := pgx.Identifier{m.opts.HistoryTable + "_kind_check"}.Sanitize()
+	return `ALTER TABLE ` + m.table() + `
+    ADD COLUMN IF NOT EXISTS statements_done integer,
+    ADD COLUMN IF NOT EXISTS error text,
+    ADD COLUMN IF NOT EXISTS verify_error text,
+    DROP CONSTRAINT IF EXISTS ` + check + `,
+    ADD CONSTRAINT ` + check + ` CHECK (kind IN ('applied', 'adopted', 'partial'))`
+}
+
+// errOutdatedHistory: the history table predates the partial and verify columns.
+var errOutdatedHistory = errors.New("the history table has the first release's shape")
+
+const historyColumns = `version, name, checksum, applied_at, duration_ms, applied_by, kind`
+
+// readHistory returns the rows in version order; exists is false when there is no history table
+// yet. One simple-protocol round trip: this is the whole cost of a no-op run.
 func (m *Migrator) readHistory(ctx context.Context, q queryer) (rows []Applied, exists bool, err error) {
-	r, err := q.Query(ctx, `SELECT version, name, checksum, applied_at, duration_ms, applied_by, kind FROM `+
-		m.table()+` ORDER BY version`, pgx.QueryExecModeSimpleProtocol)
+	rows, exists, err = m.readHistoryColumns(ctx, q, true)
+	if errors.Is(err, errOutdatedHistory) {
+		rows, exists, err = m.readHistoryColumns(ctx, q, false)
+		if err == nil {
+			err = errOutdatedHistory
+		}
+	}
+	return rows, exists, err
+}
+
+func (m *Migrator) readHistoryColumns(ctx context.Context, q queryer, current bool) ([]Applied, bool, error) {
+	cols := historyColumns
+	if current {
+		cols += `, coalesce(statements_done, 0), coalesce(error, ''), coalesce(verify_error, '')`
+	}
+	r, err := q.Query(ctx, `SELECT `+cols+` FROM `+m.table()+` ORDER BY version`, pgx.QueryExecModeSimpleProtocol)
 	if err != nil {
 		return historyResult(err)
 	}
+	var rows []Applied
 	for r.Next() {
 		var a Applied
 		var ms int64
-		if err := r.Scan(&a.Version, &a.Name, &a.Checksum, &a.AppliedAt, &ms, &a.AppliedBy, &a.Kind); err != nil {
+		dest := []any{&a.Version, &a.Name, &a.Checksum, &a.AppliedAt, &ms, &a.AppliedBy, &a.Kind}
+		if current {
+			dest = append(dest, &a.StatementsDone, &a.Error, &a.VerifyError)
+		}
+		if err := r.Scan(dest...); err != nil {
 			r.Close()
 			return nil, false, fmt.Errorf("read migration history: %w", err)
 		}
@@ -64,8 +124,13 @@ func (m *Migrator) readHistory(ctx context.Context, q queryer) (rows []Applied, 
 
 func historyResult(err error) ([]Applied, bool, error) {
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "42P01" { // undefined_table: a database never migrated
-		return nil, false, nil
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "42P01": // undefined_table: a database never migrated
+			return nil, false, nil
+		case "42703": // undefined_column: a history table of the first release
+			return nil, true, errOutdatedHistory
+		}
 	}
 	return nil, false, fmt.Errorf("read migration history: %w", err)
 }
@@ -78,12 +143,36 @@ type execer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
+// recordApplied writes mig's row (replacing a partial one).
 func (m *Migrator) recordApplied(ctx context.Context, e execer, mig Migration, took time.Duration, kind string) error {
-	_, err := e.Exec(ctx, `INSERT INTO `+m.table()+` (version, name, checksum, duration_ms, applied_by, kind)
-VALUES ($1, $2, $3, $4, current_user || ' via ' || $5, $6)`,
-		mig.Version, mig.Name, mig.Checksum, took.Milliseconds(), m.opts.AppliedBy, kind)
+	return m.upsert(ctx, e, mig, took, kind, 0, "")
+}
+
+// recordPartial records that a no-transaction file stopped after done statements, with the error.
+func (m *Migrator) recordPartial(ctx context.Context, e execer, mig Migration, took time.Duration, done int, cause error) error {
+	return m.upsert(ctx, e, mig, took, KindPartial, done, cause.Error())
+}
+
+func (m *Migrator) upsert(ctx context.Context, e execer, mig Migration, took time.Duration, kind string, done int, cause string) error {
+	_, err := e.Exec(ctx, `INSERT INTO `+m.table()+` AS h (version, name, checksum, duration_ms, applied_by, kind, statements_done, error)
+VALUES ($1, $2, $3, $4, current_user || ' via ' || $5, $6, nullif($7, 0), nullif($8, ''))
+ON CONFLICT (version) DO UPDATE SET name = excluded.name, checksum = excluded.checksum, applied_at = now(),
+    duration_ms = h.duration_ms + excluded.duration_ms, applied_by = excluded.applied_by, kind = excluded.kind,
+    statements_done = excluded.statements_done, error = excluded.error, verify_error = NULL`,
+		mig.Version, mig.Name, mig.Checksum, took.Milliseconds(), m.opts.AppliedBy, kind, done, cause)
 	if err != nil {
 		return fmt.Errorf("record %s in %s: %w", mig.ID(), m.opts.HistoryTable, err)
+	}
+	return nil
+}
+
+// RecordVerify stores the result of verifying the schema at the newest applied version: report
+// "" clears a failure recorded earlier. It runs under the lock.
+func (m *Migrator) RecordVerify(ctx context.Context, report string) error {
+	_, err := m.conn.Exec(ctx, `UPDATE `+m.table()+` SET verify_error = nullif($1, '')
+ WHERE version = (SELECT max(version) FROM `+m.table()+` WHERE kind <> 'partial')`, report)
+	if err != nil {
+		return fmt.Errorf("record the verify result in %s: %w", m.opts.HistoryTable, err)
 	}
 	return nil
 }

@@ -40,6 +40,10 @@ type Options struct {
 type Migrator struct {
 	conn *pgx.Conn
 	opts Options
+	// schema holds the history table, read under the lock (see table).
+	schema string
+	// partial is the partial history row of each version, from the last Prepare.
+	partial map[int]Applied
 }
 
 // New validates the options and returns a Migrator on conn.
@@ -88,8 +92,25 @@ func (m *Migrator) Migrations() []Migration { return m.opts.Migrations }
 // State is what the database has applied compared with the known migrations.
 type State struct {
 	HistoryExists bool
-	Applied       []Applied
-	Pending       []Migration // in version order
+	// Outdated: the history table has the first release's shape; Prepare upgrades it.
+	Outdated bool
+	Applied  []Applied   // applied and adopted rows, in version order
+	Partial  []Applied   // no-transaction files that stopped part-way (their versions are pending)
+	Pending  []Migration // in version order
+}
+
+// VerifyFailed is the report of a verify that failed after the newest applied version, if any.
+func (s State) VerifyFailed() string {
+	if len(s.Applied) == 0 {
+		return ""
+	}
+	return s.Applied[len(s.Applied)-1].VerifyError
+}
+
+// UpToDate: nothing to apply up to target, and nothing left to check again (a failed verify,
+// a history table to upgrade).
+func (s State) UpToDate(target int) bool {
+	return s.HistoryExists && !s.Outdated && len(s.PendingUpTo(target)) == 0 && s.VerifyFailed() == ""
 }
 
 // Current is the highest applied version (0 when nothing is applied).
@@ -114,11 +135,19 @@ func (s State) PendingUpTo(target int) []Migration {
 // Check reads the history without taking the lock and compares it with the files. A DriftError
 // says the two disagree. This is the only query a no-op `up` makes.
 func (m *Migrator) Check(ctx context.Context) (State, error) {
-	applied, exists, err := m.readHistory(ctx, m.conn)
-	if err != nil {
+	rows, exists, err := m.readHistory(ctx, m.conn)
+	outdated := errors.Is(err, errOutdatedHistory)
+	if err != nil && !outdated {
 		return State{}, err
 	}
-	st := State{HistoryExists: exists, Applied: applied}
+	st := State{HistoryExists: exists, Outdated: outdated}
+	for _, r := range rows {
+		if r.Kind == KindPartial {
+			st.Partial = append(st.Partial, r)
+		} else {
+			st.Applied = append(st.Applied, r)
+		}
+	}
 	return st, m.compare(&st)
 }
 
@@ -163,7 +192,21 @@ func (m *Migrator) compare(st *State) error {
 // Prepare must run under the lock. It re-reads the history (another migrator may have just
 // finished), adopts a legacy database or creates the history table, and checks for drift.
 func (m *Migrator) Prepare(ctx context.Context) (State, error) {
+	if err := m.conn.QueryRow(ctx, "SELECT current_schema()").Scan(&m.schema); err != nil {
+		return State{}, fmt.Errorf("read the current schema: %w", err)
+	}
 	st, err := m.Check(ctx)
+	if err == nil && st.Outdated {
+		if _, err := m.conn.Exec(ctx, m.upgradeHistorySQL()); err != nil {
+			return State{}, fmt.Errorf("upgrade %s: %w", m.opts.HistoryTable, err)
+		}
+		m.opts.Logger.InfoContext(ctx, "upgraded the history table: it now records partly applied files and verify results", "table", m.opts.HistoryTable)
+		st, err = m.Check(ctx)
+	}
+	m.partial = map[int]Applied{}
+	for _, p := range st.Partial {
+		m.partial[p.Version] = p
+	}
 	if err != nil || st.HistoryExists {
 		return st, err
 	}
@@ -259,12 +302,29 @@ func (m *Migrator) runAll(ctx context.Context, migs []Migration, down bool) ([]A
 		log := m.opts.Logger.With("version", mig.Version, "name", mig.Name)
 		log.InfoContext(ctx, verb+" migration", "transaction", !mig.NoTransaction)
 		start := time.Now()
-		err := m.run(ctx, mig, stmts(mig), func(ctx context.Context, e execer) error {
+		resumeAt := 0
+		if p, ok := m.partial[mig.Version]; ok && !down && p.Checksum == mig.Checksum && p.StatementsDone < len(mig.Up) {
+			resumeAt = p.StatementsDone
+			log.InfoContext(ctx, "resuming a partly applied file", "statements_done", resumeAt, "statements", len(mig.Up), "last_error", p.Error)
+		}
+		stmtsDone, err := m.run(ctx, mig, stmts(mig), resumeAt, func(ctx context.Context, e execer) error {
 			if down {
 				return m.recordReverted(ctx, e, mig)
 			}
-			return m.recordApplied(ctx, e, mig, time.Since(start), "applied")
+			return m.recordApplied(ctx, e, mig, time.Since(start), KindApplied)
 		})
+		// A file must not see the session settings (SET search_path, SET ROLE, timeouts) of the
+		// one before it; RESET ALL returns to the connection's own settings.
+		if _, rerr := m.conn.Exec(context.WithoutCancel(ctx), "RESET ALL"); rerr != nil && err == nil {
+			err = fmt.Errorf("reset the session after %s: %w", mig.ID(), rerr)
+		}
+		if err != nil && mig.NoTransaction && !down && stmtsDone > 0 {
+			// What ran stays applied: say so in the history, so that status shows it and the
+			// next run resumes there instead of calling the file pending.
+			if rerr := m.recordPartial(context.WithoutCancel(ctx), m.conn, mig, time.Since(start), stmtsDone, err); rerr != nil {
+				log.ErrorContext(ctx, "could not record the partly applied file", "error", rerr)
+			}
+		}
 		if err != nil {
 			applied := make([]Migration, len(done))
 			for i, d := range done {

@@ -12,12 +12,15 @@ import (
 	"github.com/carthub/carthub-db/migrator/internal/sqlscript"
 )
 
-// run executes one migration's statements and its history change. A transactional file runs as
-// one transaction, retried whole when a statement hits lock_timeout. A no-transaction file runs
-// statement by statement, each retried on its own; its history row is written last.
-func (m *Migrator) run(ctx context.Context, mig Migration, stmts []sqlscript.Statement, record func(context.Context, execer) error) error {
+// run executes one migration's statements and its history change, and returns how many of a
+// no-transaction file's statements are done (resumeAt of them were done by an earlier run). A
+// transactional file runs as one transaction, retried whole when a statement hits lock_timeout.
+// A no-transaction file runs statement by statement, each retried on its own; its history row is
+// written last.
+func (m *Migrator) run(ctx context.Context, mig Migration, stmts []sqlscript.Statement, resumeAt int,
+	record func(context.Context, execer) error) (done int, err error) {
 	if !mig.NoTransaction {
-		return m.retryOnLockTimeout(ctx, mig, func() error {
+		return 0, m.retryOnLockTimeout(ctx, mig, func() error {
 			return pgx.BeginFunc(ctx, m.conn, func(tx pgx.Tx) error {
 				for _, st := range stmts {
 					if _, err := tx.Exec(ctx, st.SQL); err != nil {
@@ -28,7 +31,8 @@ func (m *Migrator) run(ctx context.Context, mig Migration, stmts []sqlscript.Sta
 			})
 		})
 	}
-	for _, st := range stmts {
+	done = resumeAt
+	for _, st := range stmts[resumeAt:] {
 		err := m.retryOnLockTimeout(ctx, mig, func() error {
 			exec := m.conn.Exec
 			if concurrentIndexOp(st.SQL) {
@@ -40,10 +44,11 @@ func (m *Migrator) run(ctx context.Context, mig Migration, stmts []sqlscript.Sta
 			return nil
 		})
 		if err != nil {
-			return err
+			return done, err
 		}
+		done++
 	}
-	return record(ctx, m.conn)
+	return done, record(ctx, m.conn)
 }
 
 // retryOnLockTimeout runs attempt until it succeeds, fails for another reason, or has hit
