@@ -4,7 +4,11 @@
 -- a NULL order status becomes 'pending' (the column's default). Rows with a NULL cart_id or
 -- order_id are orphans this file cannot repair: 0004 stops on them and names the constraint.
 -- Note: the updated_at trigger stamps now() on every row this file touches (and only those).
--- Locks: ROW EXCLUSIVE on each table; row locks on at most one batch at a time.
+-- Last, ANALYZE of the timestamp columns: 0002's ALTER ... TYPE dropped their statistics, and
+-- the planner should not meet the new columns blind. It runs here, outside 0002's transaction, so
+-- it never extends that file's ACCESS EXCLUSIVE lock.
+-- Locks: ROW EXCLUSIVE on each table; row locks on at most one batch at a time; ANALYZE takes
+--        SHARE UPDATE EXCLUSIVE (reads and writes go on).
 -- migrator:no-transaction
 
 DO $$
@@ -78,6 +82,9 @@ BEGIN
     END LOOP;
 END
 $$;
+
+ANALYZE carts (created_at, updated_at), cart_items (created_at, updated_at), orders (created_at, updated_at, status),
+    order_items (created_at);
 
 -- migrator:down
 -- Nothing to undo: the filled values are valid data and the old schema accepts them.

@@ -32,6 +32,17 @@ BEGIN
     IF n > 0 THEN problems := problems || format(E'\n  order_items: %s rows with no order_id', n); END IF;
     SELECT count(*) INTO n FROM orders WHERE total_amount < 0;
     IF n > 0 THEN problems := problems || format(E'\n  orders: %s rows with total_amount < 0', n); END IF;
+    -- Rows written after 0003 ran (live traffic before this file) may again hold NULLs.
+    SELECT count(*) INTO n FROM carts WHERE created_at IS NULL OR updated_at IS NULL;
+    IF n > 0 THEN problems := problems || format(E'\n  carts: %s rows with no created_at or updated_at', n); END IF;
+    SELECT count(*) INTO n FROM cart_items WHERE created_at IS NULL OR updated_at IS NULL;
+    IF n > 0 THEN problems := problems || format(E'\n  cart_items: %s rows with no created_at or updated_at', n); END IF;
+    SELECT count(*) INTO n FROM orders WHERE created_at IS NULL OR updated_at IS NULL;
+    IF n > 0 THEN problems := problems || format(E'\n  orders: %s rows with no created_at or updated_at', n); END IF;
+    SELECT count(*) INTO n FROM orders WHERE status IS NULL;
+    IF n > 0 THEN problems := problems || format(E'\n  orders: %s rows with no status', n); END IF;
+    SELECT count(*) INTO n FROM order_items WHERE created_at IS NULL;
+    IF n > 0 THEN problems := problems || format(E'\n  order_items: %s rows with no created_at', n); END IF;
     SELECT count(*) INTO n FROM orders
      WHERE status NOT IN ('pending', 'processing', 'shipped', 'delivered', 'cancelled');
     IF n > 0 THEN problems := problems || format(E'\n  orders: %s rows with a status outside pending, processing, shipped, delivered, cancelled', n); END IF;

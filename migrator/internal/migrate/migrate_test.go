@@ -170,3 +170,52 @@ func TestStatementErrorPointsAtTheMistake(t *testing.T) {
 		t.Errorf("table t has %d columns (%v): the failed migration's transaction was not rolled back", cols, err)
 	}
 }
+
+// Rows written between 0003 (the backfill, already recorded) and 0004 may hold NULLs again: the
+// pre-check counts them too, so 0004 stops before adding a single NOT VALID constraint that live
+// writes would then trip over.
+func TestCheckConstraintsRefuseNullsWrittenAfterTheBackfill(t *testing.T) {
+	conn := connect(t, pgtest.NewDB(t))
+	m := newMigrator(t, conn, migrate.Options{})
+	up(t, m, 3)
+	ctx := context.Background()
+	if _, err := conn.Exec(ctx, `INSERT INTO carts (id, customer_id, created_at) VALUES (1, 'c', NULL);
+INSERT INTO orders (customer_id, total_amount, status, updated_at) VALUES ('c', 1, NULL, NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	const checks = "SELECT count(*) FROM pg_constraint WHERE contype = 'c' AND connamespace = current_schema()::regnamespace"
+	var before int
+	if err := conn.QueryRow(ctx, checks).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	_, err := apply(t, m, 0)
+	if err == nil {
+		t.Fatal("0004 applied over NULLs")
+	}
+	for _, want := range []string{"carts: 1 rows with no created_at or updated_at", "orders: 1 rows with no created_at or updated_at", "orders: 1 rows with no status"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	var n int
+	if err := conn.QueryRow(ctx, checks).Scan(&n); err != nil || n != before {
+		t.Errorf("%d CHECK constraints were added before the refusal (%v), want none", n-before, err)
+	}
+}
+
+// 0002's type change drops the columns' statistics; the migrations gather them again.
+func TestTimestampColumnsHaveStatisticsAfterMigrating(t *testing.T) {
+	conn := connect(t, pgtest.NewDB(t))
+	m := newMigrator(t, conn, migrate.Options{})
+	up(t, m, 1)
+	ctx := context.Background()
+	if _, err := conn.Exec(ctx, `INSERT INTO orders (customer_id, total_amount, status) SELECT 'c' || g, g, 'pending' FROM generate_series(1, 500) g;
+ANALYZE orders`); err != nil {
+		t.Fatal(err)
+	}
+	up(t, m, 0)
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_stats WHERE tablename = 'orders' AND attname IN ('created_at', 'updated_at')").Scan(&n); err != nil || n != 2 {
+		t.Errorf("orders has statistics for %d of its 2 timestamp columns (%v)", n, err)
+	}
+}
