@@ -26,11 +26,13 @@ build: ## build the CLI into bin/migrator (and its AWS helper, bin/migrator-aws)
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/migrator-aws ./migrator/cmd/migrator-aws
 
 .PHONY: postgres
-postgres: ## install Debian's PostgreSQL server if this machine has none
-	@if command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then exit 0; fi; \
-	echo "installing Debian's postgresql (the tests and make run start their own server from it)"; \
+postgres: ## install Debian's PostgreSQL 15 (server for PG_VERSION=15, psql, pg_dump) and pgbouncer where missing
+	@if { command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } && \
+	  { command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ]; }; then exit 0; fi; \
+	echo "installing Debian's postgresql and pgbouncer (the tests start their own servers from them)"; \
 	SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql >/dev/null
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql pgbouncer >/dev/null; \
+	$$SUDO service pgbouncer stop >/dev/null 2>&1 || true  # the tests run their own, on free ports
 
 .PHONY: moto
 moto: ## install moto_server (the AWS emulator the tests use) if this machine has none

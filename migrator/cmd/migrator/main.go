@@ -28,7 +28,7 @@ var version = "dev"
 const (
 	exitOK          = 0
 	exitFailed      = 1   // a migration (or seed) failed
-	exitUsage       = 2   // bad flags, environment or migration files
+	exitUsage       = 2   // bad flags, environment or migration files; a transaction-mode pooler in the way
 	exitConnect     = 3   // cannot connect
 	exitLock        = 4   // migration lock not acquired within --lock-wait
 	exitDrift       = 5   // history drift, unadoptable tables, or verify found differences
@@ -95,6 +95,7 @@ func exitCode(ctx context.Context, err error) int {
 		cfg      *config.Error
 		conn     *dbconn.Error
 		lock     *migrate.LockError
+		pooler   *migrate.PoolerError
 		drift    *migrate.DriftError
 		adopt    *migrate.AdoptError
 		mismatch *schema.MismatchError
@@ -110,7 +111,7 @@ func exitCode(ctx context.Context, err error) int {
 		return exitInterrupted
 	case ctx.Err() != nil:
 		return exitInterrupted
-	case errors.As(err, &usage), errors.As(err, &cfg), errors.Is(err, errLoad):
+	case errors.As(err, &usage), errors.As(err, &cfg), errors.Is(err, errLoad), errors.As(err, &pooler):
 		return exitUsage
 	case errors.As(err, &conn):
 		return exitConnect

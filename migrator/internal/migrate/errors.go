@@ -46,6 +46,19 @@ func (e *LockError) Error() string {
 		"or raise --lock-wait; nothing was applied", e.Waited.Round(time.Millisecond), e.Holder)
 }
 
+// PoolerError means the connection goes through a transaction-mode connection pooler (or
+// anything else that moves statements between server sessions), where the session-level
+// migration lock protects nothing. Nothing was changed.
+type PoolerError struct {
+	Found string
+}
+
+func (e *PoolerError) Error() string {
+	return "the connection goes through a transaction-mode connection pooler (" + e.Found + "), so the migration lock " +
+		"cannot keep two migrators apart; nothing was changed. Connect the migrator to the database directly " +
+		"(the RDS endpoint, port 5432), or through a pooler in session mode (pgbouncer pool_mode = session)"
+}
+
 // PartialError reports a run that applied some migrations and then failed on one. The failed
 // migration's transaction was rolled back (for a no-transaction file, its statements before
 // the failing one stay applied and are run again next time).

@@ -44,6 +44,8 @@ type Migrator struct {
 	schema string
 	// partial is the partial history row of each version, from the last Prepare.
 	partial map[int]Applied
+	// owner is the token that marks the server session holding the lock (see Lock).
+	owner string
 }
 
 // New validates the options and returns a Migrator on conn.
@@ -315,7 +317,7 @@ func (m *Migrator) runAll(ctx context.Context, migs []Migration, down bool) ([]A
 		})
 		// A file must not see the session settings (SET search_path, SET ROLE, timeouts) of the
 		// one before it; RESET ALL returns to the connection's own settings.
-		if _, rerr := m.conn.Exec(context.WithoutCancel(ctx), "RESET ALL"); rerr != nil && err == nil {
+		if rerr := m.resetSession(context.WithoutCancel(ctx)); rerr != nil && err == nil {
 			err = fmt.Errorf("reset the session after %s: %w", mig.ID(), rerr)
 		}
 		if err != nil && mig.NoTransaction && !down && stmtsDone > 0 {
@@ -337,6 +339,17 @@ func (m *Migrator) runAll(ctx context.Context, migs []Migration, down bool) ([]A
 		done = append(done, AppliedMigration{Migration: mig, Took: took})
 	}
 	return done, nil
+}
+
+// resetSession runs RESET ALL and marks the session as the lock holder again (the mark is a
+// session setting, which RESET ALL clears too), in one round trip on one server session.
+func (m *Migrator) resetSession(ctx context.Context) error {
+	sql := "RESET ALL"
+	if m.owner != "" {
+		sql += "; SELECT set_config('" + ownerSetting + "', '" + m.owner + "', false)" // owner is hex: safe inline
+	}
+	_, err := m.conn.Exec(ctx, sql, pgx.QueryExecModeSimpleProtocol)
+	return err
 }
 
 // backoff is the pause before retry n (0-based) after a lock_timeout: exponential, capped at

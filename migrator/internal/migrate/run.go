@@ -22,6 +22,9 @@ func (m *Migrator) run(ctx context.Context, mig Migration, stmts []sqlscript.Sta
 	if !mig.NoTransaction {
 		return 0, m.retryOnLockTimeout(ctx, mig, func() error {
 			return pgx.BeginFunc(ctx, m.conn, func(tx pgx.Tx) error {
+				if err := m.CheckLockHeld(ctx, tx); err != nil {
+					return err
+				}
 				for _, st := range stmts {
 					if _, err := tx.Exec(ctx, st.SQL); err != nil {
 						return &StatementError{File: mig.File, Statement: st, Err: err}
@@ -32,6 +35,9 @@ func (m *Migrator) run(ctx context.Context, mig Migration, stmts []sqlscript.Sta
 		})
 	}
 	done = resumeAt
+	if err := m.CheckLockHeld(ctx, m.conn); err != nil {
+		return done, err
+	}
 	for _, st := range stmts[resumeAt:] {
 		err := m.retryOnLockTimeout(ctx, mig, func() error {
 			exec := m.conn.Exec
