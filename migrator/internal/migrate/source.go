@@ -94,17 +94,49 @@ func Load(fsys fs.FS) ([]Migration, error) {
 
 func startsWithDigit(s string) bool { return s != "" && s[0] >= '0' && s[0] <= '9' }
 
-// Parse splits one migration file into its up and down parts and reads its directives.
+// directiveLike is any line comment that looks meant for the migrator: "--migrator:",
+// "-- Migrator :", "-- migrator: down". Only the exact directives are honoured; anything else
+// that looks like one is refused, so a typo never silently changes how a file runs.
+var directiveLike = regexp.MustCompile(`(?i)^--\s*migrator\s*:`)
+
+// Parse splits one migration file into its up and down parts and reads its directives: line
+// comments alone on their line, outside strings, dollar-quoted bodies and block comments.
 func Parse(file string, version int, name, text string) (Migration, error) {
 	m := Migration{Version: version, Name: name, File: file}
-	up, down := text, ""
-	if i := directiveIndex(text, DirectiveDown); i >= 0 {
-		up, down, m.HasDown = text[:i], text[i:], true
+	_, comments, err := sqlscript.Scan(text)
+	if err != nil {
+		return m, fmt.Errorf("migration %s: %w", file, err)
 	}
-	m.NoTransaction = directiveIndex(up, DirectiveNoTransaction) >= 0
+	downAt, noTx := -1, -1
+	for _, c := range comments {
+		if !directiveLike.MatchString(c.Text) {
+			continue
+		}
+		switch {
+		case c.Text == DirectiveDown && c.Alone && downAt < 0:
+			downAt = c.Offset
+		case c.Text == DirectiveNoTransaction && c.Alone && (downAt < 0 || c.Offset < downAt):
+			noTx = c.Offset
+		case c.Text == DirectiveNoTransaction && c.Alone:
+			// the down part may say it too; the up part's setting decides how up runs
+		default:
+			why := "is not a directive"
+			if (c.Text == DirectiveDown || c.Text == DirectiveNoTransaction) && !c.Alone {
+				why = "must stand alone on its line"
+			} else if c.Text == DirectiveDown {
+				why = "appears twice"
+			}
+			return m, fmt.Errorf("migration %s:%d: %q %s: the directives are %q and %q, each alone on its line, "+
+				"spelt exactly so; fix it or reword the comment", file, c.Line, c.Text, why, DirectiveDown, DirectiveNoTransaction)
+		}
+	}
+	up, down := text, ""
+	if downAt >= 0 {
+		up, down, m.HasDown = text[:downAt], text[downAt:], true
+	}
+	m.NoTransaction = noTx >= 0
 	sum := sha256.Sum256([]byte(up))
 	m.Checksum = hex.EncodeToString(sum[:])
-	var err error
 	if m.Up, err = sqlscript.Split(up); err != nil {
 		return m, fmt.Errorf("migration %s: %w", file, err)
 	}
@@ -120,16 +152,4 @@ func Parse(file string, version int, name, text string) (Migration, error) {
 		}
 	}
 	return m, nil
-}
-
-// directiveIndex finds a directive that stands alone on its line.
-func directiveIndex(text, directive string) int {
-	off := 0
-	for _, line := range strings.SplitAfter(text, "\n") {
-		if strings.TrimSpace(line) == directive {
-			return off
-		}
-		off += len(line)
-	}
-	return -1
 }

@@ -63,3 +63,38 @@ func TestParseDirectivesAndChecksum(t *testing.T) {
 		t.Error("a directive inside a string switched the transaction off")
 	}
 }
+
+// A comment that looks like a directive but is not one is refused, naming the line; directives
+// inside a dollar-quoted body or a block comment are text, never honoured.
+func TestDirectivesAreStrict(t *testing.T) {
+	for _, tt := range []struct {
+		name, text, want string
+	}{
+		{"space_after_colon", "select 1;\n-- migrator: down\nselect 2;\n", `:2: "-- migrator: down" is not a directive`},
+		{"underscore", "-- migrator:no_transaction\nselect 1;\n", `:1: "-- migrator:no_transaction" is not a directive`},
+		{"no_space", "--migrator:down\nselect 1;\n", `"--migrator:down" is not a directive`},
+		{"capitalised", "-- Migrator:no-transaction\nselect 1;\n", "is not a directive"},
+		{"not_alone", "select 1; -- migrator:no-transaction\n", "must stand alone on its line"},
+		{"down_twice", "select 1;\n-- migrator:down\nselect 2;\n-- migrator:down\nselect 3;\n", "appears twice"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("0002_x.sql", 2, "x", tt.text)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "0002_x.sql") {
+				t.Errorf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+	for _, text := range []string{
+		"do $$\n-- migrator:no-transaction\nbegin perform 1; end $$;\n",
+		"/*\n-- migrator:no-transaction\n*/\nselect 1;\n",
+		"select 1;\n/* -- migrator:down */\nselect 2;\n",
+	} {
+		m, err := Parse("0002_x.sql", 2, "x", text)
+		if err != nil {
+			t.Fatalf("%q: %v", text, err)
+		}
+		if m.NoTransaction || m.HasDown {
+			t.Errorf("%q: a directive inside a body or block comment was honoured", text)
+		}
+	}
+}

@@ -14,21 +14,42 @@ type Statement struct {
 	Line int    // 1-based line of the statement's first character in the script
 }
 
+// Comment is a "--" comment outside any statement text, string, dollar-quoted body or block
+// comment, with the line it is on and its offset in the script.
+type Comment struct {
+	Text   string // the comment, from "--" to the end of its line, trimmed
+	Line   int
+	Offset int
+	// Alone: nothing but white space precedes it on its line.
+	Alone bool
+}
+
 // Split cuts a script into statements at top-level semicolons. It understands quoted strings,
 // E” strings, quoted identifiers, dollar quoting and both comment styles, so a semicolon inside
-// a function body or a string never ends a statement. Statements that hold only comments are
-// dropped. A script whose last quote or comment is never closed is an error: running it would
-// fail on the server with a less helpful message.
+// a function body or a string never ends a statement; nor does one inside parentheses (CREATE
+// RULE ... DO ALSO (a; b)) or inside a SQL-standard function body (BEGIN ATOMIC ... END).
+// Statements that hold only comments are dropped. A script whose last quote or comment is never
+// closed is an error: running it would fail on the server with a less helpful message.
 func Split(script string) ([]Statement, error) {
+	stmts, _, err := Scan(script)
+	return stmts, err
+}
+
+// Scan is Split that also returns the script's line comments, the place where directives live.
+func Scan(script string) ([]Statement, []Comment, error) {
 	var out []Statement
+	var comments []Comment
 	start := -1 // byte offset of the current statement's first significant character
 	line := 1
 	startLine := 0
+	parens := 0
+	var words []string // the statement's words, upper-cased, while they may still matter
+	atomic := 0        // depth of BEGIN ATOMIC ... END (with CASE ... END inside it)
 	flush := func(end int) {
 		if start >= 0 {
 			out = append(out, Statement{SQL: strings.TrimSpace(script[start:end]), Line: startLine})
 		}
-		start = -1
+		start, parens, words, atomic = -1, 0, nil, 0
 	}
 	mark := func(i int) {
 		if start < 0 {
@@ -46,18 +67,20 @@ func Split(script string) ([]Statement, error) {
 		case c == '-' && strings.HasPrefix(script[i:], "--"):
 			end := strings.IndexByte(script[i:], '\n')
 			if end < 0 {
-				i = len(script)
-			} else {
-				i += end // the newline is counted by the loop
+				end = len(script) - i
 			}
+			lineStart := strings.LastIndexByte(script[:i], '\n') + 1
+			comments = append(comments, Comment{Text: strings.TrimSpace(script[i : i+end]), Line: line, Offset: i,
+				Alone: strings.TrimSpace(script[lineStart:i]) == ""})
+			i += end // the newline is counted by the loop
 		case c == '/' && strings.HasPrefix(script[i:], "/*"):
 			end, lines, err := skipBlockComment(script, i)
 			if err != nil {
-				return nil, fmt.Errorf("line %d: %w", line, err)
+				return nil, nil, fmt.Errorf("line %d: %w", line, err)
 			}
 			line += lines
 			i = end
-		case c == ';':
+		case c == ';' && parens == 0 && atomic == 0:
 			flush(i)
 			i++
 		case c == '\'' || c == '"':
@@ -65,7 +88,7 @@ func Split(script string) ([]Statement, error) {
 			escapes := c == '\'' && i > 0 && (script[i-1] == 'E' || script[i-1] == 'e') && !isIdentChar(prev(script, i-1))
 			end, lines, err := skipQuoted(script, i, c, escapes)
 			if err != nil {
-				return nil, fmt.Errorf("line %d: %w", line, err)
+				return nil, nil, fmt.Errorf("line %d: %w", line, err)
 			}
 			line += lines
 			i = end
@@ -78,18 +101,57 @@ func Split(script string) ([]Statement, error) {
 			}
 			body := strings.Index(script[i+len(tag):], tag)
 			if body < 0 {
-				return nil, fmt.Errorf("line %d: dollar-quoted string %s is never closed", line, tag)
+				return nil, nil, fmt.Errorf("line %d: dollar-quoted string %s is never closed", line, tag)
 			}
 			end := i + len(tag) + body + len(tag)
 			line += strings.Count(script[i:end], "\n")
 			i = end
+		case isIdentChar(c) && !isIdentChar(prev(script, i)):
+			mark(i)
+			j := i
+			for j < len(script) && isIdentChar(script[j]) {
+				j++
+			}
+			word := strings.ToUpper(script[i:j])
+			switch {
+			case atomic > 0 && (word == "CASE" || (word == "ATOMIC" && len(words) > 0 && words[len(words)-1] == "BEGIN")):
+				atomic++
+			case atomic > 0 && word == "END":
+				atomic--
+			case word == "ATOMIC" && len(words) > 0 && words[len(words)-1] == "BEGIN" && routine(words):
+				atomic = 1
+			}
+			if len(words) < 64 {
+				words = append(words, word)
+			} else {
+				words[len(words)-1] = word
+			}
+			i = j
 		default:
 			mark(i)
+			switch c {
+			case '(':
+				parens++
+			case ')':
+				parens = max(parens-1, 0)
+			}
 			i++
 		}
 	}
 	flush(len(script))
-	return out, nil
+	return out, comments, nil
+}
+
+// routine: the statement creates a function or procedure (whose body may be BEGIN ATOMIC).
+func routine(words []string) bool {
+	if len(words) < 2 || words[0] != "CREATE" {
+		return false
+	}
+	rest := words[1:]
+	if len(rest) >= 2 && rest[0] == "OR" && rest[1] == "REPLACE" {
+		rest = rest[2:]
+	}
+	return len(rest) > 0 && (rest[0] == "FUNCTION" || rest[0] == "PROCEDURE")
 }
 
 func prev(s string, i int) byte {
@@ -125,6 +187,9 @@ func skipQuoted(s string, i int, q byte, backslashEscapes bool) (end, lines int,
 		case '\\':
 			if backslashEscapes {
 				j++
+				if j < len(s) && s[j] == '\n' { // an escaped line break is still a line
+					lines++
+				}
 			}
 		case q:
 			if j+1 < len(s) && s[j+1] == q {

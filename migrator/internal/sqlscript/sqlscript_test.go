@@ -1,6 +1,7 @@
 package sqlscript
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -26,6 +27,12 @@ func TestSplit(t *testing.T) {
 		{"comment_with_semicolon", "select 1 -- not; the end\n;", []Statement{{"select 1 -- not; the end", 1}}},
 		{"nested_block_comment", "/* a /* b; */ c; */ select 1;", []Statement{{"select 1", 1}}},
 		{"line_after_multiline_string", "select 'a\nb';\nselect 2;", []Statement{{"select 'a\nb'", 1}, {"select 2", 3}}},
+		{"line_after_escaped_line_break", "select E'a\\\nb';\nselect 2;", []Statement{{"select E'a\\\nb'", 1}, {"select 2", 3}}},
+		{"begin_atomic_body", "CREATE FUNCTION f(x int) RETURNS text LANGUAGE sql\nBEGIN ATOMIC\n  SELECT CASE WHEN x > 0 THEN 'p' ELSE 'n' END;\n  SELECT 'x';\nEND;\nselect 2;",
+			[]Statement{{"CREATE FUNCTION f(x int) RETURNS text LANGUAGE sql\nBEGIN ATOMIC\n  SELECT CASE WHEN x > 0 THEN 'p' ELSE 'n' END;\n  SELECT 'x';\nEND", 1}, {"select 2", 6}}},
+		{"begin_transaction_still_splits", "BEGIN;\nselect 1;\nEND;", []Statement{{"BEGIN", 1}, {"select 1", 2}, {"END", 3}}},
+		{"create_rule_action_list", "CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO b VALUES (2));\nselect 2;",
+			[]Statement{{"CREATE RULE r AS ON INSERT TO t DO ALSO (INSERT INTO a VALUES (1); INSERT INTO b VALUES (2))", 1}, {"select 2", 2}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -58,5 +65,21 @@ func TestLocateAndCaret(t *testing.T) {
 	want := "   11 |     ADD CONSTRAINT x CHECK (totl >= 0)\n      |                             ^"
 	if got := Caret(line, col, text); got != want {
 		t.Errorf("Caret =\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestScanReportsTopLevelComments(t *testing.T) {
+	script := "-- head\nselect 1; -- trailing\n/* -- in block */\nselect $$\n-- in body\n$$;\n  -- indented\n"
+	_, comments, err := Scan(script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range comments {
+		got = append(got, fmt.Sprintf("%d:%v:%s", c.Line, c.Alone, c.Text))
+	}
+	want := []string{"1:true:-- head", "2:false:-- trailing", "7:true:-- indented"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("comments = %q, want %q", got, want)
 	}
 }
