@@ -60,6 +60,11 @@ func cmdDown(ctx context.Context, a *app, args []string) error {
 	}
 	start = time.Now()
 	done, err := m.Revert(ctx, st, to)
+	// A down part interrupted in a concurrent index operation leaves an INVALID index behind,
+	// as an up part can: clean up either way.
+	if cerr := m.DropInvalidIndexes(ctx); cerr != nil && err == nil {
+		err = cerr
+	}
 	if err != nil {
 		return err
 	}

@@ -161,3 +161,17 @@ BEGIN
 END $$`)
 	return url
 }
+
+// Only indexes the migrations create are cleaned up: an INVALID index that someone else's
+// interrupted build left on the same table is not the migrator's to drop.
+func TestUpLeavesOtherInvalidIndexesAlone(t *testing.T) {
+	url := pgtest.NewDB(t)
+	mustCode(t, cli(t, dbEnv(url), "up", "--to", "4"), 0)
+	pgtest.Exec(t, url, `INSERT INTO orders (customer_id, total_amount, created_at) VALUES ('twin', 1, '2026-01-01'), ('twin', 2, '2026-01-01')`)
+	conn := pgtest.Connect(t, url)
+	_, _ = conn.Exec(t.Context(), "CREATE UNIQUE INDEX CONCURRENTLY dba_unique_customer_day ON orders (customer_id, created_at)")
+	mustCode(t, cli(t, dbEnv(url), "up"), 5) // verify reports the stranger, as it should
+	if !query[bool](t, url, "SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = 'dba_unique_customer_day')") {
+		t.Error("the migrator dropped an index it did not create")
+	}
+}

@@ -46,6 +46,8 @@ type Migrator struct {
 	partial map[int]Applied
 	// owner is the token that marks the server session holding the lock (see Lock).
 	owner string
+	// indexNames are the indexes the migrations create: the only ones DropInvalidIndexes drops.
+	indexNames []string
 }
 
 // New validates the options and returns a Migrator on conn.
@@ -82,7 +84,7 @@ func New(conn *pgx.Conn, opts Options) (*Migrator, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Migrator{conn: conn, opts: opts}, nil
+	return &Migrator{conn: conn, opts: opts, indexNames: indexNamesOf(opts.Migrations)}, nil
 }
 
 // Latest is the highest version the migrator knows.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -86,16 +87,19 @@ func (m *Migrator) retryOnLockTimeout(ctx context.Context, mig Migration, attemp
 	}
 }
 
-// DropInvalidIndexes drops indexes left INVALID by an interrupted CREATE INDEX CONCURRENTLY on
-// the migrator's tables (Options.Tables), so that a rerun builds them again.
+// DropInvalidIndexes drops the indexes left INVALID by an interrupted CREATE INDEX CONCURRENTLY
+// of the migrations, so that a rerun builds them again. It touches only indexes the migrations
+// name, on the migrator's tables (Options.Tables), and leaves alone any on a table where another
+// session is building an index right now (an INVALID index there may be that build).
 func (m *Migrator) DropInvalidIndexes(ctx context.Context) error {
 	rows, err := m.conn.Query(ctx, `SELECT quote_ident(n.nspname) || '.' || quote_ident(ic.relname)
   FROM pg_index i
   JOIN pg_class ic ON ic.oid = i.indexrelid
   JOIN pg_class t ON t.oid = i.indrelid
   JOIN pg_namespace n ON n.oid = ic.relnamespace
- WHERE NOT i.indisvalid AND n.nspname = current_schema() AND t.relname = ANY ($1::text[])`,
-		pgx.QueryExecModeSimpleProtocol, m.opts.Tables)
+ WHERE NOT i.indisvalid AND n.nspname = current_schema() AND t.relname = ANY ($1::text[]) AND ic.relname = ANY ($2::text[])
+   AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.relid = i.indrelid AND p.pid <> pg_backend_pid())`,
+		pgx.QueryExecModeSimpleProtocol, m.opts.Tables, m.indexNames)
 	if err != nil {
 		return fmt.Errorf("find invalid indexes: %w", err)
 	}
@@ -177,4 +181,20 @@ func (m *Migrator) reportIndexWaits(ctx context.Context, pid uint32) (stop func(
 		}
 	}()
 	return func() { cancel(); <-done }
+}
+
+// createdIndex finds the names of the indexes a statement creates.
+var createdIndex = regexp.MustCompile(`(?i)\bCREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?"?([A-Za-z_][A-Za-z0-9_$]*)"?`)
+
+// indexNamesOf lists the indexes the migrations create (up and down parts).
+func indexNamesOf(migs []Migration) []string {
+	var out []string
+	for _, mig := range migs {
+		for _, st := range append(append([]sqlscript.Statement{}, mig.Up...), mig.Down...) {
+			for _, m := range createdIndex.FindAllStringSubmatch(st.SQL, -1) {
+				out = append(out, strings.ToLower(m[1]))
+			}
+		}
+	}
+	return out
 }
