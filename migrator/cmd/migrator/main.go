@@ -96,6 +96,7 @@ func exitCode(ctx context.Context, err error) int {
 		conn     *dbconn.Error
 		lock     *migrate.LockError
 		pooler   *migrate.PoolerError
+		owner    *migrate.OwnershipError
 		drift    *migrate.DriftError
 		adopt    *migrate.AdoptError
 		mismatch *schema.MismatchError
@@ -111,7 +112,7 @@ func exitCode(ctx context.Context, err error) int {
 		return exitInterrupted
 	case ctx.Err() != nil:
 		return exitInterrupted
-	case errors.As(err, &usage), errors.As(err, &cfg), errors.Is(err, errLoad), errors.As(err, &pooler):
+	case errors.As(err, &usage), errors.As(err, &cfg), errors.Is(err, errLoad), errors.As(err, &pooler), errors.As(err, &owner):
 		return exitUsage
 	case errors.As(err, &conn):
 		return exitConnect

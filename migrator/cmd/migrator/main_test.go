@@ -401,3 +401,39 @@ func waitFor(t *testing.T, url, sql string) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// Legacy tables owned by a role the migrator is not a member of: adoption is refused before
+// anything is recorded, naming the tables, their owner and the statements that fix it; after the
+// fix the adoption goes through.
+func TestAdoptionRefusesTablesItCannotAlter(t *testing.T) {
+	if pgtest.Superuser() {
+		t.Skip("a superuser may alter any table: nothing to refuse")
+	}
+	url := pgtest.NewDB(t)
+	pgtest.Exec(t, url, legacyFixture(t))
+	db := strings.TrimPrefix(mustParseURL(t, url).Path, "/")
+	admin := pgtest.AdminURL(t, db)
+	pgtest.Exec(t, admin, `DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'legacy_app') THEN CREATE ROLE legacy_app; END IF; END $$;
+ALTER TABLE carts OWNER TO legacy_app; ALTER TABLE orders OWNER TO legacy_app`)
+	r := cli(t, dbEnv(url), "up")
+	mustCode(t, r, 2)
+	for _, want := range []string{"carts (owner legacy_app)", "orders (owner legacy_app)", `ALTER TABLE "carts" OWNER TO "carthub_owner";`, "nothing was changed"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
+		}
+	}
+	if query[bool](t, url, "SELECT to_regclass('carthub_schema_history') IS NOT NULL") {
+		t.Error("the history table was created although adoption was refused")
+	}
+	pgtest.Exec(t, admin, "ALTER TABLE carts OWNER TO carthub_owner; ALTER TABLE orders OWNER TO carthub_owner")
+	mustCode(t, cli(t, dbEnv(url), "up"), 0)
+}
+
+func mustParseURL(t *testing.T, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}

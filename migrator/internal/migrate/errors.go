@@ -46,6 +46,20 @@ func (e *LockError) Error() string {
 		"or raise --lock-wait; nothing was applied", e.Waited.Round(time.Millisecond), e.Holder)
 }
 
+// OwnershipError means the legacy tables belong to a role the migrator's role is not a member
+// of, so the migrations could not alter them. Nothing was changed.
+type OwnershipError struct {
+	Role   string   // the migrator's role
+	Tables []string // "table (owner role)"
+	Fix    []string // statements an owner or administrator can run
+}
+
+func (e *OwnershipError) Error() string {
+	return fmt.Sprintf("the legacy tables cannot be adopted: role %s does not own %s, and the migrations must alter them; "+
+		"nothing was changed. As their owner or an administrator, run:\n  %s\n(or GRANT the owning role to %s), then run the migrator again",
+		e.Role, strings.Join(e.Tables, ", "), strings.Join(e.Fix, "\n  "), e.Role)
+}
+
 // PoolerError means the connection goes through a transaction-mode connection pooler (or
 // anything else that moves statements between server sessions), where the session-level
 // migration lock protects nothing. Nothing was changed.

@@ -251,6 +251,11 @@ func (m *Migrator) adoptOrCreate(ctx context.Context) (adopted bool, err error) 
 	if len(diffs) > 0 {
 		return false, &AdoptError{Report: schema.Report(diffs)}
 	}
+	if present {
+		if err := m.checkOwnership(ctx); err != nil {
+			return false, err
+		}
+	}
 	err = pgx.BeginFunc(ctx, m.conn, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, m.createHistorySQL()); err != nil {
 			return fmt.Errorf("create %s: %w", m.opts.HistoryTable, err)
@@ -261,6 +266,36 @@ func (m *Migrator) adoptOrCreate(ctx context.Context) (adopted bool, err error) 
 		return nil
 	})
 	return present, err
+}
+
+// checkOwnership refuses to adopt tables the migrator's role cannot alter: the migrations after
+// the baseline change them, and would fail one file in with "must be owner".
+func (m *Migrator) checkOwnership(ctx context.Context) error {
+	rows, err := m.conn.Query(ctx, `SELECT c.relname, pg_get_userbyid(c.relowner), current_user
+  FROM pg_class c
+ WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND c.relname = ANY ($1::text[])
+   AND NOT pg_has_role(current_user, c.relowner, 'USAGE')
+ ORDER BY c.relname`, pgx.QueryExecModeSimpleProtocol, m.opts.Baseline.Tables())
+	if err != nil {
+		return fmt.Errorf("check table ownership: %w", err)
+	}
+	type owned struct{ table, owner, me string }
+	bad, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (owned, error) {
+		var o owned
+		return o, r.Scan(&o.table, &o.owner, &o.me)
+	})
+	if err != nil {
+		return fmt.Errorf("check table ownership: %w", err)
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	e := &OwnershipError{Role: bad[0].me}
+	for _, b := range bad {
+		e.Tables = append(e.Tables, b.table+" (owner "+b.owner+")")
+		e.Fix = append(e.Fix, fmt.Sprintf("ALTER TABLE %s OWNER TO %s;", pgx.Identifier{b.table}.Sanitize(), pgx.Identifier{b.me}.Sanitize()))
+	}
+	return e
 }
 
 // AppliedMigration is a migration this run applied or reverted, and how long it took.
