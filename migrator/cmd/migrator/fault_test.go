@@ -1,0 +1,166 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/Shopify/toxiproxy/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/carthub/carthub-db/migrator/internal/pgtest"
+)
+
+// A Multi-AZ failover drops every connection; a network blip cuts one. Each trial puts a fault
+// proxy (toxiproxy, as a library) between the migrator and PostgreSQL and closes the
+// connection after a random number of bytes in a random direction, so cuts land anywhere: in the
+// handshake, under the advisory lock, inside a transactional file, between the statements of a
+// no-transaction file, during verify. After each cut the migrator must exit with a documented
+// code; a rerun must converge; verify must pass; no row may be lost; no INVALID index and no
+// migration lock may be left. FAULT_SEED replays a run; FAULT_TRIALS changes its size.
+func TestConnectionCutsAtRandomPoints(t *testing.T) {
+	trials := envInt(t, "FAULT_TRIALS", 50)
+	seed := uint64(envInt(t, "FAULT_SEED", int(rand.Uint32())))
+	t.Logf("fault trials: %d, seed %d (replay with FAULT_SEED=%d)", trials, seed, seed)
+	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	proxy := newFaultProxy(t)
+
+	documented := map[int]bool{0: true, 1: true, 3: true, 4: true}
+	exits := map[int]int{}
+	lost, failed := 0, 0
+	for n := range trials {
+		// Bytes before the cut: log-uniform from 300 B (the handshake) to 200 kB (past a whole run).
+		limit := int64(math.Exp(math.Log(300) + rng.Float64()*(math.Log(200_000)-math.Log(300))))
+		stream := []string{"downstream", "upstream"}[rng.IntN(2)]
+		// A subtest per trial: its database and connections go when it ends.
+		passed := t.Run(fmt.Sprintf("trial_%02d_cut_after_%d_bytes_%s", n, limit, stream), func(t *testing.T) {
+			direct := pgtest.NewDB(t)
+			pgtest.Exec(t, direct, legacyFixture(t))
+			pgtest.Exec(t, direct, legacyRows)
+			before := tableFingerprint(t, direct)
+
+			proxy.cutAfter(t, limit, stream)
+			r := cli(t, dbEnv(proxy.url(t, direct)), "up", "--connect-timeout", "2s", "--retry-backoff", "20ms")
+			exits[r.code]++
+			if !documented[r.code] {
+				t.Errorf("exit %d is not a documented outcome\n%s", r.code, r.stderr)
+			}
+			proxy.heal(t)
+
+			// The rerun goes through the healed proxy, as a retried Job would after a failover.
+			again := cli(t, dbEnv(proxy.url(t, direct)), "up", "--lock-wait", "2m")
+			if again.code != 0 {
+				t.Fatalf("first exit %d; rerun exit %d\n%s", r.code, again.code, again.stderr)
+			}
+			if v := cli(t, dbEnv(direct), "verify"); v.code != 0 {
+				t.Errorf("verify after the rerun: exit %d\n%s", v.code, v.stderr)
+			}
+			if after := tableFingerprint(t, direct); after != before {
+				lost++
+				t.Errorf("rows changed\nbefore %s\nafter  %s", before, after)
+			}
+			if k := query[int](t, direct, "SELECT count(*)::int FROM pg_index WHERE NOT indisvalid"); k != 0 {
+				t.Errorf("%d INVALID indexes left", k)
+			}
+			waitFor(t, direct, "SELECT count(*) = 0 FROM pg_locks WHERE locktype = 'advisory'")
+		})
+		if !passed {
+			failed++
+		}
+	}
+	var codes []string
+	for code, k := range exits {
+		codes = append(codes, fmt.Sprintf("exit %d: %d", code, k))
+	}
+	sort.Strings(codes)
+	t.Logf("fault trials: %d with seed %d; first runs ended %s; trials whose rerun did not converge, verify or keep every row: %d; trials with lost or changed rows: %d",
+		trials, seed, strings.Join(codes, ", "), failed, lost)
+}
+
+// legacyRows fills every legacy table, NULLs included, for the migrations to carry over.
+const legacyRows = `
+INSERT INTO carts (customer_id) SELECT 'cust-' || n FROM generate_series(1, 200) n;
+INSERT INTO carts (customer_id, created_at, updated_at) VALUES ('cust-null-times', NULL, NULL);
+INSERT INTO cart_items (cart_id, product_id, product_name, price, quantity)
+  SELECT c.id, 'sku-' || k, 'Product ' || k, k * 1.5, k FROM carts c, generate_series(1, 3) k;
+INSERT INTO orders (customer_id, total_amount, status) SELECT 'cust-' || n, n, 'delivered' FROM generate_series(1, 150) n;
+INSERT INTO orders (customer_id, total_amount, status, created_at) VALUES ('cust-null', 10, NULL, NULL);
+INSERT INTO order_items (order_id, product_id, product_name, price, quantity)
+  SELECT o.id, 'sku-1', 'Product 1', 1.5, 1 FROM orders o;`
+
+// tableFingerprint is each table's row count and a hash of the columns no migration rewrites.
+func tableFingerprint(t *testing.T, url string) string {
+	t.Helper()
+	return query[string](t, url, `SELECT
+  (SELECT count(*) || ':' || md5(string_agg(id || customer_id, ',' ORDER BY id)) FROM carts) || ' ' ||
+  (SELECT count(*) || ':' || md5(string_agg(id || '/' || cart_id || product_id || price || '/' || quantity, ',' ORDER BY id)) FROM cart_items) || ' ' ||
+  (SELECT count(*) || ':' || md5(string_agg(id || customer_id || total_amount, ',' ORDER BY id)) FROM orders) || ' ' ||
+  (SELECT count(*) || ':' || md5(string_agg(id || '/' || order_id || product_id || price, ',' ORDER BY id)) FROM order_items)`)
+}
+
+func envInt(t *testing.T, name string, def int) int {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		t.Fatalf("%s=%q: want a non-negative integer", name, v)
+	}
+	return n
+}
+
+// faultProxy is one toxiproxy proxy in front of the test server.
+type faultProxy struct {
+	proxy *toxiproxy.Proxy
+}
+
+func newFaultProxy(t *testing.T) *faultProxy {
+	t.Helper()
+	u, err := url.Parse(pgtest.NewDB(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), zerolog.Nop())
+	p := toxiproxy.NewProxy(server, "postgres", "127.0.0.1:0", u.Host)
+	if err := p.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Stop)
+	return &faultProxy{proxy: p}
+}
+
+// url points a database URL of the test server at the proxy.
+func (f *faultProxy) url(t *testing.T, direct string) string {
+	t.Helper()
+	u, err := url.Parse(direct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(f.proxy.Listen)
+	u.Host = net.JoinHostPort("127.0.0.1", port)
+	return u.String()
+}
+
+// cutAfter closes every connection once limit bytes have passed in stream's direction.
+func (f *faultProxy) cutAfter(t *testing.T, limit int64, stream string) {
+	t.Helper()
+	body := fmt.Sprintf(`{"name":"cut","type":"limit_data","stream":%q,"toxicity":1,"attributes":{"bytes":%d}}`, stream, limit)
+	if _, err := f.proxy.Toxics.AddToxicJson(strings.NewReader(body)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (f *faultProxy) heal(t *testing.T) {
+	t.Helper()
+	f.proxy.Toxics.ResetToxics(t.Context())
+}
