@@ -164,3 +164,57 @@ func (f *faultProxy) heal(t *testing.T) {
 	t.Helper()
 	f.proxy.Toxics.ResetToxics(t.Context())
 }
+
+// The server restarts (a fast shutdown, as in a failover) while a migration runs: the migrator
+// exits with a documented code, and a rerun converges.
+func TestServerRestartMidMigration(t *testing.T) {
+	dir := writeMigrations(t, map[string]string{
+		"0001_first.sql": "CREATE TABLE first (id int);\nINSERT INTO first SELECT generate_series(1, 1000);\n",
+		"0002_slow.sql":  "CREATE TABLE slow (id int);\nSELECT pg_sleep(coalesce(nullif(current_setting('carthub.test_sleep', true), ''), '0')::float8);\n",
+		"0003_third.sql": "-- migrator:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS first_id ON first (id);\n",
+	})
+	url := pgtest.NewDB(t)
+	env := map[string]string{"DATABASE_URL": url + "&options=" + "-c%20carthub.test_sleep%3D30", "MIGRATOR_DIR": dir}
+	p := start(t, env, "up", "--connect-timeout", "2s")
+	waitFor(t, url, "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND state = 'active'")
+	pgtest.RestartServer(t)
+	r := p.wait(t)
+	if r.code != 1 && r.code != 3 {
+		t.Fatalf("exit %d after the restart, want 1 (failed, rolled back) or 3 (connection lost)\n%s", r.code, r.stderr)
+	}
+	r = cli(t, map[string]string{"DATABASE_URL": url, "MIGRATOR_DIR": dir}, "up")
+	mustCode(t, r, 0)
+	if got := historyVersions(t, url); len(got) != 3 {
+		t.Errorf("history after the rerun = %v, want 1..3", got)
+	}
+	if n := query[int](t, url, "SELECT count(*)::int FROM first"); n != 1000 {
+		t.Errorf("first has %d rows, want 1000", n)
+	}
+}
+
+// statement_timeout fires inside 0003's batched backfill: the batches committed before it stay,
+// the run fails with the statement named, and a rerun finishes the backfill.
+func TestStatementTimeoutInTheBackfill(t *testing.T) {
+	url := pgtest.NewDB(t)
+	pgtest.Exec(t, url, legacyFixture(t))
+	mustCode(t, cli(t, dbEnv(url), "up", "--to", "2"), 0)
+	pgtest.Exec(t, url, `INSERT INTO orders (customer_id, total_amount, status, created_at)
+  SELECT CASE WHEN n > 5000 THEN 'slow-' ELSE 'fast-' END || n, n, 'pending', NULL FROM generate_series(1, 6000) n;
+CREATE FUNCTION slow_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN IF NEW.customer_id LIKE 'slow-%' THEN PERFORM pg_sleep(0.01); END IF; RETURN NEW; END $$;
+CREATE TRIGGER slow_update BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION slow_update();`)
+	r := cli(t, dbEnv(url), "up", "--statement-timeout", "1500ms")
+	mustCode(t, r, 1)
+	if !strings.Contains(r.stderr, "0003_backfill_nulls") || !strings.Contains(r.stderr, "statement timeout") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+	if n := query[int](t, url, "SELECT count(*)::int FROM orders WHERE created_at IS NULL AND customer_id LIKE 'fast-%'"); n != 0 {
+		t.Errorf("%d rows of the committed first batch lost their backfill", n)
+	}
+	pgtest.Exec(t, url, "DROP TRIGGER slow_update ON orders; DROP FUNCTION slow_update()")
+	mustCode(t, cli(t, dbEnv(url), "up"), 0)
+	if n := query[int](t, url, "SELECT count(*)::int FROM orders"); n != 6000 {
+		t.Errorf("orders has %d rows, want 6000", n)
+	}
+	mustCode(t, cli(t, dbEnv(url), "verify"), 0)
+}

@@ -29,6 +29,26 @@ import (
 // tests run as (the RDS-like owner, or the superuser with PGTEST_ROLE=superuser).
 var adminURL, ownerURL string
 
+// srv is the server Main started (nil with TEST_DATABASE_URL).
+var srv *pgserver.Server
+
+// RestartServer stops the test server with a fast shutdown (every session is cut, as in a
+// failover or a pg_ctl restart -m fast) and starts it again on the same port.
+func RestartServer(t testing.TB) {
+	t.Helper()
+	if srv == nil {
+		t.Skip("TEST_DATABASE_URL is set: this harness did not start the server")
+	}
+	if err := srv.Stop(); err != nil {
+		t.Fatalf("pgtest: stop the server: %v", err)
+	}
+	next, err := pgserver.Start(context.Background(), pgserver.Options{Dir: srv.Dir, Port: srv.Port, TLS: true})
+	if err != nil {
+		t.Fatalf("pgtest: start the server again: %v", err)
+	}
+	srv = next
+}
+
 // OwnerRole is the RDS-master-like role the tests run as.
 const OwnerRole = "carthub_owner"
 
@@ -58,12 +78,12 @@ func Main(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(dir)
-	srv, err := pgserver.Start(context.Background(), pgserver.Options{Dir: dir, TLS: true})
+	srv, err = pgserver.Start(context.Background(), pgserver.Options{Dir: dir, TLS: true})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "pgtest: start PostgreSQL:", err)
 		return 1
 	}
-	defer srv.Stop()
+	defer func() { srv.Stop() }()
 	adminURL = srv.URL("postgres")
 	caFile = srv.CAFile
 	if ownerURL, err = makeOwner(adminURL); err != nil {
