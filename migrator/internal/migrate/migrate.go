@@ -196,8 +196,10 @@ func (m *Migrator) compare(st *State) error {
 // Prepare must run under the lock. It re-reads the history (another migrator may have just
 // finished), adopts a legacy database or creates the history table, and checks for drift.
 func (m *Migrator) Prepare(ctx context.Context) (State, error) {
-	if err := m.conn.QueryRow(ctx, "SELECT current_schema()").Scan(&m.schema); err != nil {
-		return State{}, fmt.Errorf("read the current schema: %w", err)
+	if m.schema == "" {
+		if err := m.conn.QueryRow(ctx, "SELECT current_schema()", pgx.QueryExecModeSimpleProtocol).Scan(&m.schema); err != nil {
+			return State{}, fmt.Errorf("read the current schema: %w", err)
+		}
 	}
 	st, err := m.Check(ctx)
 	if err == nil && st.Outdated {
@@ -218,9 +220,12 @@ func (m *Migrator) Prepare(ctx context.Context) (State, error) {
 	if err != nil {
 		return State{}, err
 	}
-	if adopted {
-		m.opts.Logger.InfoContext(ctx, "adopted the legacy schema as the baseline", "version", 1, "name", m.opts.Migrations[0].Name)
+	if !adopted {
+		// A new, empty history: everything is pending, nothing to read back.
+		st = State{HistoryExists: true}
+		return st, m.compare(&st)
 	}
+	m.opts.Logger.InfoContext(ctx, "adopted the legacy schema as the baseline", "version", 1, "name", m.opts.Migrations[0].Name)
 	return m.Check(ctx)
 }
 
@@ -228,6 +233,16 @@ func (m *Migrator) Prepare(ctx context.Context) (State, error) {
 // they differ from the baseline. Read-only.
 func (m *Migrator) Legacy(ctx context.Context) (present bool, diffs []schema.Difference, err error) {
 	if len(m.opts.Baseline) == 0 {
+		return false, nil, nil
+	}
+	// The common case, an empty database, costs one small query instead of a catalog read.
+	var found bool
+	if err := m.conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_class
+ WHERE relnamespace = current_schema()::regnamespace AND relkind IN ('r', 'p') AND relname = ANY ($1::text[]))`,
+		pgx.QueryExecModeSimpleProtocol, m.opts.Baseline.Tables()).Scan(&found); err != nil {
+		return false, nil, fmt.Errorf("look for legacy tables: %w", err)
+	}
+	if !found {
 		return false, nil, nil
 	}
 	live, err := schema.Read(ctx, m.conn, schema.ForSnapshot(m.opts.Baseline, m.opts.HistoryTable))
