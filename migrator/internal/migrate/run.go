@@ -2,10 +2,12 @@ package migrate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -21,18 +23,25 @@ import (
 func (m *Migrator) run(ctx context.Context, mig Migration, stmts []sqlscript.Statement, resumeAt int,
 	record func(context.Context, execer) error) (done int, err error) {
 	if !mig.NoTransaction {
+		// BEGIN, the statements, the history row (which also proves the lock's session, see
+		// upsert), then COMMIT together with the session reset in one round trip.
+		script, starts := batch(stmts)
 		return 0, m.retryOnLockTimeout(ctx, mig, func() error {
-			return pgx.BeginFunc(ctx, m.conn, func(tx pgx.Tx) error {
-				if err := m.CheckLockHeld(ctx, tx); err != nil {
-					return err
+			err := func() error {
+				// The file's statements go in one round trip, as psql -1 would send them.
+				if _, err := m.conn.Exec(ctx, "BEGIN;\n"+script, pgx.QueryExecModeSimpleProtocol); err != nil {
+					return m.statementError(ctx, mig, stmts, starts, err)
 				}
-				for _, st := range stmts {
-					if _, err := tx.Exec(ctx, st.SQL); err != nil {
-						return &StatementError{File: mig.File, Statement: st, Err: err}
-					}
-				}
-				return record(ctx, tx)
-			})
+				return record(ctx, m.conn)
+			}()
+			end := "COMMIT"
+			if err != nil {
+				end = "ROLLBACK"
+			}
+			if _, cerr := m.conn.Exec(context.WithoutCancel(ctx), end+"; "+m.resetSQL(), pgx.QueryExecModeSimpleProtocol); cerr != nil && err == nil {
+				err = fmt.Errorf("commit %s: %w", mig.ID(), cerr)
+			}
+			return err
 		})
 	}
 	done = resumeAt
@@ -116,6 +125,51 @@ func (m *Migrator) DropInvalidIndexes(ctx context.Context) error {
 			"duration_ms", time.Since(start).Milliseconds())
 	}
 	return nil
+}
+
+// batch joins statements into one script and returns where each starts, in characters from the
+// start of "BEGIN;\n" + script (PostgreSQL reports error positions in characters).
+func batch(stmts []sqlscript.Statement) (script string, starts []int) {
+	var b strings.Builder
+	offset := utf8.RuneCountInString("BEGIN;\n")
+	for _, st := range stmts {
+		starts = append(starts, offset)
+		b.WriteString(st.SQL)
+		b.WriteString(";\n")
+		offset += utf8.RuneCountInString(st.SQL) + 2
+	}
+	return b.String(), starts
+}
+
+// statementError names the statement of a batch that failed. With a position the server says
+// where; without one (many DDL errors have none) the file is run again statement by statement,
+// in a transaction that is rolled back, to find it.
+func (m *Migrator) statementError(ctx context.Context, mig Migration, stmts []sqlscript.Statement, starts []int, err error) error {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || ctx.Err() != nil {
+		return &StatementError{File: mig.File, Statement: stmts[0], Err: err}
+	}
+	if pgErr.Position > 0 {
+		i := len(starts) - 1
+		for i > 0 && int(pgErr.Position) <= starts[i] {
+			i--
+		}
+		relative := *pgErr
+		relative.Position = pgErr.Position - int32(starts[i])
+		return &StatementError{File: mig.File, Statement: stmts[i], Err: &relative}
+	}
+	if isLockTimeout(err) {
+		return &StatementError{File: mig.File, Statement: stmts[0], Err: err} // retried as a whole
+	}
+	if _, rerr := m.conn.Exec(ctx, "ROLLBACK; BEGIN", pgx.QueryExecModeSimpleProtocol); rerr != nil {
+		return &StatementError{File: mig.File, Statement: stmts[0], Err: err}
+	}
+	for _, st := range stmts {
+		if _, serr := m.conn.Exec(ctx, st.SQL); serr != nil {
+			return &StatementError{File: mig.File, Statement: st, Err: serr}
+		}
+	}
+	return &StatementError{File: mig.File, Statement: stmts[0], Err: err}
 }
 
 // concurrentIndexStatement matches CREATE [UNIQUE] INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY and

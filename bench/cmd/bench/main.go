@@ -22,7 +22,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/carthub/carthub-db/migrations"
-	"github.com/carthub/carthub-db/migrator/internal/bench"
+	"github.com/carthub/carthub-db/migrator/bench/internal/bench"
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
 	"github.com/carthub/carthub-db/migrator/internal/pgserver"
 	"github.com/carthub/carthub-db/migrator/internal/schema"
@@ -69,10 +69,11 @@ func run() error {
 	tools := flag.String("tools", ".data/bench-tools", "where goose, migrate and tern are installed")
 	ours := flag.String("migrator", "bin/migrator", "the migrator binary")
 	noopRuns := flag.Int("noop-runs", 30, "repetitions of each no-op run and floor")
-	fullRuns := flag.Int("full-runs", 5, "repetitions of each full apply")
+	fullRuns := flag.Int("full-runs", 9, "repetitions of each full apply")
 	rate := flag.Int("rate", 200, "workload transactions per second")
 	warm := flag.Duration("warm", 10*time.Second, "workload time before the migration starts")
 	lockTimeout := flag.Duration("lock-timeout", 2*time.Second, "the migrator's lock_timeout in the online run")
+	peersOnly := flag.Bool("peers-only", false, "measure against the peers and stop (no dataset, no workload, no report files)")
 	flag.Parse()
 	ctx := context.Background()
 	started := time.Now()
@@ -114,8 +115,12 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	psql, err := exec.LookPath("psql") // the machine's client: the npm server builds ship none
+	if err != nil {
+		return fmt.Errorf("the psql floor needs psql on PATH (make postgres installs Debian's): %w", err)
+	}
 	psqlFloor, err := bench.Time(ctx, *noopRuns, func() *exec.Cmd {
-		return exec.Command(filepath.Join(srv.Bin, "psql"), floorURL, "-qAtc", "select 1")
+		return exec.Command(psql, floorURL, "-qAtc", "select 1")
 	})
 	if err != nil {
 		return err
@@ -133,30 +138,42 @@ func run() error {
 		return err
 	}
 	expected, _ := schema.Parse(migrations.ExpectedSchema)
-	toolStats := map[string]map[string]any{}
-	for _, tool := range peers {
-		var full []time.Duration
-		var url string
-		for i := 0; i < *fullRuns; i++ {
-			if url, err = newDB(strings.ReplaceAll(tool.Name, "-", "_") + "_" + strconv.Itoa(i)); err != nil {
+	// Round robin: run i of every tool, then run i+1, so that the machine's noise (a shared,
+	// 2-core host) falls on every tool alike instead of on whichever ran during a busy spell.
+	full := map[string][]time.Duration{}
+	noop := map[string][]time.Duration{}
+	urls := map[string]string{}
+	for i := 0; i < *fullRuns; i++ {
+		for _, tool := range peers {
+			url, err := newDB(strings.ReplaceAll(tool.Name, "-", "_") + "_" + strconv.Itoa(i))
+			if err != nil {
 				return err
 			}
 			d, err := bench.Time(ctx, 1, func() *exec.Cmd { return tool.Up(url) })
 			if err != nil {
 				return err
 			}
-			full = append(full, d...)
+			full[tool.Name] = append(full[tool.Name], d...)
+			urls[tool.Name] = url
 		}
-		noop, err := bench.Time(ctx, *noopRuns, func() *exec.Cmd { return tool.Up(url) })
+	}
+	for i := 0; i < *noopRuns; i++ {
+		for _, tool := range peers {
+			d, err := bench.Time(ctx, 1, func() *exec.Cmd { return tool.Up(urls[tool.Name]) })
+			if err != nil {
+				return err
+			}
+			noop[tool.Name] = append(noop[tool.Name], d...)
+		}
+	}
+	toolStats := map[string]map[string]any{}
+	for _, tool := range peers {
+		matches, err := schemaMatches(ctx, urls[tool.Name], expected)
 		if err != nil {
 			return err
 		}
-		matches, err := schemaMatches(ctx, url, expected)
-		if err != nil {
-			return err
-		}
-		toolStats[tool.Name] = map[string]any{"full_ms": bench.Summarise(full), "noop_ms": bench.Summarise(noop), "schema_matches": matches}
-		log("%s: full %.1f ms, no-op %.2f ms", tool.Name, bench.Summarise(full).Median, bench.Summarise(noop).Median)
+		toolStats[tool.Name] = map[string]any{"full_ms": bench.Summarise(full[tool.Name]), "noop_ms": bench.Summarise(noop[tool.Name]), "schema_matches": matches}
+		log("%s: full %.1f ms, no-op %.2f ms", tool.Name, bench.Summarise(full[tool.Name]).Median, bench.Summarise(noop[tool.Name]).Median)
 	}
 	report["tools"] = toolStats
 	ourNoop := toolStats["carthub-migrator"]["noop_ms"].(bench.Stats).Median
@@ -169,11 +186,25 @@ func run() error {
 			fastestPeer, fastestName = m, name
 		}
 	}
+	ourFull := toolStats["carthub-migrator"]["full_ms"].(bench.Stats).Median
+	fastestFull, fastestFullName := 0.0, ""
+	for name, s := range toolStats {
+		if m := s["full_ms"].(bench.Stats).Median; name != "carthub-migrator" && (fastestFullName == "" || m < fastestFull) {
+			fastestFull, fastestFullName = m, name
+		}
+	}
 	report["ratios"] = map[string]any{
-		"noop_vs_pgx_floor":    bench.Round(ourNoop / floor["pgx_select1_ms"].Median),
-		"noop_vs_psql_floor":   bench.Round(ourNoop / floor["psql_select1_ms"].Median),
-		"noop_vs_fastest_peer": bench.Round(ourNoop / fastestPeer),
-		"fastest_peer":         fastestName,
+		"full_vs_fastest_peer":    bench.Round(ourFull / fastestFull),
+		"fastest_full_apply_peer": fastestFullName,
+		"noop_vs_pgx_floor":       bench.Round(ourNoop / floor["pgx_select1_ms"].Median),
+		"noop_vs_psql_floor":      bench.Round(ourNoop / floor["psql_select1_ms"].Median),
+		"noop_vs_fastest_peer":    bench.Round(ourNoop / fastestPeer),
+		"fastest_peer":            fastestName,
+	}
+
+	if *peersOnly {
+		log("full apply vs fastest peer (%s): %.2f", fastestFullName, ourFull/fastestFull)
+		return nil
 	}
 
 	// 2. Online safety: load, then migrate under a fixed-rate cart workload, carefully and naively.
@@ -274,6 +305,7 @@ func run() error {
 	report["goals"] = map[string]bool{
 		"noop_at_most_2x_pgx_floor":          ourNoop <= 2*floor["pgx_select1_ms"].Median,
 		"noop_faster_than_every_peer":        ourNoop < fastestPeer,
+		"full_apply_faster_than_every_peer":  ourFull < fastestFull,
 		"careful_zero_failed_transactions":   careful.FailedTransactions == 0 && careful.MigrationExitCode == 0,
 		"careful_lock_wait_within_timeout":   careful.MaxLockWaitMs <= float64(lockTimeout.Milliseconds()),
 		"careful_p99_at_most_2x_baseline":    careful.P99During <= 2*careful.P99Before,
