@@ -3,9 +3,9 @@
 # bundle on an empty base, running as uid 65532. The Go stage runs on the build host's own
 # platform and cross-compiles for the target (--platform linux/arm64 for Graviton nodes), so a
 # multi-architecture build needs no emulation. The Go base comes from ECR Public's mirror of the
-# official image (no Docker Hub rate limits); migrator/image/bases.sh makes a local stand-in where
-# nothing can be pulled.
-ARG GO_IMAGE=public.ecr.aws/docker/library/golang:1.26.8-bookworm
+# official image (no Docker Hub rate limits), pinned by digest (the tag is for people; the digest
+# decides); migrator/image/bases.sh makes a local stand-in where nothing can be pulled.
+ARG GO_IMAGE=public.ecr.aws/docker/library/golang:1.26.8-bookworm@sha256:a688600ca24f8a4d3ca77f95b0dd40704a9fc787c826660eb7ba0b641b8b175d
 
 FROM --platform=$BUILDPLATFORM ${GO_IMAGE} AS build
 ARG VERSION=dev

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -201,6 +202,30 @@ func TestEnvironmentAccountRule(t *testing.T) {
 	for _, s := range appFor(t, "prod").Stacks() {
 		if !*s.TerminationProtection() {
 			t.Errorf("%s has no termination protection", *s.StackName())
+		}
+	}
+}
+
+// The image's bases come from a registry CodeBuild pulls without Docker Hub's rate limits, pinned
+// by digest, so a rebuild of the same commit uses the same toolchain.
+func TestBaseImagesArePinned(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(filepath.Dir(KubectlLayerZip()), "..", "..", "..", "..", "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := regexp.MustCompile(`^public\.ecr\.aws/[a-z0-9./_-]+:[\w.-]+@sha256:[0-9a-f]{64}$`)
+	args := regexp.MustCompile(`(?m)^ARG (\w+_IMAGE)=(\S+)$`).FindAllStringSubmatch(string(b), -1)
+	if len(args) == 0 {
+		t.Fatal("the Dockerfile declares no base image arguments")
+	}
+	for _, a := range args {
+		if !pinned.MatchString(a[2]) {
+			t.Errorf("%s=%s: pin it by digest on public.ecr.aws", a[1], a[2])
+		}
+	}
+	for _, from := range regexp.MustCompile(`(?m)^FROM (?:--platform=\S+ )?(\S+)`).FindAllStringSubmatch(string(b), -1) {
+		if from[1] != "scratch" && !strings.HasPrefix(from[1], "${") {
+			t.Errorf("FROM %s: use a pinned base argument or scratch", from[1])
 		}
 	}
 }
