@@ -77,6 +77,8 @@ func run(args []string, getenv func(string) string) error {
 	input("backend-labels", "CARTHUB_BACKEND_LABELS", "labels of the backend pods, as key=value,key=value (default app=backend)", labels(&c.BackendLabels))
 	input("frontend-labels", "CARTHUB_FRONTEND_LABELS", "labels of the frontend pods, as key=value,key=value (default app=frontend)", labels(&c.FrontendLabels))
 	input("snapshot-retention", "CARTHUB_SNAPSHOT_RETENTION", "pre-migration snapshots to keep (default 5)", intSetter(&c.SnapshotRetain))
+	input("pod-security-enforce", "CARTHUB_POD_SECURITY_ENFORCE", "Pod Security level the namespace enforces: baseline (default; shared with the cart services) or restricted", str(&c.PodSecurityEnforce))
+	input("kubernetes-version", "CARTHUB_KUBERNETES_VERSION", "the cluster's minor version for the Pod Security labels (default 1.35)", str(&c.KubernetesVersion))
 
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -94,7 +96,8 @@ func run(args []string, getenv func(string) string) error {
 		}
 		if err := yaml.UnmarshalStrict(b, &c); err != nil {
 			return fmt.Errorf("config %s: %v (keys: image, namespace, dbCidrs, vpcCidr, awsApiCidrs, albCidrs, region, secretArn, "+
-				"dbInstanceId, credentials, dbHost, dbName, backendLabels, frontendLabels, snapshotRetention, activeDeadlineSeconds, ttlSecondsAfterFinished)", *configFile, err)
+				"dbInstanceId, credentials, dbHost, dbName, backendLabels, frontendLabels, snapshotRetention, activeDeadlineSeconds, ttlSecondsAfterFinished, "+
+				"podSecurityEnforce, kubernetesVersion)", *configFile, err)
 		}
 	}
 	for _, s := range setters {

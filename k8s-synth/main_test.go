@@ -147,9 +147,12 @@ func TestJobIsRestrictedAndUsesExitCodes(t *testing.T) {
 			}
 			o := decode(t, out)
 			ns := o.namespaces[0]
-			for _, mode := range []string{"enforce", "audit", "warn"} {
-				if ns.Labels["pod-security.kubernetes.io/"+mode] != "restricted" {
-					t.Errorf("namespace lacks pod-security %s=restricted", mode)
+			// The namespace is shared with the cart services: enforce baseline, audit and warn
+			// restricted, each pinned to the cluster's minor version.
+			for mode, level := range map[string]string{"enforce": "baseline", "audit": "restricted", "warn": "restricted"} {
+				if ns.Labels["pod-security.kubernetes.io/"+mode] != level || ns.Labels["pod-security.kubernetes.io/"+mode+"-version"] != "v1.35" {
+					t.Errorf("namespace pod-security %s = %q (version %q), want %s at v1.35", mode,
+						ns.Labels["pod-security.kubernetes.io/"+mode], ns.Labels["pod-security.kubernetes.io/"+mode+"-version"], level)
 				}
 			}
 			if len(o.jobs) != 1 || o.jobs[0].Name != "database-migration" || o.jobs[0].Namespace != "shopping-cart" {
@@ -171,6 +174,7 @@ func TestJobIsRestrictedAndUsesExitCodes(t *testing.T) {
 				"drop ALL capabilities":         len(c.SecurityContext.Capabilities.Drop) == 1 && c.SecurityContext.Capabilities.Drop[0] == "ALL" && len(c.SecurityContext.Capabilities.Add) == 0,
 				"container seccomp":             c.SecurityContext.SeccompProfile.Type == corev1.SeccompProfileTypeRuntimeDefault,
 				"cpu, memory, ephemeral limits": len(c.Resources.Limits) == 3 && len(c.Resources.Requests) == 3,
+				"memory request = limit":        c.Resources.Requests.Memory().Equal(*c.Resources.Limits.Memory()),
 				"/tmp is an emptyDir":           len(c.VolumeMounts) == 1 && c.VolumeMounts[0].MountPath == "/tmp" && pod.Volumes[0].EmptyDir != nil,
 				"FallbackToLogsOnError":         c.TerminationMessagePolicy == corev1.TerminationMessageFallbackToLogsOnError,
 				"no token automount":            !*pod.AutomountServiceAccountToken && !*o.accounts[0].AutomountServiceAccountToken,
@@ -186,8 +190,10 @@ func TestJobIsRestrictedAndUsesExitCodes(t *testing.T) {
 				}
 			}
 			rules := job.Spec.PodFailurePolicy.Rules
-			if rules[0].Action != batchv1.PodFailurePolicyActionFailJob || fmt.Sprint(rules[0].OnExitCodes.Values) != "[2 5]" {
-				t.Errorf("first rule should fail the Job on exit 2 and 5: %+v", rules[0])
+			// Exit codes a retry cannot fix fail the Job at once: a failed migration, bad
+			// configuration, drift, a failed snapshot (a retry would only take another snapshot).
+			if rules[0].Action != batchv1.PodFailurePolicyActionFailJob || fmt.Sprint(rules[0].OnExitCodes.Values) != "[1 2 5 6]" {
+				t.Errorf("first rule should fail the Job on exit 1, 2, 5 and 6: %+v", rules[0])
 			}
 			if rules[1].Action != batchv1.PodFailurePolicyActionIgnore || rules[1].OnPodConditions[0].Type != corev1.DisruptionTarget {
 				t.Errorf("second rule should ignore disruptions: %+v", rules[1])

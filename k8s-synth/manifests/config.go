@@ -42,7 +42,19 @@ type Config struct {
 	SnapshotRetain   int               `json:"snapshotRetention"`
 	ActiveDeadlineS  int64             `json:"activeDeadlineSeconds"`
 	TTLAfterFinished int32             `json:"ttlSecondsAfterFinished"`
+	// PodSecurityEnforce is the Pod Security level the namespace enforces: baseline (default:
+	// the namespace is shared with the cart services, whose pods another repository deploys) or
+	// restricted. Audit and warn are always restricted; the migration Job meets restricted.
+	PodSecurityEnforce string `json:"podSecurityEnforce"`
+	// KubernetesVersion pins the Pod Security labels' *-version, e.g. "1.35" (the cluster's minor).
+	KubernetesVersion string `json:"kubernetesVersion"`
 }
+
+// Pod Security levels.
+const (
+	PodSecurityBaseline   = "baseline"
+	PodSecurityRestricted = "restricted"
+)
 
 // Defaults fills what the user left out.
 func (c *Config) Defaults() {
@@ -81,6 +93,12 @@ func (c *Config) Defaults() {
 	if c.TTLAfterFinished == 0 {
 		c.TTLAfterFinished = 86400
 	}
+	if c.PodSecurityEnforce == "" {
+		c.PodSecurityEnforce = PodSecurityBaseline
+	}
+	if c.KubernetesVersion == "" {
+		c.KubernetesVersion = DefaultKubernetesVersion
+	}
 }
 
 var (
@@ -88,7 +106,11 @@ var (
 	secretARN = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):\d{12}:secret:[A-Za-z0-9/_+=.@-]+$`)
 	regionRe  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
 	dbIDRe    = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9]*(-[a-zA-Z0-9]+)*$`)
+	minorRe   = regexp.MustCompile(`^1\.\d{1,2}$`)
 )
+
+// DefaultKubernetesVersion is the cluster's minor version (infra's KubernetesVersion).
+const DefaultKubernetesVersion = "1.35"
 
 // Validate checks every input and reports all problems at once, each with what to do.
 func (c *Config) Validate() error {
@@ -151,6 +173,12 @@ func (c *Config) clusterErrors() []string {
 	}
 	if maps.Equal(c.BackendLabels, c.FrontendLabels) {
 		add("backend-labels and frontend-labels are the same; the policies could not tell the pods apart")
+	}
+	if c.PodSecurityEnforce != PodSecurityBaseline && c.PodSecurityEnforce != PodSecurityRestricted {
+		add("podSecurityEnforce %q: use baseline (default; the namespace is shared with the cart services) or restricted", c.PodSecurityEnforce)
+	}
+	if !minorRe.MatchString(c.KubernetesVersion) {
+		add("kubernetesVersion %q: the cluster's minor version, such as 1.35", c.KubernetesVersion)
 	}
 	return errs
 }

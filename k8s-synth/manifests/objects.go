@@ -26,11 +26,20 @@ const (
 	podIdentityAgent = "169.254.170.23/32"
 )
 
-// Exit codes of the migrator that decide the Job's fate (see the README's table).
-const (
-	exitUsage = 2
-	exitDrift = 5
-)
+// Exit codes of the migrator that a retry cannot fix (see the README's table): a failed
+// migration, bad configuration, drift, a failed snapshot. A retry would only wait for the
+// instance and take another snapshot first.
+var permanentExitCodes = []int32{1, 2, 5, 6}
+
+// Timeouts is what the Job tells the migrator to wait at most for each thing, so that their sum
+// stays within the Job's activeDeadlineSeconds (a test holds them to it).
+var Timeouts = []struct{ Env, Value string }{
+	{"MIGRATOR_CONNECT_TIMEOUT", "2m"},
+	{"MIGRATOR_INSTANCE_WAIT", "10m"},
+	{"MIGRATOR_SNAPSHOT_TIMEOUT", "15m"},
+	{"MIGRATOR_LOCK_WAIT", "5m"},
+	{"MIGRATOR_STATEMENT_TIMEOUT", "20m"},
+}
 
 // Manifests is everything the synthesizer writes, by the file it goes to.
 type Manifests struct {
@@ -106,12 +115,12 @@ func namespace(c Config) *corev1.Namespace {
 		ObjectMeta: metav1.ObjectMeta{Name: c.Namespace, Labels: map[string]string{
 			"app.kubernetes.io/part-of":                  "carthub",
 			"app.kubernetes.io/managed-by":               "carthub-k8s-synth",
-			"pod-security.kubernetes.io/enforce":         "restricted",
-			"pod-security.kubernetes.io/enforce-version": "latest",
-			"pod-security.kubernetes.io/audit":           "restricted",
-			"pod-security.kubernetes.io/audit-version":   "latest",
-			"pod-security.kubernetes.io/warn":            "restricted",
-			"pod-security.kubernetes.io/warn-version":    "latest",
+			"pod-security.kubernetes.io/enforce":         c.PodSecurityEnforce,
+			"pod-security.kubernetes.io/enforce-version": "v" + c.KubernetesVersion,
+			"pod-security.kubernetes.io/audit":           PodSecurityRestricted,
+			"pod-security.kubernetes.io/audit-version":   "v" + c.KubernetesVersion,
+			"pod-security.kubernetes.io/warn":            PodSecurityRestricted,
+			"pod-security.kubernetes.io/warn-version":    "v" + c.KubernetesVersion,
 		}},
 	}
 }
@@ -137,7 +146,7 @@ func job(c Config) *batchv1.Job {
 		Resources: corev1.ResourceRequirements{
 			Requests: corev1.ResourceList{
 				corev1.ResourceCPU:              resource.MustParse("100m"),
-				corev1.ResourceMemory:           resource.MustParse("64Mi"),
+				corev1.ResourceMemory:           resource.MustParse("256Mi"), // equal to the limit: never overcommitted
 				corev1.ResourceEphemeralStorage: resource.MustParse("16Mi"),
 			},
 			Limits: corev1.ResourceList{
@@ -169,12 +178,13 @@ func job(c Config) *batchv1.Job {
 			TTLSecondsAfterFinished: ptr(c.TTLAfterFinished),
 			PodFailurePolicy: &batchv1.PodFailurePolicy{Rules: []batchv1.PodFailurePolicyRule{
 				{
-					// Configuration errors and drift will fail the same way on every retry.
+					// A failed migration, bad configuration, drift and a failed snapshot fail the
+					// same way on every retry.
 					Action: batchv1.PodFailurePolicyActionFailJob,
 					OnExitCodes: &batchv1.PodFailurePolicyOnExitCodesRequirement{
 						ContainerName: ptr("migrator"),
 						Operator:      batchv1.PodFailurePolicyOnExitCodesOpIn,
-						Values:        []int32{exitUsage, exitDrift},
+						Values:        permanentExitCodes,
 					},
 				},
 				{
@@ -183,8 +193,8 @@ func job(c Config) *batchv1.Job {
 					Action:          batchv1.PodFailurePolicyActionIgnore,
 					OnPodConditions: []batchv1.PodFailurePolicyOnPodConditionsPattern{{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue}},
 				},
-				// Everything else (cannot connect, lock busy, a migration that failed and rolled
-				// back) counts against backoffLimit and is retried.
+				// Everything else (cannot connect, the instance unavailable, the lock busy)
+				// counts against backoffLimit and is retried.
 			}},
 			Template: corev1.PodTemplateSpec{
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
@@ -214,6 +224,9 @@ func env(c Config) []corev1.EnvVar {
 		{Name: "MIGRATOR_LOG_FORMAT", Value: "json"},
 		{Name: "DB_SSLMODE", Value: "verify-full"},
 		{Name: "DB_SSLROOTCERT", Value: RDSCABundle},
+	}
+	for _, t := range Timeouts {
+		vars = append(vars, corev1.EnvVar{Name: t.Env, Value: t.Value})
 	}
 	if c.Region != "" {
 		vars = append(vars, corev1.EnvVar{Name: "AWS_REGION", Value: c.Region})
