@@ -83,6 +83,7 @@ func run(args []string, getenv func(string) string) error {
 	input("frontend-labels", "CARTHUB_FRONTEND_LABELS", "labels of the frontend pods, as key=value,key=value (default app=frontend)", labels(&c.FrontendLabels))
 	input("snapshot-retention", "CARTHUB_SNAPSHOT_RETENTION", "pre-migration snapshots to keep (default 5)", intSetter(&c.SnapshotRetain))
 	input("pod-security-enforce", "CARTHUB_POD_SECURITY_ENFORCE", "Pod Security level the namespace enforces: baseline (default; shared with the cart services) or restricted", str(&c.PodSecurityEnforce))
+	input("environment", "CARTHUB_ENVIRONMENT", "the deployment's name (dev, prod) in the migrator's run metrics", str(&c.Environment))
 	input("kubernetes-version", "CARTHUB_KUBERNETES_VERSION", "the cluster's minor version for the Pod Security labels (default 1.35)", str(&c.KubernetesVersion))
 
 	if err := fs.Parse(args); err != nil {
@@ -102,7 +103,7 @@ func run(args []string, getenv func(string) string) error {
 		if err := yaml.UnmarshalStrict(b, &c); err != nil {
 			return fmt.Errorf("config %s: %v (keys: image, namespace, dbCidrs, vpcCidr, awsApiCidrs, albCidrs, region, secretArn, "+
 				"dbInstanceId, credentials, dbHost, dbName, backendLabels, frontendLabels, snapshotRetention, activeDeadlineSeconds, ttlSecondsAfterFinished, "+
-				"podSecurityEnforce, kubernetesVersion)", *configFile, err)
+				"podSecurityEnforce, kubernetesVersion, environment)", *configFile, err)
 		}
 	}
 	for _, s := range setters {

@@ -48,6 +48,8 @@ type Config struct {
 	PodSecurityEnforce string `json:"podSecurityEnforce"`
 	// KubernetesVersion pins the Pod Security labels' *-version, e.g. "1.35" (the cluster's minor).
 	KubernetesVersion string `json:"kubernetesVersion"`
+	// Environment names the deployment (dev, prod) in the migrator's run metrics.
+	Environment string `json:"environment"`
 }
 
 // Pod Security levels.
@@ -230,6 +232,11 @@ func (c *Config) jobErrors() []string {
 	}
 	if c.ActiveDeadlineS < 60 {
 		add("activeDeadlineSeconds must be at least 60")
+	}
+	if c.Environment != "" {
+		if e := validation.IsDNS1123Label(c.Environment); len(e) > 0 {
+			add("environment %q: %s", c.Environment, strings.Join(e, "; "))
+		}
 	}
 	return errs
 }

@@ -223,6 +223,9 @@ func env(c Config) []corev1.EnvVar {
 	for _, t := range Timeouts {
 		vars = append(vars, corev1.EnvVar{Name: t.Env, Value: t.Value})
 	}
+	if c.Environment != "" {
+		vars = append(vars, corev1.EnvVar{Name: "MIGRATOR_ENVIRONMENT", Value: c.Environment}) // a dimension of the run metrics
+	}
 	if c.Region != "" {
 		vars = append(vars, corev1.EnvVar{Name: "AWS_REGION", Value: c.Region})
 	}

@@ -45,6 +45,8 @@ type app struct {
 	logLevel         string
 	dir              string
 	awsSet           awsSettings
+	jsonLogs         bool       // the logs are JSON (the Job's format): the run ends with a metrics line
+	metrics          runMetrics // what that line reports
 }
 
 type command struct {
@@ -75,6 +77,9 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 	}
 	for _, c := range commands {
 		if c.name == args[0] {
+			if c.name == "up" || c.name == "down" || c.name == "verify" {
+				a.metrics = runMetrics{command: c.name, started: time.Now()}
+			}
 			return c.run(ctx, a, args[1:])
 		}
 	}
@@ -227,6 +232,7 @@ func (a *app) setupLog() error {
 	switch format {
 	case "json":
 		a.log = slog.New(slog.NewJSONHandler(a.stderr, opts))
+		a.jsonLogs = true
 	case "text":
 		a.log = slog.New(slog.NewTextHandler(a.stderr, opts))
 	default:
@@ -237,7 +243,12 @@ func (a *app) setupLog() error {
 
 // step logs the end of one step of the process with its duration.
 func (a *app) step(ctx context.Context, name string, start time.Time, attrs ...any) {
-	a.log.InfoContext(ctx, "step done", append([]any{"step", name, "duration_ms", msSince(start)}, attrs...)...)
+	ms := msSince(start)
+	if a.metrics.stepMs == nil {
+		a.metrics.stepMs = map[string]float64{}
+	}
+	a.metrics.stepMs[name] += ms
+	a.log.InfoContext(ctx, "step done", append([]any{"step", name, "duration_ms", ms}, attrs...)...)
 }
 
 func msSince(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }

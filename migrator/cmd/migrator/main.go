@@ -74,6 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		if a.summary != "" {
 			writeTerminationLog(getenv, exitOK, a.summary)
 		}
+		a.emitMetrics(exitOK)
 		return exitOK
 	}
 	if errors.Is(err, errHelp) {
@@ -86,6 +87,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	fmt.Fprintf(stderr, "migrator: %s\n", msg)
 	writeTerminationLog(getenv, code, msg)
+	a.emitMetrics(code)
 	return code
 }
 

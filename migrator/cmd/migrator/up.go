@@ -114,6 +114,7 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 			}
 		}
 		applied, err = m.Apply(ctx, st, to)
+		a.metrics.applied = len(applied)
 		if err != nil {
 			return err
 		}
