@@ -199,6 +199,24 @@ func (fs *flagSet) parse(args []string) ([]string, error) {
 	if len(fs.envErrs) > 0 {
 		return nil, &config.Error{Msg: strings.Join(fs.envErrs, "; ")}
 	}
+	// Flags given on the command line get the same checks as their environment variables, before
+	// anything connects: no negative duration or count.
+	var negative []string
+	fs.Visit(func(f *flag.Flag) {
+		switch v := f.Value.(flag.Getter).Get().(type) {
+		case time.Duration:
+			if v < 0 {
+				negative = append(negative, fmt.Sprintf("--%s %s", f.Name, f.Value))
+			}
+		case int:
+			if v < 0 {
+				negative = append(negative, fmt.Sprintf("--%s %s", f.Name, f.Value))
+			}
+		}
+	})
+	if len(negative) > 0 {
+		return nil, usagef("%s: must not be negative", strings.Join(negative, ", "))
+	}
 	if err := fs.a.awsSet.validate(); err != nil {
 		return nil, err
 	}

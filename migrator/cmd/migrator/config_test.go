@@ -74,3 +74,19 @@ func TestUsage(t *testing.T) {
 		t.Errorf("version: %s", v.stdout)
 	}
 }
+
+// A negative duration or count is a usage error before anything connects, from a flag as from
+// the environment; and zero means zero (no retry), not "use the default".
+func TestNegativeAndZeroSettings(t *testing.T) {
+	unreachable := map[string]string{"DATABASE_URL": "postgres://u:secretpw@127.0.0.1:1/db?sslmode=disable"}
+	for _, args := range [][]string{{"up", "--lock-wait=-1s"}, {"up", "--lock-retries", "-1"}, {"up", "--connect-timeout=-5s"}} {
+		r := cli(t, unreachable, args...)
+		if r.code != 2 || !strings.Contains(r.stderr, "must not be negative") || strings.Contains(r.stderr, "not reachable") {
+			t.Errorf("%v: exit %d, want 2 before connecting\n%s", args, r.code, r.stderr)
+		}
+	}
+	env := map[string]string{"DATABASE_URL": unreachable["DATABASE_URL"], "MIGRATOR_LOCK_WAIT": "-1s"}
+	if r := cli(t, env, "up"); r.code != 2 {
+		t.Errorf("MIGRATOR_LOCK_WAIT=-1s: exit %d, want 2", r.code)
+	}
+}

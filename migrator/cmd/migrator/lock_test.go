@@ -144,3 +144,24 @@ func TestConcurrentIndexBuildWaitsForOldTransactions(t *testing.T) {
 	}
 	mustCode(t, cli(t, dbEnv(url), "verify"), 0)
 }
+
+// --lock-retries 0 means no retry: the first lock_timeout fails the run.
+func TestZeroLockRetriesMeansNone(t *testing.T) {
+	url := pgtest.NewDB(t)
+	mustCode(t, cli(t, dbEnv(url), "up", "--to", "1"), 0)
+	ctx := context.Background()
+	holder := pgtest.Connect(t, url)
+	tx, err := holder.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "LOCK TABLE carts IN ACCESS SHARE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	r := cli(t, dbEnv(url), "up", "--lock-timeout", "100ms", "--lock-retries", "0")
+	mustCode(t, r, 1)
+	if !strings.Contains(r.stderr, "gave up after 1 lock timeouts") {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+}

@@ -17,18 +17,19 @@ import (
 	"github.com/carthub/carthub-db/migrator/internal/sqlscript"
 )
 
-// Options configure a Migrator. Zero values take the defaults noted.
+// Options configure a Migrator. A zero means zero (no wait, no retry); the CLI's flags hold the
+// defaults users get.
 type Options struct {
 	Migrations   []Migration     // required, as returned by Load
 	Baseline     schema.Snapshot // the schema 0001 produces; enables adopting legacy databases
 	HistoryTable string          // default DefaultHistoryTable
 	// Tables are the tables the migrations own; invalid indexes on them are dropped before a rerun.
 	Tables []string
-	// LockWait bounds how long to poll for the advisory lock (default 5m).
+	// LockWait bounds how long to poll for the advisory lock (0: try once).
 	LockWait time.Duration
-	// LockRetries is how many times a migration that hit lock_timeout is tried again (default 10).
+	// LockRetries is how many times a migration that hit lock_timeout is tried again.
 	LockRetries int
-	// RetryBackoff is the first pause after a lock_timeout; it doubles, with jitter (default 500ms).
+	// RetryBackoff is the first pause after a lock_timeout; it doubles, with jitter.
 	RetryBackoff time.Duration
 	AppliedBy    string // who applies, recorded in the history (default "carthub-migrator")
 	// WaitReport is how often a waiting concurrent index operation is logged (default 10s).
@@ -63,17 +64,8 @@ func New(conn *pgx.Conn, opts Options) (*Migrator, error) {
 	if opts.HistoryTable == "" {
 		opts.HistoryTable = DefaultHistoryTable
 	}
-	if opts.LockWait == 0 {
-		opts.LockWait = 5 * time.Minute
-	}
-	if opts.LockRetries == 0 {
-		opts.LockRetries = 10
-	}
 	if opts.LockWait < 0 || opts.LockRetries < 0 || opts.RetryBackoff < 0 {
 		return nil, errors.New("migrate: lock wait, lock retries and retry backoff must not be negative")
-	}
-	if opts.RetryBackoff == 0 {
-		opts.RetryBackoff = 500 * time.Millisecond
 	}
 	if opts.WaitReport <= 0 {
 		opts.WaitReport = 10 * time.Second
