@@ -149,7 +149,8 @@ rds-ca: .data/rds-global-bundle.pem ## write the RDS CA bundle (from npm aws-ssl
 
 # github.com/cdk8s-team/cdk8s-core-go/cdk8s/v2 is what jsii-pacmak generates from the npm package
 # cdk8s; the Go module proxy does not serve it here, so the generated module is committed under
-# third_party/ (with its LICENSE and NOTICE) and CI regenerates it and fails on any difference.
+# third_party/ (with its LICENSE and NOTICE, gofmt-formatted) and CI regenerates it and fails on
+# any difference.
 CDK8S_GO := third_party/cdk8s-core-go
 
 .PHONY: cdk8s-go
@@ -157,11 +158,12 @@ cdk8s-go: node_modules ## regenerate the cdk8s Go module in third_party/ from th
 	rm -rf $(CDK8S_GO) && mkdir -p $(CDK8S_GO)
 	npx --no-install jsii-pacmak --target go --code-only --outdir $(CDK8S_GO)/.out node_modules/cdk8s
 	mv $(CDK8S_GO)/.out/go/cdk8s $(CDK8S_GO)/cdk8s && rm -rf $(CDK8S_GO)/.out
+	gofmt -w $(CDK8S_GO)/cdk8s   # jsii-pacmak's Go is not gofmt-clean; the repository's Go is
 
 .PHONY: cdk8s-go-check
 cdk8s-go-check: node_modules ## fail when third_party/cdk8s-core-go differs from what jsii-pacmak generates now
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
-	npx --no-install jsii-pacmak --target go --code-only --outdir "$$tmp" node_modules/cdk8s >/dev/null; \
+	npx --no-install jsii-pacmak --target go --code-only --outdir "$$tmp" node_modules/cdk8s >/dev/null && gofmt -w "$$tmp/go/cdk8s"; \
 	if diff -r "$$tmp/go/cdk8s" $(CDK8S_GO)/cdk8s >/dev/null; then echo "third_party/cdk8s-core-go matches jsii-pacmak's output"; \
 	else diff -r "$$tmp/go/cdk8s" $(CDK8S_GO)/cdk8s | head -20; echo "third_party/cdk8s-core-go is stale: run make cdk8s-go and commit it"; exit 1; fi
 

@@ -103,7 +103,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		}
 	}
 	data := filepath.Join(dir, "data")
-	owner, err := runAs()
+	owner, err := RunAs()
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +128,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		if s.CAFile, err = WriteTLS(dir); err != nil {
 			return nil, fmt.Errorf("make test certificates: %w", err)
 		}
-		if err := chownAll(dir, owner); err != nil {
+		if err := ChownAll(dir, owner); err != nil {
 			return nil, err
 		}
 		tlsArgs = []string{"-c", "ssl=on", "-c", "ssl_cert_file=" + filepath.Join(dir, "server.crt"),
@@ -198,7 +198,7 @@ func (s *Server) initdb(ctx context.Context, owner *user.User, data string) erro
 		return err
 	}
 	defer os.Remove(pw)
-	if err := chownAll(s.Dir, owner); err != nil {
+	if err := ChownAll(s.Dir, owner); err != nil {
 		return err
 	}
 	cmd := command(ctx, owner, filepath.Join(s.Bin, "initdb"), "-D", data, "-U", s.User, "--pwfile", pw,
@@ -245,7 +245,7 @@ func (s *Server) Stop() error {
 		_ = s.cmd.Wait()
 		return nil
 	}
-	owner, err := runAs()
+	owner, err := RunAs()
 	if err != nil {
 		return err
 	}
@@ -256,8 +256,9 @@ func (s *Server) Stop() error {
 	return nil
 }
 
-// runAs returns the user to run the server as: nil for the current user, postgres for root.
-func runAs() (*user.User, error) {
+// RunAs returns the user to run a server as: nil for the current user, postgres for root
+// (PostgreSQL and pgbouncer refuse to run as root).
+func RunAs() (*user.User, error) {
 	if os.Geteuid() != 0 {
 		return nil, nil
 	}
@@ -275,7 +276,8 @@ func command(ctx context.Context, owner *user.User, name string, args ...string)
 	return exec.CommandContext(ctx, "runuser", append([]string{"-u", owner.Username, "--", name}, args...)...)
 }
 
-func chownAll(dir string, u *user.User) error {
+// ChownAll gives dir and everything below it to u (nothing when u is nil).
+func ChownAll(dir string, u *user.User) error {
 	if u == nil {
 		return nil
 	}

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/carthub/carthub-db/migrator/internal/pgserver"
 )
 
 // Pgbouncer starts Debian's pgbouncer in front of the test server, in pool mode mode
@@ -68,22 +69,15 @@ pidfile = %s
 		}
 	}
 	cmd := exec.Command(bin, filepath.Join(dir, "pgbouncer.ini"))
-	if os.Geteuid() == 0 { // pgbouncer refuses to run as root
-		pg, err := user.Lookup("postgres")
-		if err != nil {
-			t.Fatal("running as root: pgbouncer needs a postgres user to run as")
-		}
-		uid, _ := strconv.Atoi(pg.Uid)
-		gid, _ := strconv.Atoi(pg.Gid)
-		if err := filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
-			if err == nil {
-				err = os.Lchown(p, uid, gid)
-			}
-			return err
-		}); err != nil {
+	owner, err := pgserver.RunAs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if owner != nil {
+		if err := pgserver.ChownAll(dir, owner); err != nil {
 			t.Fatal(err)
 		}
-		cmd = exec.Command("runuser", "-u", "postgres", "--", bin, filepath.Join(dir, "pgbouncer.ini"))
+		cmd = exec.Command("runuser", "-u", owner.Username, "--", bin, filepath.Join(dir, "pgbouncer.ini"))
 	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -132,7 +132,6 @@ func (j *jsiiProxy_ApiObject) Node() constructs.Node {
 	return returns
 }
 
-
 // Defines an API object.
 func NewApiObject(scope constructs.Construct, id *string, props *ApiObjectProps) ApiObject {
 	_init_.Initialize()
@@ -310,4 +309,3 @@ func (a *jsiiProxy_ApiObject) With(mixins ...constructs.IMixin) constructs.ICons
 
 	return returns
 }
-

@@ -1,6 +1,5 @@
 package cdk8s
 
-
 // Metadata associated with this object.
 type ApiObjectMetadata struct {
 	// Annotations is an unstructured key value map stored with a resource that may be set by external tools to store and retrieve arbitrary metadata.
@@ -84,4 +83,3 @@ type ApiObjectMetadata struct {
 	//
 	OwnerReferences *[]*OwnerReference `field:"optional" json:"ownerReferences" yaml:"ownerReferences"`
 }
-

@@ -57,7 +57,6 @@ func (j *jsiiProxy_ApiObjectMetadataDefinition) Namespace() *string {
 	return returns
 }
 
-
 func NewApiObjectMetadataDefinition(options *ApiObjectMetadataDefinitionOptions) ApiObjectMetadataDefinition {
 	_init_.Initialize()
 
@@ -170,4 +169,3 @@ func (a *jsiiProxy_ApiObjectMetadataDefinition) ToJson() interface{} {
 
 	return returns
 }
-

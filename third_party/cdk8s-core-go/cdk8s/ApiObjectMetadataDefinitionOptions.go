@@ -1,6 +1,5 @@
 package cdk8s
 
-
 // Options for `ApiObjectMetadataDefinition`.
 type ApiObjectMetadataDefinitionOptions struct {
 	// Annotations is an unstructured key value map stored with a resource that may be set by external tools to store and retrieve arbitrary metadata.
@@ -86,4 +85,3 @@ type ApiObjectMetadataDefinitionOptions struct {
 	// Which ApiObject instance is the metadata attached to.
 	ApiObject ApiObject `field:"required" json:"apiObject" yaml:"apiObject"`
 }
-

@@ -73,4 +73,3 @@ func validateNewApiObjectMetadataDefinitionParameters(options *ApiObjectMetadata
 
 	return nil
 }
-

@@ -27,4 +27,3 @@ func (a *jsiiProxy_ApiObjectMetadataDefinition) validateGetLabelParameters(key *
 func validateNewApiObjectMetadataDefinitionParameters(options *ApiObjectMetadataDefinitionOptions) error {
 	return nil
 }
-

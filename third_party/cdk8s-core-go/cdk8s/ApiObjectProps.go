@@ -1,6 +1,5 @@
 package cdk8s
 
-
 // Options for defining API objects.
 type ApiObjectProps struct {
 	// API version.
@@ -13,4 +12,3 @@ type ApiObjectProps struct {
 	// framework based on the path of the construct within thes construct tree.
 	Metadata *ApiObjectMetadata `field:"optional" json:"metadata" yaml:"metadata"`
 }
-

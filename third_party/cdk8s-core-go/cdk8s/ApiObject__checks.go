@@ -52,4 +52,3 @@ func validateNewApiObjectParameters(scope constructs.Construct, id *string, prop
 
 	return nil
 }
-

@@ -19,4 +19,3 @@ func validateApiObject_OfParameters(c constructs.IConstruct) error {
 func validateNewApiObjectParameters(scope constructs.Construct, id *string, props *ApiObjectProps) error {
 	return nil
 }
-

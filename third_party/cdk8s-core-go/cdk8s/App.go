@@ -114,7 +114,6 @@ func (j *jsiiProxy_App) YamlOutputType() YamlOutputType {
 	return returns
 }
 
-
 // Defines an app.
 func NewApp(props *AppProps) App {
 	_init_.Initialize()
@@ -248,4 +247,3 @@ func (a *jsiiProxy_App) With(mixins ...constructs.IMixin) constructs.IConstruct 
 
 	return returns
 }
-

@@ -1,6 +1,5 @@
 package cdk8s
 
-
 type AppProps struct {
 	// The directory to output Kubernetes manifests.
 	//
@@ -37,4 +36,3 @@ type AppProps struct {
 	//
 	YamlOutputType YamlOutputType `field:"optional" json:"yamlOutputType" yaml:"yamlOutputType"`
 }
-

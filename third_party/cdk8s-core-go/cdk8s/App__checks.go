@@ -33,4 +33,3 @@ func validateNewAppParameters(props *AppProps) error {
 
 	return nil
 }
-

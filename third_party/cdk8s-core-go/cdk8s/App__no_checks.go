@@ -15,4 +15,3 @@ func validateApp_OfParameters(c constructs.IConstruct) error {
 func validateNewAppParameters(props *AppProps) error {
 	return nil
 }
-

@@ -103,7 +103,6 @@ func (j *jsiiProxy_Chart) Node() constructs.Node {
 	return returns
 }
 
-
 func NewChart(scope constructs.Construct, id *string, props *ChartProps) Chart {
 	_init_.Initialize()
 
@@ -278,4 +277,3 @@ func (c *jsiiProxy_Chart) With(mixins ...constructs.IMixin) constructs.IConstruc
 
 	return returns
 }
-

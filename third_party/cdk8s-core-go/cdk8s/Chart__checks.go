@@ -57,4 +57,3 @@ func validateNewChartParameters(scope constructs.Construct, id *string, props *C
 
 	return nil
 }
-

@@ -23,4 +23,3 @@ func validateChart_OfParameters(c constructs.IConstruct) error {
 func validateNewChartParameters(scope constructs.Construct, id *string, props *ChartProps) error {
 	return nil
 }
-

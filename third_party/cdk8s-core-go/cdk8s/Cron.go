@@ -26,7 +26,6 @@ func (j *jsiiProxy_Cron) ExpressionString() *string {
 	return returns
 }
 
-
 func NewCron(cronOptions *CronOptions) Cron {
 	_init_.Initialize()
 
@@ -168,4 +167,3 @@ func Cron_Weekly() Cron {
 
 	return returns
 }
-

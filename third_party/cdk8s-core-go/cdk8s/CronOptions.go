@@ -1,6 +1,5 @@
 package cdk8s
 
-
 // Options to configure a cron expression.
 //
 // All fields are strings so you can use complex expressions. Absence of
@@ -27,4 +26,3 @@ type CronOptions struct {
 	//
 	WeekDay *string `field:"optional" json:"weekDay" yaml:"weekDay"`
 }
-

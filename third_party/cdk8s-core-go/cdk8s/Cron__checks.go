@@ -26,4 +26,3 @@ func validateNewCronParameters(cronOptions *CronOptions) error {
 
 	return nil
 }
-

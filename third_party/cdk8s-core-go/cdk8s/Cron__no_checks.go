@@ -11,4 +11,3 @@ func validateCron_ScheduleParameters(options *CronOptions) error {
 func validateNewCronParameters(cronOptions *CronOptions) error {
 	return nil
 }
-

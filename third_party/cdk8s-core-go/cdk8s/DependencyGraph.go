@@ -43,7 +43,6 @@ func (j *jsiiProxy_DependencyGraph) Root() DependencyVertex {
 	return returns
 }
 
-
 func NewDependencyGraph(node constructs.Node) DependencyGraph {
 	_init_.Initialize()
 
@@ -83,4 +82,3 @@ func (d *jsiiProxy_DependencyGraph) Topology() *[]constructs.IConstruct {
 
 	return returns
 }
-

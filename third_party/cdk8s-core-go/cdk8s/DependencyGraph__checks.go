@@ -15,4 +15,3 @@ func validateNewDependencyGraphParameters(node constructs.Node) error {
 
 	return nil
 }
-

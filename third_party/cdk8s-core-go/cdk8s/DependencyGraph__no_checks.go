@@ -7,4 +7,3 @@ package cdk8s
 func validateNewDependencyGraphParameters(node constructs.Node) error {
 	return nil
 }
-

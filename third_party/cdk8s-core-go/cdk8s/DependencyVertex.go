@@ -64,7 +64,6 @@ func (j *jsiiProxy_DependencyVertex) Value() constructs.IConstruct {
 	return returns
 }
 
-
 func NewDependencyVertex(value constructs.IConstruct) DependencyVertex {
 	_init_.Initialize()
 
@@ -112,4 +111,3 @@ func (d *jsiiProxy_DependencyVertex) Topology() *[]constructs.IConstruct {
 
 	return returns
 }
-

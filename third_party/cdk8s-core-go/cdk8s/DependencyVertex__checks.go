@@ -13,4 +13,3 @@ func (d *jsiiProxy_DependencyVertex) validateAddChildParameters(dep DependencyVe
 
 	return nil
 }
-

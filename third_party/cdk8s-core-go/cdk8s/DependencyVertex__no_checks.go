@@ -7,4 +7,3 @@ package cdk8s
 func (d *jsiiProxy_DependencyVertex) validateAddChildParameters(dep DependencyVertex) error {
 	return nil
 }
-

@@ -135,7 +135,6 @@ func Duration_Minutes(amount *float64) Duration {
 //
 // Returns: the parsed `Duration`.
 // See: https://www.iso.org/fr/standard/70907.html
-//
 func Duration_Parse(duration *string) Duration {
 	_init_.Initialize()
 
@@ -293,4 +292,3 @@ func (d *jsiiProxy_Duration) UnitLabel() *string {
 
 	return returns
 }
-

@@ -95,4 +95,3 @@ func validateDuration_SecondsParameters(amount *float64) error {
 
 	return nil
 }
-

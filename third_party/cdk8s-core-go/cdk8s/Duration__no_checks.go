@@ -47,4 +47,3 @@ func validateDuration_ParseParameters(duration *string) error {
 func validateDuration_SecondsParameters(amount *float64) error {
 	return nil
 }
-

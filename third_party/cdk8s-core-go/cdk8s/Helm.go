@@ -66,7 +66,6 @@ func (j *jsiiProxy_Helm) ReleaseName() *string {
 	return returns
 }
 
-
 func NewHelm(scope constructs.Construct, id *string, props *HelmProps) Helm {
 	_init_.Initialize()
 
@@ -159,4 +158,3 @@ func (h *jsiiProxy_Helm) With(mixins ...constructs.IMixin) constructs.IConstruct
 
 	return returns
 }
-

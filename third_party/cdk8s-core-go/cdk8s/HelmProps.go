@@ -1,6 +1,5 @@
 package cdk8s
 
-
 // Options for `Helm`.
 type HelmProps struct {
 	// The chart name to use. It can be a chart from a helm repository or a local directory.
@@ -46,4 +45,3 @@ type HelmProps struct {
 	//
 	Version *string `field:"optional" json:"version" yaml:"version"`
 }
-

@@ -36,4 +36,3 @@ func validateNewHelmParameters(scope constructs.Construct, id *string, props *He
 
 	return nil
 }
-

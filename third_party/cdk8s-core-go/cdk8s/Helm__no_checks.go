@@ -11,4 +11,3 @@ func validateHelm_IsConstructParameters(x interface{}) error {
 func validateNewHelmParameters(scope constructs.Construct, id *string, props *HelmProps) error {
 	return nil
 }
-

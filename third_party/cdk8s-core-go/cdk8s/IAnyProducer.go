@@ -25,4 +25,3 @@ func (i *jsiiProxy_IAnyProducer) Produce() interface{} {
 
 	return returns
 }
-

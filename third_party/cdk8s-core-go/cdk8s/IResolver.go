@@ -27,4 +27,3 @@ func (i *jsiiProxy_IResolver) Resolve(context ResolutionContext) {
 		[]interface{}{context},
 	)
 }
-

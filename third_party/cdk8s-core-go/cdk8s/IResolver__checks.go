@@ -13,4 +13,3 @@ func (i *jsiiProxy_IResolver) validateResolveParameters(context ResolutionContex
 
 	return nil
 }
-

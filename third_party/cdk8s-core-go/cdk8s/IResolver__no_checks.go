@@ -7,4 +7,3 @@ package cdk8s
 func (i *jsiiProxy_IResolver) validateResolveParameters(context ResolutionContext) error {
 	return nil
 }
-

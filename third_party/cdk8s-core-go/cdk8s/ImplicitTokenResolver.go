@@ -53,4 +53,3 @@ func (i *jsiiProxy_ImplicitTokenResolver) Resolve(context ResolutionContext) {
 		[]interface{}{context},
 	)
 }
-

@@ -13,4 +13,3 @@ func (i *jsiiProxy_ImplicitTokenResolver) validateResolveParameters(context Reso
 
 	return nil
 }
-

@@ -7,4 +7,3 @@ package cdk8s
 func (i *jsiiProxy_ImplicitTokenResolver) validateResolveParameters(context ResolutionContext) error {
 	return nil
 }
-

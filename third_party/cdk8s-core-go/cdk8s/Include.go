@@ -56,7 +56,6 @@ func (j *jsiiProxy_Include) Node() constructs.Node {
 	return returns
 }
 
-
 func NewInclude(scope constructs.Construct, id *string, props *IncludeProps) Include {
 	_init_.Initialize()
 
@@ -149,4 +148,3 @@ func (i *jsiiProxy_Include) With(mixins ...constructs.IMixin) constructs.IConstr
 
 	return returns
 }
-

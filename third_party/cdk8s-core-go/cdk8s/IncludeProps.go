@@ -1,6 +1,5 @@
 package cdk8s
 
-
 type IncludeProps struct {
 	// Local file path or URL which includes a Kubernetes YAML manifest.
 	//
@@ -9,4 +8,3 @@ type IncludeProps struct {
 	//
 	Url *string `field:"required" json:"url" yaml:"url"`
 }
-

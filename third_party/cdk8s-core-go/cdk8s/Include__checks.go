@@ -36,4 +36,3 @@ func validateNewIncludeParameters(scope constructs.Construct, id *string, props 
 
 	return nil
 }
-

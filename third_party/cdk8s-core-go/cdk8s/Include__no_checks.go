@@ -11,4 +11,3 @@ func validateInclude_IsConstructParameters(x interface{}) error {
 func validateNewIncludeParameters(scope constructs.Construct, id *string, props *IncludeProps) error {
 	return nil
 }
-

@@ -14,11 +14,11 @@ import (
 // `JsonPatch.remove()`, etc.
 //
 // Example:
-//   const output = JsonPatch.apply(input,
-//    JsonPatch.replace('/world/hi/there', 'goodbye'),
-//    JsonPatch.add('/world/foo/', 'boom'),
-//    JsonPatch.remove('/hello'));
 //
+//	const output = JsonPatch.apply(input,
+//	 JsonPatch.replace('/world/hi/there', 'goodbye'),
+//	 JsonPatch.add('/world/foo/', 'boom'),
+//	 JsonPatch.remove('/hello'));
 type JsonPatch interface {
 }
 
@@ -34,8 +34,8 @@ type jsiiProxy_JsonPatch struct {
 // used instead of an index to insert at the end of an array.
 //
 // Example:
-//   JsonPatch.add('/biscuits/1', { "name": "Ginger Nut" })
 //
+//	JsonPatch.add('/biscuits/1', { "name": "Ginger Nut" })
 func JsonPatch_Add(path *string, value interface{}) JsonPatch {
 	_init_.Initialize()
 
@@ -86,8 +86,8 @@ func JsonPatch_Apply(document interface{}, ops ...JsonPatch) interface{} {
 // from and path are JSON Pointers.
 //
 // Example:
-//   JsonPatch.copy('/biscuits/0', '/best_biscuit')
 //
+//	JsonPatch.copy('/biscuits/0', '/best_biscuit')
 func JsonPatch_Copy(from *string, path *string) JsonPatch {
 	_init_.Initialize()
 
@@ -111,8 +111,8 @@ func JsonPatch_Copy(from *string, path *string) JsonPatch {
 // Both from and path are JSON Pointers.
 //
 // Example:
-//   JsonPatch.move('/biscuits', '/cookies')
 //
+//	JsonPatch.move('/biscuits', '/cookies')
 func JsonPatch_Move(from *string, path *string) JsonPatch {
 	_init_.Initialize()
 
@@ -134,8 +134,8 @@ func JsonPatch_Move(from *string, path *string) JsonPatch {
 // Removes a value from an object or array.
 //
 // Example:
-//   JsonPatch.remove('/biscuits/0')
 //
+//	JsonPatch.remove('/biscuits/0')
 func JsonPatch_Remove(path *string) JsonPatch {
 	_init_.Initialize()
 
@@ -159,8 +159,8 @@ func JsonPatch_Remove(path *string) JsonPatch {
 // Equivalent to a “remove” followed by an “add”.
 //
 // Example:
-//   JsonPatch.replace('/biscuits/0/name', 'Chocolate Digestive')
 //
+//	JsonPatch.replace('/biscuits/0/name', 'Chocolate Digestive')
 func JsonPatch_Replace(path *string, value interface{}) JsonPatch {
 	_init_.Initialize()
 
@@ -185,8 +185,8 @@ func JsonPatch_Replace(path *string, value interface{}) JsonPatch {
 // then the patch as a whole should not apply.
 //
 // Example:
-//   JsonPatch.test('/best_biscuit/name', 'Choco Leibniz')
 //
+//	JsonPatch.test('/best_biscuit/name', 'Choco Leibniz')
 func JsonPatch_Test(path *string, value interface{}) JsonPatch {
 	_init_.Initialize()
 
@@ -204,4 +204,3 @@ func JsonPatch_Test(path *string, value interface{}) JsonPatch {
 
 	return returns
 }
-

@@ -81,4 +81,3 @@ func validateJsonPatch_TestParameters(path *string, value interface{}) error {
 
 	return nil
 }
-

@@ -31,4 +31,3 @@ func validateJsonPatch_ReplaceParameters(path *string, value interface{}) error 
 func validateJsonPatch_TestParameters(path *string, value interface{}) error {
 	return nil
 }
-

@@ -44,4 +44,3 @@ func (l *jsiiProxy_Lazy) Produce() interface{} {
 
 	return returns
 }
-

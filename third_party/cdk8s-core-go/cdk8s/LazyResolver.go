@@ -53,4 +53,3 @@ func (l *jsiiProxy_LazyResolver) Resolve(context ResolutionContext) {
 		[]interface{}{context},
 	)
 }
-

@@ -13,4 +13,3 @@ func (l *jsiiProxy_LazyResolver) validateResolveParameters(context ResolutionCon
 
 	return nil
 }
-

@@ -7,4 +7,3 @@ package cdk8s
 func (l *jsiiProxy_LazyResolver) validateResolveParameters(context ResolutionContext) error {
 	return nil
 }
-

@@ -13,4 +13,3 @@ func validateLazy_AnyParameters(producer IAnyProducer) error {
 
 	return nil
 }
-

@@ -7,4 +7,3 @@ package cdk8s
 func validateLazy_AnyParameters(producer IAnyProducer) error {
 	return nil
 }
-

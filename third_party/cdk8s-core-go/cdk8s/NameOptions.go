@@ -1,6 +1,5 @@
 package cdk8s
 
-
 // Options for name generation.
 type NameOptions struct {
 	// Delimiter to use between components.
@@ -20,4 +19,3 @@ type NameOptions struct {
 	//
 	MaxLen *float64 `field:"optional" json:"maxLen" yaml:"maxLen"`
 }
-

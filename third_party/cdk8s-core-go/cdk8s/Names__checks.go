@@ -33,4 +33,3 @@ func validateNames_ToLabelValueParameters(scope constructs.Construct, options *N
 
 	return nil
 }
-

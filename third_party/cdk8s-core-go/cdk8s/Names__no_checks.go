@@ -11,4 +11,3 @@ func validateNames_ToDnsLabelParameters(scope constructs.Construct, options *Nam
 func validateNames_ToLabelValueParameters(scope constructs.Construct, options *NameOptions) error {
 	return nil
 }
-

@@ -55,4 +55,3 @@ func (n *jsiiProxy_NumberStringUnionResolver) Resolve(context ResolutionContext)
 		[]interface{}{context},
 	)
 }
-

@@ -13,4 +13,3 @@ func (n *jsiiProxy_NumberStringUnionResolver) validateResolveParameters(context 
 
 	return nil
 }
-

@@ -7,4 +7,3 @@ package cdk8s
 func (n *jsiiProxy_NumberStringUnionResolver) validateResolveParameters(context ResolutionContext) error {
 	return nil
 }
-

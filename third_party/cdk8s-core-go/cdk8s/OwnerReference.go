@@ -1,6 +1,5 @@
 package cdk8s
 
-
 // OwnerReference contains enough information to let you identify an owning object.
 //
 // An owning object must be in the same namespace as the dependent, or
@@ -32,4 +31,3 @@ type OwnerReference struct {
 	// If true, this reference points to the managing controller.
 	Controller *bool `field:"optional" json:"controller" yaml:"controller"`
 }
-

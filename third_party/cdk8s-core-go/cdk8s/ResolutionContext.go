@@ -80,7 +80,6 @@ func (j *jsiiProxy_ResolutionContext) Value() interface{} {
 	return returns
 }
 
-
 func NewResolutionContext(obj ApiObject, key *[]*string, value interface{}) ResolutionContext {
 	_init_.Initialize()
 
@@ -108,7 +107,7 @@ func NewResolutionContext_Override(r ResolutionContext, obj ApiObject, key *[]*s
 	)
 }
 
-func (j *jsiiProxy_ResolutionContext)SetReplaced(val *bool) {
+func (j *jsiiProxy_ResolutionContext) SetReplaced(val *bool) {
 	if err := j.validateSetReplacedParameters(val); err != nil {
 		panic(err)
 	}
@@ -119,7 +118,7 @@ func (j *jsiiProxy_ResolutionContext)SetReplaced(val *bool) {
 	)
 }
 
-func (j *jsiiProxy_ResolutionContext)SetReplacedValue(val interface{}) {
+func (j *jsiiProxy_ResolutionContext) SetReplacedValue(val interface{}) {
 	if err := j.validateSetReplacedValueParameters(val); err != nil {
 		panic(err)
 	}
@@ -140,4 +139,3 @@ func (r *jsiiProxy_ResolutionContext) ReplaceValue(newValue interface{}) {
 		[]interface{}{newValue},
 	)
 }
-

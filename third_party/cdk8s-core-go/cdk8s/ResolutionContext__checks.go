@@ -45,4 +45,3 @@ func validateNewResolutionContextParameters(obj ApiObject, key *[]*string, value
 
 	return nil
 }
-

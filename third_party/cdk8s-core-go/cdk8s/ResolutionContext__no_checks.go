@@ -19,4 +19,3 @@ func (j *jsiiProxy_ResolutionContext) validateSetReplacedValueParameters(val int
 func validateNewResolutionContextParameters(obj ApiObject, key *[]*string, value interface{}) error {
 	return nil
 }
-

@@ -228,4 +228,3 @@ func (s *jsiiProxy_Size) ToTebibytes(opts *SizeConversionOptions) *float64 {
 
 	return returns
 }
-

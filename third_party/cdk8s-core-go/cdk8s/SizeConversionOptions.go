@@ -1,6 +1,5 @@
 package cdk8s
 
-
 // Options for how to convert size to a different unit.
 type SizeConversionOptions struct {
 	// How conversions should behave when it encounters a non-integer result.
@@ -8,4 +7,3 @@ type SizeConversionOptions struct {
 	//
 	Rounding SizeRoundingBehavior `field:"optional" json:"rounding" yaml:"rounding"`
 }
-

@@ -1,6 +1,5 @@
 package cdk8s
 
-
 // Rounding behaviour when converting between units of `Size`.
 type SizeRoundingBehavior string
 
@@ -14,4 +13,3 @@ const (
 	// Return even if the result is a fraction.
 	SizeRoundingBehavior_NONE SizeRoundingBehavior = "NONE"
 )
-

@@ -87,4 +87,3 @@ func validateSize_TebibytesParameters(amount *float64) error {
 
 	return nil
 }
-

@@ -43,4 +43,3 @@ func validateSize_PebibyteParameters(amount *float64) error {
 func validateSize_TebibytesParameters(amount *float64) error {
 	return nil
 }
-

@@ -67,4 +67,3 @@ func Testing_Synth(chart Chart) *[]interface{} {
 
 	return returns
 }
-

@@ -23,4 +23,3 @@ func validateTesting_SynthParameters(chart Chart) error {
 
 	return nil
 }
-

@@ -11,4 +11,3 @@ func validateTesting_AppParameters(props *AppProps) error {
 func validateTesting_SynthParameters(chart Chart) error {
 	return nil
 }
-

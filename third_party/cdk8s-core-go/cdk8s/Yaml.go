@@ -116,4 +116,3 @@ func Yaml_Tmp(docs *[]interface{}) *string {
 
 	return returns
 }
-

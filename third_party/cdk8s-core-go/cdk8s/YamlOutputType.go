@@ -1,6 +1,5 @@
 package cdk8s
 
-
 // The method to divide YAML output into files.
 type YamlOutputType string
 
@@ -14,4 +13,3 @@ const (
 	// Each chart in its own folder and each resource in its own file.
 	YamlOutputType_FOLDER_PER_CHART_FILE_PER_RESOURCE YamlOutputType = "FOLDER_PER_CHART_FILE_PER_RESOURCE"
 )
-

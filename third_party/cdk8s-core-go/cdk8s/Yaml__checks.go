@@ -41,4 +41,3 @@ func validateYaml_TmpParameters(docs *[]interface{}) error {
 
 	return nil
 }
-

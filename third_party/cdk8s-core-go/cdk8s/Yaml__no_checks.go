@@ -19,4 +19,3 @@ func validateYaml_SaveParameters(filePath *string, docs *[]interface{}) error {
 func validateYaml_TmpParameters(docs *[]interface{}) error {
 	return nil
 }
-

@@ -337,9 +337,9 @@ func init() {
 		"cdk8s.SizeRoundingBehavior",
 		reflect.TypeOf((*SizeRoundingBehavior)(nil)).Elem(),
 		map[string]interface{}{
-			"FAIL": SizeRoundingBehavior_FAIL,
+			"FAIL":  SizeRoundingBehavior_FAIL,
 			"FLOOR": SizeRoundingBehavior_FLOOR,
-			"NONE": SizeRoundingBehavior_NONE,
+			"NONE":  SizeRoundingBehavior_NONE,
 		},
 	)
 	_jsii_.RegisterClass(
@@ -366,9 +366,9 @@ func init() {
 		"cdk8s.YamlOutputType",
 		reflect.TypeOf((*YamlOutputType)(nil)).Elem(),
 		map[string]interface{}{
-			"FILE_PER_APP": YamlOutputType_FILE_PER_APP,
-			"FILE_PER_CHART": YamlOutputType_FILE_PER_CHART,
-			"FILE_PER_RESOURCE": YamlOutputType_FILE_PER_RESOURCE,
+			"FILE_PER_APP":                       YamlOutputType_FILE_PER_APP,
+			"FILE_PER_CHART":                     YamlOutputType_FILE_PER_CHART,
+			"FILE_PER_RESOURCE":                  YamlOutputType_FILE_PER_RESOURCE,
 			"FOLDER_PER_CHART_FILE_PER_RESOURCE": YamlOutputType_FOLDER_PER_CHART_FILE_PER_RESOURCE,
 		},
 	)

@@ -5,9 +5,9 @@
 package jsii
 
 import (
-	_          "embed"
+	_ "embed"
 
-	_jsii_     "github.com/aws/jsii-runtime-go/runtime"
+	_jsii_ "github.com/aws/jsii-runtime-go/runtime"
 
 	constructs "github.com/aws/constructs-go/constructs/v10/jsii"
 )
