@@ -68,9 +68,9 @@ export PG_BINDIR
 test-migrator: postgres moto node_modules ## the migrator's and migrations' tests only (PG_VERSION=15|17|18, PGTEST_ROLE=owner|superuser)
 	@[ -x "$(PG_BINDIR)/postgres" ] || { echo "no PostgreSQL $(PG_VERSION) server in $(PG_BINDIR): use PG_VERSION=15, 17 or 18"; exit 2; }
 	@echo "database tests on $$($(PG_BINDIR)/postgres --version) as $(if $(filter superuser,$(PGTEST_ROLE)),the superuser,a non-superuser database owner (like the RDS master user))"
-	PG_BINDIR=$(PG_BINDIR) $(GO) test -count=1 -skip '^TestConnectionCutsAtRandomPoints$$' ./migrations/... ./migrator/... ./bench/...
+	$(GO) test -count=1 -skip '^TestConnectionCutsAtRandomPoints$$' ./migrations/... ./migrator/... ./bench/...
 	@# The fault trials print their figures (trials, seed, outcomes, rows lost); FAULT_SEED replays a run.
-	PG_BINDIR=$(PG_BINDIR) $(GO) test -count=1 -run '^TestConnectionCutsAtRandomPoints$$' -v ./migrator/cmd/migrator/ 2>&1 \
+	$(GO) test -count=1 -run '^TestConnectionCutsAtRandomPoints$$' -v ./migrator/cmd/migrator/ 2>&1 \
 	  | grep -E '^(--- FAIL|ok|FAIL|PASS)|fault trials|fault_test.go'
 
 node_modules: package.json package-lock.json

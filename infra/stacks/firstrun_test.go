@@ -209,7 +209,7 @@ func TestEnvironmentAccountRule(t *testing.T) {
 // The image's bases come from a registry CodeBuild pulls without Docker Hub's rate limits, pinned
 // by digest, so a rebuild of the same commit uses the same toolchain.
 func TestBaseImagesArePinned(t *testing.T) {
-	b, err := os.ReadFile(filepath.Join(filepath.Dir(KubectlLayerZip()), "..", "..", "..", "..", "Dockerfile"))
+	b, err := os.ReadFile(filepath.Join(RepoRoot(), "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -163,10 +163,11 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 
 	if len(applied) > 0 {
 		start = time.Now()
-		if st.Fresh {
-			// Nothing from an earlier run can be left in a database this run created from empty.
-		} else if err := m.DropInvalidIndexes(ctx); err != nil {
-			return err
+		// Nothing from an earlier run can be left in a database this run created from empty.
+		if !st.Fresh {
+			if err := m.DropInvalidIndexes(ctx); err != nil {
+				return err
+			}
 		}
 		a.pruneSnapshots(ctx)
 		a.step(ctx, "cleanup", start)

@@ -63,11 +63,8 @@ INSERT INTO orders (customer_id, total_amount, created_at) VALUES ('twin', 1, '2
 // up drops an INVALID index left by an interrupted concurrent build, so a rerun rebuilds it.
 func TestUpRebuildsIndexLeftInvalid(t *testing.T) {
 	url := pgtest.NewDB(t)
-	mustCode(t, cli(t, dbEnv(url), "up", "--to", "4"), 0)
 	// What an interrupted 0005 leaves: its first index, INVALID.
-	pgtest.Exec(t, url, `INSERT INTO orders (customer_id, total_amount, created_at) VALUES ('twin', 1, '2026-01-01'), ('twin', 2, '2026-01-01')`)
-	conn := pgtest.Connect(t, url)
-	_, _ = conn.Exec(t.Context(), "CREATE UNIQUE INDEX CONCURRENTLY idx_orders_customer_id_created_at ON orders (customer_id, created_at DESC)")
+	leaveInvalidIndex(t, url, "idx_orders_customer_id_created_at", "(customer_id, created_at DESC)")
 	mustCode(t, cli(t, dbEnv(url), "up"), 0)
 	mustCode(t, cli(t, dbEnv(url), "verify"), 0)
 }
@@ -174,12 +171,21 @@ END $$`)
 // interrupted build left on the same table is not the migrator's to drop.
 func TestUpLeavesOtherInvalidIndexesAlone(t *testing.T) {
 	url := pgtest.NewDB(t)
-	mustCode(t, cli(t, dbEnv(url), "up", "--to", "4"), 0)
-	pgtest.Exec(t, url, `INSERT INTO orders (customer_id, total_amount, created_at) VALUES ('twin', 1, '2026-01-01'), ('twin', 2, '2026-01-01')`)
-	conn := pgtest.Connect(t, url)
-	_, _ = conn.Exec(t.Context(), "CREATE UNIQUE INDEX CONCURRENTLY dba_unique_customer_day ON orders (customer_id, created_at)")
+	leaveInvalidIndex(t, url, "dba_unique_customer_day", "(customer_id, created_at)")
 	mustCode(t, cli(t, dbEnv(url), "up"), 5) // verify reports the stranger, as it should
 	if !query[bool](t, url, "SELECT EXISTS (SELECT 1 FROM pg_class WHERE relname = 'dba_unique_customer_day')") {
 		t.Error("the migrator dropped an index it did not create")
+	}
+}
+
+// leaveInvalidIndex migrates to 0004 and leaves an INVALID index on orders, as an interrupted
+// concurrent build does: a unique build over duplicate rows fails half-way.
+func leaveInvalidIndex(t *testing.T, url, name, columns string) {
+	t.Helper()
+	mustCode(t, cli(t, dbEnv(url), "up", "--to", "4"), 0)
+	pgtest.Exec(t, url, `INSERT INTO orders (customer_id, total_amount, created_at) VALUES ('twin', 1, '2026-01-01'), ('twin', 2, '2026-01-01')`)
+	conn := pgtest.Connect(t, url)
+	if _, err := conn.Exec(t.Context(), "CREATE UNIQUE INDEX CONCURRENTLY "+name+" ON orders "+columns); err == nil {
+		t.Fatal("the unique build over duplicates succeeded")
 	}
 }

@@ -119,7 +119,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		}
 	}
 	if s.Port == 0 {
-		if s.Port, err = freePort(); err != nil {
+		if s.Port, err = FreePort(); err != nil {
 			return nil, err
 		}
 	}
@@ -299,7 +299,8 @@ func quoteArgs(args []string) string {
 	return strings.Join(q, " ")
 }
 
-func freePort() (int, error) {
+// FreePort is a TCP port on 127.0.0.1 that nothing listens on right now.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, fmt.Errorf("find a free port: %w", err)

@@ -41,12 +41,10 @@ func Pgbouncer(t testing.TB, connURL, mode string) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := pgserver.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
 	ini := fmt.Sprintf(`[databases]
 * = host=%s port=%s
 [pgbouncer]
