@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/carthub/carthub-db/migrator/internal/migrate"
 )
 
 func cmdDown(ctx context.Context, a *app, args []string) error {
@@ -35,40 +37,20 @@ func cmdDown(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer closeConn(s.conn)
-	m := s.m
-	start := time.Now()
-	release, err := m.Lock(ctx)
+	done, err := s.m.Down(ctx, to, !yes, migrate.Hooks{Step: a.step})
 	if err != nil {
 		return err
 	}
-	defer release()
-	a.step(ctx, "lock", start)
-	st, err := m.Check(ctx)
-	if err != nil {
-		return err
-	}
-	if to >= st.Current() {
-		fmt.Fprintf(a.stdout, "nothing to revert: the database is at version %04d\n", st.Current())
+	if len(done) == 0 {
+		fmt.Fprintf(a.stdout, "nothing to revert: the database is at version %04d or below\n", to)
 		return nil
 	}
 	if !yes {
-		for i := len(st.Applied) - 1; i >= 0 && st.Applied[i].Version > to; i-- {
-			mig := m.Migrations()[st.Applied[i].Version-1]
-			fmt.Fprintf(a.stdout, "would revert %s\n", mig.File)
+		for _, d := range done {
+			fmt.Fprintf(a.stdout, "would revert %s\n", d.File)
 		}
 		return usagef("refusing to revert without --yes (down parts can drop data); the list above is what would run")
 	}
-	start = time.Now()
-	done, err := m.Revert(ctx, st, to)
-	// A down part interrupted in a concurrent index operation leaves an INVALID index behind,
-	// as an up part can: clean up either way.
-	if cerr := m.DropInvalidIndexes(ctx); cerr != nil && err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	a.step(ctx, "revert", start, "reverted", len(done), "version", to)
 	for _, d := range done {
 		fmt.Fprintf(a.stdout, "reverted %s (%s)\n", d.File, d.Took.Round(time.Millisecond))
 	}

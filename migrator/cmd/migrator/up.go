@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
-	"github.com/carthub/carthub-db/migrator/internal/schema"
 	"github.com/carthub/carthub-db/migrator/internal/seed"
 )
 
@@ -63,121 +63,35 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	defer closeConn(s.conn)
-	conn, m := s.conn, s.m
-
-	start := time.Now()
-	st, err := m.Check(ctx)
+	mode := migrate.VerifyMode(verify)
+	if mode == migrate.VerifyAuto && len(p.expected) == 0 {
+		mode = migrate.VerifyNever // a --dir without schema.sql has nothing to compare with
+	}
+	res, err := s.m.Up(ctx, migrate.UpPlan{Target: to, Seed: seedAs != "", Verify: mode}, migrate.Hooks{
+		Step:        a.step,
+		BeforeApply: a.beforeApply,
+		Seed: func(ctx context.Context, conn *pgx.Conn) error {
+			start := time.Now()
+			res, err := seed.Demo(ctx, conn)
+			if err == nil {
+				a.step(ctx, "seed", start, "dataset", seedAs, "carts", res.Carts, "cart_items", res.CartItems, "orders", res.Orders, "order_items", res.OrderItems)
+			}
+			return err
+		},
+		Verify:       func(ctx context.Context, conn *pgx.Conn) error { return a.verify(ctx, conn, p) },
+		AfterCleanup: a.pruneSnapshots,
+	})
+	a.metrics.applied = len(res.Applied)
 	if err != nil {
 		return err
 	}
-	a.step(ctx, "check history", start, "version", st.Current(), "pending", len(st.PendingUpTo(to)))
-	// The no-op path of every deploy: one query, no lock (tern's trick). A verify that failed
-	// last time, or a history table to upgrade, is not up to date.
-	if st.UpToDate(to) && seedAs == "" {
-		if verify == "always" {
-			if err := a.verify(ctx, conn, p); err != nil {
-				return err
-			}
-		}
-		a.summary = fmt.Sprintf("up to date at version %04d", st.Current())
-		a.log.InfoContext(ctx, "database is up to date; nothing to apply", "version", st.Current(), "duration_ms", msSince(runStart))
+	if res.UpToDate {
+		a.summary = fmt.Sprintf("up to date at version %04d", res.Version)
+		a.log.InfoContext(ctx, "database is up to date; nothing to apply", "version", res.Version, "duration_ms", msSince(runStart))
 		return nil
 	}
-
-	start = time.Now()
-	release, err := m.Lock(ctx)
-	if err != nil {
-		return err
-	}
-	defer release()
-	a.step(ctx, "lock", start)
-
-	start = time.Now()
-	if st, err = m.Prepare(ctx); err != nil {
-		return err
-	}
-	pending := st.PendingUpTo(to)
-	from := st.Current()
-	a.step(ctx, "prepare history", start, "version", from, "pending", len(pending))
-
-	var applied []migrate.AppliedMigration
-	if len(pending) > 0 {
-		if err := a.beforeApply(ctx, from, pending[len(pending)-1].Version); err != nil {
-			return err
-		}
-		start = time.Now()
-		if !st.Fresh && slices.ContainsFunc(pending, func(m migrate.Migration) bool { return m.NoTransaction }) {
-			// A concurrent index build interrupted last time left an INVALID index: drop it so
-			// that this run builds it again.
-			if err := m.DropInvalidIndexes(ctx); err != nil {
-				return err
-			}
-		}
-		applied, err = m.Apply(ctx, st, to)
-		a.metrics.applied = len(applied)
-		if err != nil {
-			return err
-		}
-		a.step(ctx, "apply", start, "applied", len(applied), "from_version", from, "to_version", pending[len(pending)-1].Version)
-	}
-
-	if seedAs != "" {
-		start = time.Now()
-		res, err := seed.Demo(ctx, conn)
-		if err != nil {
-			return err
-		}
-		a.step(ctx, "seed", start, "dataset", seedAs, "carts", res.Carts, "cart_items", res.CartItems, "orders", res.Orders, "order_items", res.OrderItems)
-	}
-
-	atLatest := to == 0 || to == m.Latest()
-	verifyAgain := st.VerifyFailed() != "" && len(applied) == 0
-	// A database that was empty when this run began now holds exactly what the migrations make
-	// (TestSchemaSnapshots proves the expected schema is that, on every server version CI runs):
-	// there is nothing else to compare, so auto skips verify there. --verify=always still runs it.
-	if verify == "auto" && st.Fresh {
-		verify = "never"
-		a.log.DebugContext(ctx, "fresh database: verify skipped; --verify=always runs it")
-	}
-	if verifyAgain {
-		a.log.WarnContext(ctx, "the last run's verify failed: verifying again", "version", st.Current())
-	}
-	if verify == "always" || verifyAgain || (verify == "auto" && len(applied) > 0 && atLatest && len(p.expected) > 0) {
-		err := a.verify(ctx, conn, p)
-		var mismatch *schema.MismatchError
-		switch {
-		case errors.As(err, &mismatch):
-			// Recorded, so that the next run is not a clean no-op on a schema that failed.
-			if rerr := m.RecordVerify(ctx, schema.Report(mismatch.Diffs)); rerr != nil {
-				a.log.ErrorContext(ctx, "could not record the failed verify", "error", rerr)
-			}
-			return err
-		case err != nil:
-			return err
-		case verifyAgain || st.VerifyFailed() != "":
-			if err := m.RecordVerify(ctx, ""); err != nil {
-				return err
-			}
-		}
-	}
-
-	if len(applied) > 0 {
-		start = time.Now()
-		// Nothing from an earlier run can be left in a database this run created from empty.
-		if !st.Fresh {
-			if err := m.DropInvalidIndexes(ctx); err != nil {
-				return err
-			}
-		}
-		a.pruneSnapshots(ctx)
-		a.step(ctx, "cleanup", start)
-	}
-	version := from
-	if len(applied) > 0 {
-		version = applied[len(applied)-1].Version
-	}
-	a.summary = fmt.Sprintf("applied %d migration(s), now at version %04d", len(applied), version)
-	a.log.InfoContext(ctx, "migration complete", "applied", len(applied), "version", version, "duration_ms", msSince(runStart))
+	a.summary = fmt.Sprintf("applied %d migration(s), now at version %04d", len(res.Applied), res.Version)
+	a.log.InfoContext(ctx, "migration complete", "applied", len(res.Applied), "version", res.Version, "duration_ms", msSince(runStart))
 	return nil
 }
 

@@ -37,7 +37,7 @@ type Applied struct {
 	VerifyError string
 }
 
-// table is the history table, qualified with the schema it lives in once Prepare has read it, so
+// table is the history table, qualified with the schema it lives in once prepare has read it, so
 // that a migration that changes search_path cannot send the history elsewhere.
 func (m *Migrator) table() string {
 	if m.schema != "" {
@@ -173,9 +173,9 @@ ON CONFLICT (version) DO UPDATE SET name = excluded.name, checksum = excluded.ch
 	return nil
 }
 
-// RecordVerify stores the result of verifying the schema at the newest applied version: report
+// recordVerify stores the result of verifying the schema at the newest applied version: report
 // "" clears a failure recorded earlier. It runs under the lock.
-func (m *Migrator) RecordVerify(ctx context.Context, report string) error {
+func (m *Migrator) recordVerify(ctx context.Context, report string) error {
 	_, err := m.conn.Exec(ctx, `UPDATE `+m.table()+` SET verify_error = nullif($1, '')
  WHERE version = (SELECT max(version) FROM `+m.table()+` WHERE kind <> 'partial')`, report)
 	if err != nil {

@@ -94,7 +94,7 @@ const unlockSQL = `SELECT CASE WHEN current_setting('` + ownerSetting + `', true
 // not see it (a pooler hands a new client the idle session it has just used).
 func (m *Migrator) detectPooler(ctx context.Context) error {
 	var port, pid int
-	// current_schema rides along: Prepare qualifies the history table with it.
+	// current_schema rides along: prepare qualifies the history table with it.
 	if err := m.conn.QueryRow(ctx, `SELECT coalesce(inet_client_port(), 0), pg_backend_pid(), set_config('`+ownerSetting+`', $1, false), current_schema()`,
 		pgx.QueryExecModeSimpleProtocol, m.owner).Scan(&port, &pid, new(string), &m.schema); err != nil {
 		return fmt.Errorf("check for a connection pooler: %w", err)

@@ -78,21 +78,11 @@ func newMigrator(t *testing.T, conn *pgx.Conn, opts migrate.Options) *migrate.Mi
 	return m
 }
 
-// apply runs the same sequence as `migrator up` (lock, prepare, apply) and returns what Apply
-// returned; lock and prepare must succeed.
+// apply runs `migrator up` to version to without verify, and returns what it applied.
 func apply(t *testing.T, m *migrate.Migrator, to int) ([]migrate.AppliedMigration, error) {
 	t.Helper()
-	ctx := context.Background()
-	release, err := m.Lock(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer release()
-	st, err := m.Prepare(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m.Apply(ctx, st, to)
+	res, err := m.Up(context.Background(), migrate.UpPlan{Target: to, Verify: migrate.VerifyNever}, migrate.Hooks{})
+	return res.Applied, err
 }
 
 // up is apply for tests that expect every migration to succeed.

@@ -43,12 +43,14 @@ type Migrator struct {
 	opts Options
 	// schema holds the history table, read under the lock (see table).
 	schema string
-	// partial is the partial history row of each version, from the last Prepare.
+	// partial is the partial history row of each version, from the last prepare.
 	partial map[int]Applied
 	// owner is the token that marks the server session holding the lock (see Lock).
 	owner string
-	// indexNames are the indexes the migrations create: the only ones DropInvalidIndexes drops.
+	// indexNames are the indexes the migrations create: the only ones dropInvalidIndexes drops.
 	indexNames []string
+	// observer sees each statement during Up or Down (Hooks.Observer).
+	observer Observer
 }
 
 // New validates the options and returns a Migrator on conn.
@@ -88,12 +90,12 @@ func (m *Migrator) Migrations() []Migration { return m.opts.Migrations }
 // State is what the database has applied compared with the known migrations.
 type State struct {
 	HistoryExists bool
-	// Outdated: the history table has the first release's shape; Prepare upgrades it.
+	// Outdated: the history table has the first release's shape; prepare upgrades it.
 	Outdated bool
 	Applied  []Applied   // applied and adopted rows, in version order
 	Partial  []Applied   // no-transaction files that stopped part-way (their versions are pending)
 	Pending  []Migration // in version order
-	// Fresh: Prepare found an empty database (no history, no legacy tables) and made the history.
+	// Fresh: prepare found an empty database (no history, no legacy tables) and made the history.
 	// Nothing was there before this run, so nothing can be left over from an earlier one.
 	Fresh bool
 }
@@ -188,9 +190,9 @@ func (m *Migrator) compare(st *State) error {
 	return nil
 }
 
-// Prepare must run under the lock. It re-reads the history (another migrator may have just
+// prepare must run under the lock. It re-reads the history (another migrator may have just
 // finished), adopts a legacy database or creates the history table, and checks for drift.
-func (m *Migrator) Prepare(ctx context.Context) (State, error) {
+func (m *Migrator) prepare(ctx context.Context) (State, error) {
 	if m.schema == "" {
 		if err := m.conn.QueryRow(ctx, "SELECT current_schema()", pgx.QueryExecModeSimpleProtocol).Scan(&m.schema); err != nil {
 			return State{}, fmt.Errorf("read the current schema: %w", err)
@@ -317,15 +319,9 @@ type AppliedMigration struct {
 	Took time.Duration
 }
 
-// Apply runs the pending migrations up to target (0: all) in order. It must run under the lock,
-// after Prepare. On failure it returns a *PartialError.
-func (m *Migrator) Apply(ctx context.Context, st State, target int) ([]AppliedMigration, error) {
-	return m.runAll(ctx, st.PendingUpTo(target), false)
-}
-
-// Revert runs the down parts of the applied migrations above target, newest first. It refuses,
-// before running anything, when one of them has no down part. It must run under the lock.
-func (m *Migrator) Revert(ctx context.Context, st State, target int) ([]AppliedMigration, error) {
+// revertible lists the applied migrations above target, newest first, and refuses when one of
+// them has no down part.
+func (m *Migrator) revertible(st State, target int) ([]Migration, error) {
 	var todo []Migration
 	for i := len(st.Applied) - 1; i >= 0; i-- {
 		a := st.Applied[i]
@@ -339,7 +335,7 @@ func (m *Migrator) Revert(ctx context.Context, st State, target int) ([]AppliedM
 		}
 		todo = append(todo, mig)
 	}
-	return m.runAll(ctx, todo, true)
+	return todo, nil
 }
 
 // runAll applies (or, with down, reverts) each migration in turn, recording each in the history

@@ -22,6 +22,9 @@ import (
 // written last.
 func (m *Migrator) run(ctx context.Context, mig Migration, stmts []sqlscript.Statement, resumeAt int,
 	record func(context.Context, execer) error) (done int, err error) {
+	if !mig.NoTransaction && m.observer != nil {
+		return 0, m.retryOnLockTimeout(ctx, mig, func() error { return m.runObservedTransaction(ctx, mig, stmts, record) })
+	}
 	if !mig.NoTransaction {
 		// BEGIN, the statements, the history row (which also proves the lock's session, see
 		// upsert), then COMMIT together with the session reset in one round trip.
@@ -48,23 +51,71 @@ func (m *Migrator) run(ctx context.Context, mig Migration, stmts []sqlscript.Sta
 	if err := m.CheckLockHeld(ctx, m.conn); err != nil {
 		return done, err
 	}
-	for _, st := range stmts[resumeAt:] {
+	for i, st := range stmts[resumeAt:] {
 		err := m.retryOnLockTimeout(ctx, mig, func() error {
 			exec := m.conn.Exec
 			if concurrentIndexOp(st.SQL) {
 				exec = m.execConcurrentIndexOp
 			}
-			if _, err := exec(ctx, st.SQL); err != nil {
-				return &StatementError{File: mig.File, Statement: st, Err: err}
+			run := func(ctx context.Context) error {
+				if _, err := exec(ctx, st.SQL); err != nil {
+					return &StatementError{File: mig.File, Statement: st, Err: err}
+				}
+				return nil
 			}
-			return nil
+			if m.observer != nil {
+				return m.observer.Statement(ctx, ObservedStatement{Migration: mig, Index: resumeAt + i, Statement: st, Conn: m.conn}, run)
+			}
+			return run(ctx)
 		})
 		if err != nil {
+			m.fileDone(ctx, mig, err)
 			return done, err
 		}
 		done++
 	}
-	return done, record(ctx, m.conn)
+	err = record(ctx, m.conn)
+	m.fileDone(ctx, mig, err)
+	return done, err
+}
+
+// runObservedTransaction runs a transactional file statement by statement inside one
+// transaction, each statement through the observer, and commits with the history row.
+func (m *Migrator) runObservedTransaction(ctx context.Context, mig Migration, stmts []sqlscript.Statement,
+	record func(context.Context, execer) error) error {
+	if _, err := m.conn.Exec(ctx, "BEGIN", pgx.QueryExecModeSimpleProtocol); err != nil {
+		return fmt.Errorf("begin %s: %w", mig.ID(), err)
+	}
+	err := func() error {
+		for i, st := range stmts {
+			err := m.observer.Statement(ctx, ObservedStatement{Migration: mig, Index: i, Statement: st, Conn: m.conn, InTransaction: true},
+				func(ctx context.Context) error {
+					if _, err := m.conn.Exec(ctx, st.SQL, pgx.QueryExecModeSimpleProtocol); err != nil {
+						return &StatementError{File: mig.File, Statement: st, Err: err}
+					}
+					return nil
+				})
+			if err != nil {
+				return err
+			}
+		}
+		return record(ctx, m.conn)
+	}()
+	end := "COMMIT"
+	if err != nil {
+		end = "ROLLBACK"
+	}
+	if _, cerr := m.conn.Exec(context.WithoutCancel(ctx), end+"; "+m.resetSQL(), pgx.QueryExecModeSimpleProtocol); cerr != nil && err == nil {
+		err = fmt.Errorf("commit %s: %w", mig.ID(), cerr)
+	}
+	m.fileDone(ctx, mig, err)
+	return err
+}
+
+func (m *Migrator) fileDone(ctx context.Context, mig Migration, err error) {
+	if m.observer != nil {
+		m.observer.FileDone(ctx, mig, err)
+	}
 }
 
 // retryOnLockTimeout runs attempt until it succeeds, fails for another reason, or has hit
@@ -83,7 +134,7 @@ func (m *Migrator) retryOnLockTimeout(ctx context.Context, mig Migration, attemp
 		if mig.NoTransaction {
 			// A CREATE INDEX CONCURRENTLY that timed out leaves an INVALID index; IF NOT EXISTS would
 			// then skip the rebuild, so drop it before trying again.
-			if err := m.DropInvalidIndexes(ctx); err != nil {
+			if err := m.dropInvalidIndexes(ctx); err != nil {
 				return err
 			}
 		}
@@ -96,11 +147,11 @@ func (m *Migrator) retryOnLockTimeout(ctx context.Context, mig Migration, attemp
 	}
 }
 
-// DropInvalidIndexes drops the indexes left INVALID by an interrupted CREATE INDEX CONCURRENTLY
+// dropInvalidIndexes drops the indexes left INVALID by an interrupted CREATE INDEX CONCURRENTLY
 // of the migrations, so that a rerun builds them again. It touches only indexes the migrations
 // name, on the migrator's tables (Options.Tables), and leaves alone any on a table where another
 // session is building an index right now (an INVALID index there may be that build).
-func (m *Migrator) DropInvalidIndexes(ctx context.Context) error {
+func (m *Migrator) dropInvalidIndexes(ctx context.Context) error {
 	rows, err := m.conn.Query(ctx, `SELECT quote_ident(n.nspname) || '.' || quote_ident(ic.relname)
   FROM pg_index i
   JOIN pg_class ic ON ic.oid = i.indexrelid
