@@ -17,6 +17,7 @@ ENV CGO_ENABLED=0 GOFLAGS=-trimpath GOWORK=off GOMODCACHE=/go/pkg/mod GOPROXY=${
 WORKDIR /src
 # Module files first, so a code change does not refetch dependencies.
 COPY migrations/go.mod migrations/
+COPY names/ names/
 COPY migrator/go.mod migrator/go.sum migrator/
 RUN cd migrator && go mod download
 COPY migrations/ migrations/

@@ -8,7 +8,7 @@ VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo de
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 TOOLS     := $(CURDIR)/.data/tools
 DEVDB_DIR := $(CURDIR)/.data/pg
-GO_MODULES := ./migrations/... ./migrator/... ./bench/... ./k8s-synth/... ./infra/...
+GO_MODULES := ./names/... ./migrations/... ./migrator/... ./bench/... ./k8s-synth/... ./infra/...
 CDK_ENV    ?= dev
 STATICCHECK_VERSION := v0.8.2
 KUBE_SCORE_VERSION  := v1.20.0
@@ -214,7 +214,7 @@ lint: ## go vet and staticcheck on every module
 	$(GO) vet $(GO_MODULES)
 	@[ -x $(TOOLS)/staticcheck ] || GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(TOOLS)/staticcheck $(GO_MODULES)
-	@unformatted=$$(gofmt -l migrations migrator bench k8s-synth infra); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	@unformatted=$$(gofmt -l names migrations migrator bench k8s-synth infra); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 
 .PHONY: fmt
 fmt: ## format all Go code

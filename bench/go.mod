@@ -23,3 +23,7 @@ replace (
 	github.com/carthub/carthub-db/migrations => ../migrations
 	github.com/carthub/carthub-db/migrator => ../migrator
 )
+
+require github.com/carthub/carthub-db/names v0.0.0
+
+replace github.com/carthub/carthub-db/names => ../names

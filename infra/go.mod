@@ -30,3 +30,7 @@ require (
 require github.com/carthub/carthub-db/k8s-synth v0.0.0
 
 replace github.com/carthub/carthub-db/k8s-synth => ../k8s-synth
+
+require github.com/carthub/carthub-db/names v0.0.0
+
+replace github.com/carthub/carthub-db/names => ../names

@@ -92,3 +92,7 @@ require (
 // The module proxy does not serve cdk8s-core-go here: `make cdk8s-go` generates it from the npm
 // package. Where the proxy serves it, delete this line (and third_party/ from go.work).
 replace github.com/cdk8s-team/cdk8s-core-go/cdk8s/v2 => ../third_party/cdk8s-core-go/cdk8s
+
+require github.com/carthub/carthub-db/names v0.0.0
+
+replace github.com/carthub/carthub-db/names => ../names

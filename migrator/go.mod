@@ -49,3 +49,7 @@ require (
 )
 
 replace github.com/carthub/carthub-db/migrations => ../migrations
+
+require github.com/carthub/carthub-db/names v0.0.0
+
+replace github.com/carthub/carthub-db/names => ../names

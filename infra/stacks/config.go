@@ -10,19 +10,21 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseksv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/carthub/carthub-db/names"
 )
 
 // Names shared with the migrator and k8s-synth. The Pod Identity association must name the same
 // namespace and ServiceAccount as the manifests, and the role's RDS permissions the same
 // snapshot prefix as the migrator.
 const (
-	Namespace            = "shopping-cart"
-	MigrationSA          = "database-migration"
-	SnapshotPrefix       = "carthub-premigrate"
-	RepositoryName       = "carthub-database"
-	DatabaseName         = "carthub"
+	Namespace            = names.Namespace
+	MigrationSA          = names.MigrationServiceAccount
+	SnapshotPrefix       = names.SnapshotPrefix
+	RepositoryName       = names.RepositoryName
+	DatabaseName         = names.DatabaseName
 	MasterUsername       = "carthub_admin"
-	PostgresPort         = 5432
+	PostgresPort         = names.DatabasePort
 	secretRotationPeriod = 30
 )
 

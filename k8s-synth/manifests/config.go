@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/carthub/carthub-db/names"
 )
 
 // Credential modes of the migration Job.
@@ -61,13 +63,13 @@ const (
 // Defaults fills what the user left out.
 func (c *Config) Defaults() {
 	if c.Namespace == "" {
-		c.Namespace = "shopping-cart"
+		c.Namespace = names.Namespace
 	}
 	if c.Credentials == "" {
 		c.Credentials = CredentialsPodIdentity
 	}
 	if c.DBName == "" {
-		c.DBName = "carthub"
+		c.DBName = names.DatabaseName
 	}
 	if len(c.BackendLabels) == 0 {
 		c.BackendLabels = map[string]string{"app": "backend"}

@@ -11,12 +11,14 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/carthub/carthub-db/names"
 )
 
 // Names users already know from the seed README and its troubleshooting commands.
 const (
 	JobName        = "database-migration"
-	ServiceAccount = "database-migration"
+	ServiceAccount = names.MigrationServiceAccount
 	SecretName     = "db-migration-secret"
 	// RunAsID is the distroless "nonroot" user the image runs as.
 	RunAsID int64 = 65532
@@ -72,7 +74,7 @@ func Build(c Config) Manifests {
 // migratorLabels select the migration Job's pods; the standard app.kubernetes.io set.
 func migratorLabels(c Config) map[string]string {
 	return map[string]string{
-		"app.kubernetes.io/name":      "carthub-migrator",
+		"app.kubernetes.io/name":      names.Application,
 		"app.kubernetes.io/instance":  JobName,
 		"app.kubernetes.io/component": "database-migration",
 		"app.kubernetes.io/part-of":   "carthub",
@@ -239,7 +241,7 @@ func env(c Config) []corev1.EnvVar {
 		}
 		vars = append(vars,
 			corev1.EnvVar{Name: "DB_HOST", Value: c.DBHost},
-			corev1.EnvVar{Name: "DB_PORT", Value: "5432"},
+			corev1.EnvVar{Name: "DB_PORT", Value: strconv.Itoa(names.DatabasePort)},
 			corev1.EnvVar{Name: "DB_NAME", Value: c.DBName},
 			corev1.EnvVar{Name: "DB_USERNAME", ValueFrom: ref("username")},
 			corev1.EnvVar{Name: "DB_PASSWORD", ValueFrom: ref("password")})
@@ -291,7 +293,7 @@ func policies(c Config) []any {
 	ingressOnly := []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}
 
 	migratorEgress := []networkingv1.NetworkPolicyEgressRule{
-		{To: blocks(c.DBCIDRs), Ports: []networkingv1.NetworkPolicyPort{port(&tcp, 5432)}},
+		{To: blocks(c.DBCIDRs), Ports: []networkingv1.NetworkPolicyPort{port(&tcp, names.DatabasePort)}},
 	}
 	if len(c.AWSAPICIDRs) > 0 {
 		migratorEgress = append(migratorEgress, networkingv1.NetworkPolicyEgressRule{
@@ -316,7 +318,7 @@ func policies(c Config) []any {
 			migratorLabels(c), egressOnly, nil, migratorEgress),
 		policy("backend-to-database", "backend pods reach the database on 5432 only",
 			c.BackendLabels, egressOnly, nil, []networkingv1.NetworkPolicyEgressRule{{
-				To: blocks(c.DBCIDRs), Ports: []networkingv1.NetworkPolicyPort{port(&tcp, 5432)}}}),
+				To: blocks(c.DBCIDRs), Ports: []networkingv1.NetworkPolicyPort{port(&tcp, names.DatabasePort)}}}),
 		policy("frontend-to-backend", "frontend pods reach backend pods on 8000",
 			c.FrontendLabels, egressOnly, nil, []networkingv1.NetworkPolicyEgressRule{{
 				To: pods(c.BackendLabels), Ports: []networkingv1.NetworkPolicyPort{port(&tcp, 8000)}}}),

@@ -22,6 +22,8 @@ import (
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
 	"github.com/carthub/carthub-db/migrator/internal/redact"
 	"github.com/carthub/carthub-db/migrator/internal/schema"
+
+	"github.com/carthub/carthub-db/names"
 )
 
 var errHelp = errors.New("help shown")
@@ -33,7 +35,7 @@ var errLoad = errors.New("migration files")
 type app struct {
 	getenv         func(string) string
 	stdout, stderr io.Writer
-	red            *redact.Redactor
+	redactor       *redact.Redactor
 	log            *slog.Logger
 	summary        string // one line for the termination log on success
 
@@ -44,7 +46,7 @@ type app struct {
 	logFormat        string
 	logLevel         string
 	dir              string
-	awsSet           awsSettings
+	awsSettings      awsSettings
 	jsonLogs         bool       // the logs are JSON (the Job's format): the run ends with a metrics line
 	metrics          runMetrics // what that line reports
 }
@@ -96,138 +98,162 @@ func (a *app) usage(w io.Writer) {
 		"7 pending (status --exit-code), 130/143 interrupted.\n")
 }
 
-// flags builds a command's flag set. Every flag's default comes from its environment variable,
-// so a Job can be configured by env alone; an explicit flag wins.
+// flags builds a command's flag set with the flags every command shares; the help shows each
+// flag's environment variable.
 func (a *app) flags(name, args, summary string, withDB bool) *flagSet {
-	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), a: a}
-	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
+	f := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), a: a}
+	f.SetOutput(io.Discard)
+	f.Usage = func() {
 		fmt.Fprintf(a.stdout, "Usage: migrator %s %s\n\n%s\n\nFlags (environment variable in brackets):\n", name, args, summary)
-		fs.SetOutput(a.stdout)
-		fs.PrintDefaults()
-		fs.SetOutput(io.Discard)
+		f.SetOutput(a.stdout)
+		f.PrintDefaults()
+		f.SetOutput(io.Discard)
 	}
-	fs.stringVar(&a.logFormat, "log-format", "MIGRATOR_LOG_FORMAT", "auto", "log format: auto (text on a terminal, else json), json or text")
-	fs.stringVar(&a.logLevel, "log-level", "MIGRATOR_LOG_LEVEL", "info", "log level: debug, info, warn or error")
-	fs.stringVar(&a.dir, "dir", "MIGRATOR_DIR", "", "read migrations and schema snapshots from this directory instead of the embedded ones")
+	f.stringVar(&a.logFormat, "log-format", "MIGRATOR_LOG_FORMAT", "auto", "log format: auto (text on a terminal, else json), json or text")
+	f.stringVar(&a.logLevel, "log-level", "MIGRATOR_LOG_LEVEL", "info", "log level: debug, info, warn or error")
+	f.stringVar(&a.dir, "dir", "MIGRATOR_DIR", "", "read migrations and schema snapshots from this directory instead of the embedded ones")
 	if withDB {
-		fs.stringVar(&a.databaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL; else DB_HOST, DB_PORT, DB_NAME, DB_USERNAME, DB_PASSWORD, DB_SSLMODE")
-		fs.durationVar(&a.connectTimeout, "connect-timeout", "MIGRATOR_CONNECT_TIMEOUT", time.Minute, "keep retrying the connection this long")
-		fs.durationVar(&a.lockTimeout, "lock-timeout", "MIGRATOR_LOCK_TIMEOUT", 5*time.Second, "lock_timeout of every migration statement")
-		fs.durationVar(&a.statementTimeout, "statement-timeout", "MIGRATOR_STATEMENT_TIMEOUT", 30*time.Minute, "statement_timeout of every migration statement")
-		a.awsSet.add(fs)
+		f.stringVar(&a.databaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL; else DB_HOST, DB_PORT, DB_NAME, DB_USERNAME, DB_PASSWORD, DB_SSLMODE")
+		f.durationVar(&a.connectTimeout, "connect-timeout", "MIGRATOR_CONNECT_TIMEOUT", time.Minute, "keep retrying the connection this long")
+		f.durationVar(&a.lockTimeout, "lock-timeout", "MIGRATOR_LOCK_TIMEOUT", 5*time.Second, "lock_timeout of every migration statement")
+		f.durationVar(&a.statementTimeout, "statement-timeout", "MIGRATOR_STATEMENT_TIMEOUT", 30*time.Minute, "statement_timeout of every migration statement")
+		a.awsSettings.add(f)
 	}
-	return fs
+	return f
 }
 
-// flagSet is a flag.FlagSet whose defaults come from the environment.
+// flagSet is a command's flags, each bound to the environment variable that sets it when the
+// command line does not: a Job is configured by its environment alone, and a flag wins.
 type flagSet struct {
 	*flag.FlagSet
-	a       *app
-	envErrs []string
+	a        *app
+	bindings []binding // in the order the flags were defined
 }
 
-func (fs *flagSet) env(name string) string { return fs.a.getenv(name) }
+// binding ties a flag to its environment variable.
+type binding struct{ flag, env string }
 
-func (fs *flagSet) stringVar(p *string, name, env, def, usage string) {
-	if v := fs.env(env); v != "" {
-		def = v
-	}
-	fs.StringVar(p, name, def, usage+" ["+env+"]")
-	if name == "database-url" {
-		fs.Lookup(name).DefValue = "" // never print a URL with a password in --help
-	}
+func (f *flagSet) bind(name, env string) { f.bindings = append(f.bindings, binding{name, env}) }
+
+func (f *flagSet) stringVar(p *string, name, env, def, usage string) {
+	f.StringVar(p, name, def, usage+" ["+env+"]")
+	f.bind(name, env)
 }
 
-func (fs *flagSet) durationVar(p *time.Duration, name, env string, def time.Duration, usage string) {
-	fs.DurationVar(p, name, envDefault(fs, env, def, "a duration (e.g. 30s, 5m)", func(v string) (time.Duration, error) {
-		d, err := time.ParseDuration(v)
-		if err == nil && d < 0 {
-			err = strconv.ErrRange
-		}
-		return d, err
-	}), usage+" ["+env+"]")
+func (f *flagSet) durationVar(p *time.Duration, name, env string, def time.Duration, usage string) {
+	f.DurationVar(p, name, def, usage+" ["+env+"]")
+	f.bind(name, env)
 }
 
-func (fs *flagSet) boolVar(p *bool, name, env string, def bool, usage string) {
-	fs.BoolVar(p, name, envDefault(fs, env, def, "true or false", strconv.ParseBool), usage+" ["+env+"]")
+func (f *flagSet) boolVar(p *bool, name, env string, def bool, usage string) {
+	f.BoolVar(p, name, def, usage+" ["+env+"]")
+	f.bind(name, env)
 }
 
-func (fs *flagSet) intVar(p *int, name, env string, def int, usage string) {
-	fs.IntVar(p, name, envDefault(fs, env, def, "a non-negative whole number", func(v string) (int, error) {
-		n, err := strconv.Atoi(v)
-		if err == nil && n < 0 {
-			err = strconv.ErrRange
-		}
-		return n, err
-	}), usage+" ["+env+"]")
+func (f *flagSet) intVar(p *int, name, env string, def int, usage string) {
+	f.IntVar(p, name, def, usage+" ["+env+"]")
+	f.bind(name, env)
 }
 
-// envDefault is a flag's default: the environment variable's value when it is set and valid.
-// An invalid value is remembered and reported by parse, with what was expected.
-func envDefault[T any](fs *flagSet, env string, def T, want string, parse func(string) (T, error)) T {
-	v := fs.env(env)
-	if v == "" {
-		return def
-	}
-	x, err := parse(v)
-	if err != nil {
-		fs.envErrs = append(fs.envErrs, fmt.Sprintf("%s=%q is not %s", env, v, want))
-		return def
-	}
-	return x
-}
-
-// parse parses args, flags and positional arguments in any order, and sets up logging; the
-// positional arguments are returned.
-func (fs *flagSet) parse(args []string) ([]string, error) {
+// parse parses args (flags and positional arguments in any order), then applies the
+// environment to the flags the command line left unset, validates every value once, naming
+// where each bad one came from, and sets up logging. Nothing connects before this returns.
+func (f *flagSet) parse(args []string) ([]string, error) {
 	var positional []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := f.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				fs.Usage()
+				f.Usage()
 				return nil, errHelp
 			}
-			return nil, usagef("%s: %v (run `migrator %s --help`)", fs.Name(), err, fs.Name())
+			return nil, usagef("%s: %v (run `migrator %s --help`)", f.Name(), err, f.Name())
 		}
-		if fs.NArg() == 0 {
+		if f.NArg() == 0 {
 			break
 		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+		positional = append(positional, f.Arg(0))
+		args = f.Args()[1:]
 	}
-	if len(fs.envErrs) > 0 {
-		return nil, &config.Error{Msg: strings.Join(fs.envErrs, "; ")}
+	sources, err := f.applyEnv()
+	if err != nil {
+		return nil, err
 	}
-	// Flags given on the command line get the same checks as their environment variables, before
-	// anything connects: no negative duration or count.
+	if err := f.validate(sources); err != nil {
+		return nil, err
+	}
+	if err := f.a.awsSettings.validate(); err != nil {
+		return nil, err
+	}
+	return positional, f.a.setupLog()
+}
+
+// applyEnv sets each flag the command line did not give from its environment variable, and
+// returns where every set flag's value came from ("--name" or "VARIABLE=value").
+func (f *flagSet) applyEnv() (map[string]string, error) {
+	sources := map[string]string{}
+	f.Visit(func(fl *flag.Flag) { sources[fl.Name] = "--" + fl.Name + " " + fl.Value.String() })
+	var bad []string
+	for _, b := range f.bindings {
+		v := f.a.getenv(b.env)
+		if _, given := sources[b.flag]; given || v == "" {
+			continue
+		}
+		if err := f.Set(b.flag, v); err != nil {
+			bad = append(bad, fmt.Sprintf("%s=%q is not %s", b.env, v, expected(f.Lookup(b.flag))))
+			continue
+		}
+		sources[b.flag] = fmt.Sprintf("%s=%s", b.env, v)
+	}
+	if len(bad) > 0 {
+		return nil, &config.Error{Msg: strings.Join(bad, "; ")}
+	}
+	return sources, nil
+}
+
+// validate is the one check of values every command shares: no negative duration or count,
+// whether it came from a flag or from the environment.
+func (f *flagSet) validate(sources map[string]string) error {
 	var negative []string
-	fs.Visit(func(f *flag.Flag) {
-		switch v := f.Value.(flag.Getter).Get().(type) {
+	f.VisitAll(func(fl *flag.Flag) {
+		source, set := sources[fl.Name]
+		if !set {
+			return
+		}
+		switch v := fl.Value.(flag.Getter).Get().(type) {
 		case time.Duration:
 			if v < 0 {
-				negative = append(negative, fmt.Sprintf("--%s %s", f.Name, f.Value))
+				negative = append(negative, source)
 			}
 		case int:
 			if v < 0 {
-				negative = append(negative, fmt.Sprintf("--%s %s", f.Name, f.Value))
+				negative = append(negative, source)
 			}
 		}
 	})
 	if len(negative) > 0 {
-		return nil, usagef("%s: must not be negative", strings.Join(negative, ", "))
+		return usagef("%s: must not be negative", strings.Join(negative, ", "))
 	}
-	if err := fs.a.awsSet.validate(); err != nil {
-		return nil, err
+	return nil
+}
+
+// expected says what kind of value a flag takes, for an environment variable that is not one.
+func expected(fl *flag.Flag) string {
+	switch fl.Value.(flag.Getter).Get().(type) {
+	case time.Duration:
+		return "a duration (e.g. 30s, 5m)"
+	case bool:
+		return "true or false"
+	case int:
+		return "a non-negative whole number"
 	}
-	return positional, fs.a.setupLog()
+	return "valid"
 }
 
 // parseFlags is parse for commands that take no positional arguments.
-func (fs *flagSet) parseFlags(args []string) error {
-	rest, err := fs.parse(args)
+func (flags *flagSet) parseFlags(args []string) error {
+	rest, err := flags.parse(args)
 	if err == nil && len(rest) > 0 {
-		err = usagef("%s takes no argument %q (flags start with --; run `migrator %s --help`)", fs.Name(), rest[0], fs.Name())
+		err = usagef("%s takes no argument %q (flags start with --; run `migrator %s --help`)", flags.Name(), rest[0], flags.Name())
 	}
 	return err
 }
@@ -237,7 +263,7 @@ func (a *app) setupLog() error {
 	if err := level.UnmarshalText([]byte(a.logLevel)); err != nil {
 		return usagef("--log-level %q: use debug, info, warn or error", a.logLevel)
 	}
-	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: a.red.ReplaceAttr}
+	opts := &slog.HandlerOptions{Level: level, ReplaceAttr: a.redactor.ReplaceAttr}
 	format := a.logFormat
 	if format == "auto" {
 		format = "json"
@@ -325,9 +351,9 @@ func (a *app) connect(ctx context.Context) (*pgx.Conn, *config.Target, error) {
 			return nil, nil, err
 		}
 	}
-	a.red.Add(t.Secrets...)
+	a.redactor.Add(t.Secrets...)
 	var password func(context.Context) (string, error)
-	if a.awsSet.iamAuth {
+	if a.awsSettings.iamAuth {
 		password = a.iamPassword(t)
 	}
 	conn, err := dbconn.Connect(ctx, t, dbconn.Options{
@@ -335,7 +361,7 @@ func (a *app) connect(ctx context.Context) (*pgx.Conn, *config.Target, error) {
 		Logger:   a.log,
 		Password: password,
 		Settings: map[string]string{
-			"application_name":  "carthub-migrator",
+			"application_name":  names.Application,
 			"timezone":          "UTC", // 0002 relies on it to convert timestamps without a rewrite
 			"lock_timeout":      strconv.FormatInt(a.lockTimeout.Milliseconds(), 10),
 			"statement_timeout": strconv.FormatInt(a.statementTimeout.Milliseconds(), 10),
@@ -367,7 +393,7 @@ func (a *app) open(ctx context.Context) (*session, error) {
 
 // session connects and builds the engine for an already loaded project (commands that check
 // their flags against the migrations before connecting load first). The caller closes s.conn.
-func (a *app) session(ctx context.Context, p *project, lf lockFlags) (*session, error) {
+func (a *app) session(ctx context.Context, p *project, lock lockFlags) (*session, error) {
 	conn, t, err := a.connect(ctx)
 	if err != nil {
 		return nil, err
@@ -377,11 +403,11 @@ func (a *app) session(ctx context.Context, p *project, lf lockFlags) (*session, 
 		Migrations:   p.migrations,
 		Baseline:     p.baseline,
 		Tables:       p.expected.Tables(),
-		LockWait:     lf.wait,
-		LockRetries:  lf.retries,
-		RetryBackoff: lf.backoff,
-		WaitReport:   lf.report,
-		AppliedBy:    fmt.Sprintf("carthub-migrator %s on %s", version, host),
+		LockWait:     lock.wait,
+		LockRetries:  lock.retries,
+		RetryBackoff: lock.backoff,
+		WaitReport:   lock.report,
+		AppliedBy:    fmt.Sprintf("%s %s on %s", names.Application, version, host),
 		Logger:       a.log,
 	})
 	if err != nil {

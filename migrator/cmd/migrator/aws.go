@@ -25,12 +25,12 @@ type awsSettings struct {
 }
 
 // add registers the flags every command that connects has.
-func (s *awsSettings) add(fs *flagSet) {
-	fs.stringVar(&s.instance, "db-instance", "DB_INSTANCE_IDENTIFIER", "", "RDS instance identifier: host and port for a managed master secret; availability check and snapshots for up")
-	fs.boolVar(&s.iamAuth, "iam-auth", "DB_IAM_AUTH", false, "use an IAM authentication token, made fresh for each connection, as the password")
-	fs.stringVar(&s.snapshotPrefix, "snapshot-prefix", "MIGRATOR_SNAPSHOT_PREFIX", awsdb.DefaultSnapshotPrefix, "name prefix of pre-migration snapshots")
+func (s *awsSettings) add(flags *flagSet) {
+	flags.stringVar(&s.instance, "db-instance", "DB_INSTANCE_IDENTIFIER", "", "RDS instance identifier: host and port for a managed master secret; availability check and snapshots for up")
+	flags.boolVar(&s.iamAuth, "iam-auth", "DB_IAM_AUTH", false, "use an IAM authentication token, made fresh for each connection, as the password")
+	flags.stringVar(&s.snapshotPrefix, "snapshot-prefix", "MIGRATOR_SNAPSHOT_PREFIX", awsdb.DefaultSnapshotPrefix, "name prefix of pre-migration snapshots")
 	s.pollEvery = 10 * time.Second
-	if v := fs.env("MIGRATOR_AWS_POLL"); v != "" { // tests against the emulator poll faster
+	if v := flags.a.getenv("MIGRATOR_AWS_POLL"); v != "" { // tests against the emulator poll faster
 		if d, err := time.ParseDuration(v); err == nil {
 			s.pollEvery = d
 		}
@@ -38,11 +38,11 @@ func (s *awsSettings) add(fs *flagSet) {
 }
 
 // addSnapshots registers the flags of commands that apply migrations.
-func (s *awsSettings) addSnapshots(fs *flagSet) {
-	fs.stringVar(&s.snapshot, "snapshot", "MIGRATOR_SNAPSHOT", "auto", "take an RDS snapshot before applying: auto (when --db-instance is set), true, false")
-	fs.intVar(&s.snapshotRetention, "snapshot-retention", "MIGRATOR_SNAPSHOT_RETENTION", 5, "pre-migration snapshots to keep; older ones with our tag are deleted")
-	fs.durationVar(&s.snapshotTimeout, "snapshot-timeout", "MIGRATOR_SNAPSHOT_TIMEOUT", 30*time.Minute, "wait this long for the snapshot to become available")
-	fs.durationVar(&s.instanceWait, "instance-wait", "MIGRATOR_INSTANCE_WAIT", 15*time.Minute, "wait this long for a busy instance (backing-up, modifying, ...)")
+func (s *awsSettings) addSnapshots(flags *flagSet) {
+	flags.stringVar(&s.snapshot, "snapshot", "MIGRATOR_SNAPSHOT", "auto", "take an RDS snapshot before applying: auto (when --db-instance is set), true, false")
+	flags.intVar(&s.snapshotRetention, "snapshot-retention", "MIGRATOR_SNAPSHOT_RETENTION", 5, "pre-migration snapshots to keep; older ones with our tag are deleted")
+	flags.durationVar(&s.snapshotTimeout, "snapshot-timeout", "MIGRATOR_SNAPSHOT_TIMEOUT", 30*time.Minute, "wait this long for the snapshot to become available")
+	flags.durationVar(&s.instanceWait, "instance-wait", "MIGRATOR_INSTANCE_WAIT", 15*time.Minute, "wait this long for a busy instance (backing-up, modifying, ...)")
 }
 
 // validate checks the combination of settings.
@@ -72,11 +72,11 @@ func (s *awsSettings) snapshots() bool {
 
 // aws returns the AWS helper, finding it on first use. regionHint is the region of a secret ARN.
 func (a *app) aws(ctx context.Context, regionHint string) (*awsdb.Helper, error) {
-	if a.awsSet.helper != nil {
-		if a.awsSet.helper.RegionHint == "" {
-			a.awsSet.helper.RegionHint = regionHint
+	if a.awsSettings.helper != nil {
+		if a.awsSettings.helper.RegionHint == "" {
+			a.awsSettings.helper.RegionHint = regionHint
 		}
-		return a.awsSet.helper, nil
+		return a.awsSettings.helper, nil
 	}
 	path, err := awsdb.FindHelper()
 	if err != nil {
@@ -86,8 +86,8 @@ func (a *app) aws(ctx context.Context, regionHint string) (*awsdb.Helper, error)
 	if region == "" {
 		region = a.getenv("AWS_DEFAULT_REGION")
 	}
-	a.awsSet.helper = &awsdb.Helper{Path: path, Region: region, RegionHint: regionHint, Log: a.log}
-	return a.awsSet.helper, nil
+	a.awsSettings.helper = &awsdb.Helper{Path: path, Region: region, RegionHint: regionHint, Log: a.log}
+	return a.awsSettings.helper, nil
 }
 
 // fromSecret builds the target from the Secrets Manager secret: the generated RDS secret has
@@ -103,7 +103,7 @@ func (a *app) fromSecret(ctx context.Context, arn string) (*config.Target, error
 	if err != nil {
 		return nil, err
 	}
-	a.red.Add(sec.Password)
+	a.redactor.Add(sec.Password)
 	p := config.PartsFromEnv(a.getenv)
 	p.User, p.Password = sec.Username, sec.Password
 	if sec.DBName != "" {
@@ -115,11 +115,11 @@ func (a *app) fromSecret(ctx context.Context, arn string) (*config.Target, error
 			p.Port = strconv.Itoa(sec.Port)
 		}
 	} else {
-		if a.awsSet.instance == "" {
+		if a.awsSettings.instance == "" {
 			return nil, &config.Error{Msg: fmt.Sprintf("secret %s has no host (an RDS-managed master secret): set DB_INSTANCE_IDENTIFIER "+
 				"so that the host and port come from the instance", arn)}
 		}
-		inst, err := c.DescribeInstance(ctx, a.awsSet.instance)
+		inst, err := c.DescribeInstance(ctx, a.awsSettings.instance)
 		if err != nil {
 			return nil, err
 		}
@@ -147,7 +147,7 @@ func (a *app) iamPassword(t *config.Target) func(context.Context) (string, error
 		if err != nil {
 			return "", err
 		}
-		a.red.Add(tok)
+		a.redactor.Add(tok)
 		return tok, nil
 	}
 }
@@ -158,7 +158,7 @@ func (a *app) restorePoint(ctx context.Context) string {
 	if err != nil {
 		return "unknown (" + err.Error() + ")"
 	}
-	snaps, err := c.Snapshots(ctx, a.awsSet.instance, a.awsSet.snapshotPrefix)
+	snaps, err := c.Snapshots(ctx, a.awsSettings.instance, a.awsSettings.snapshotPrefix)
 	switch {
 	case err != nil:
 		return "unknown (" + err.Error() + ")"

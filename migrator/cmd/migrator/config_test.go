@@ -75,18 +75,41 @@ func TestUsage(t *testing.T) {
 	}
 }
 
-// A negative duration or count is a usage error before anything connects, from a flag as from
-// the environment; and zero means zero (no retry), not "use the default".
-func TestNegativeAndZeroSettings(t *testing.T) {
-	unreachable := map[string]string{"DATABASE_URL": "postgres://u:secretpw@127.0.0.1:1/db?sslmode=disable"}
-	for _, args := range [][]string{{"up", "--lock-wait=-1s"}, {"up", "--lock-retries", "-1"}, {"up", "--connect-timeout=-5s"}} {
-		r := cli(t, unreachable, args...)
-		if r.code != 2 || !strings.Contains(r.stderr, "must not be negative") || strings.Contains(r.stderr, "not reachable") {
-			t.Errorf("%v: exit %d, want 2 before connecting\n%s", args, r.code, r.stderr)
-		}
+// Settings come from the environment unless the command line gives them; a bad value is a
+// usage error before anything connects, naming where it came from (the flag or the variable);
+// and zero means zero (no retry), not "use the default".
+func TestSettingsNameTheirSource(t *testing.T) {
+	unreachable := "postgres://u:secretpw@127.0.0.1:1/db?sslmode=disable"
+	tests := []struct {
+		name string
+		env  map[string]string
+		args []string
+		code int
+		want string
+	}{
+		{"negative_flag", nil, []string{"--lock-wait=-1s"}, 2, "--lock-wait -1s: must not be negative"},
+		{"negative_count_flag", nil, []string{"--lock-retries", "-1"}, 2, "--lock-retries -1: must not be negative"},
+		{"negative_env", map[string]string{"MIGRATOR_CONNECT_TIMEOUT": "-5s"}, nil, 2, "MIGRATOR_CONNECT_TIMEOUT=-5s: must not be negative"},
+		{"both_named", map[string]string{"MIGRATOR_LOCK_RETRIES": "-2"}, []string{"--lock-wait=-1s"}, 2,
+			"MIGRATOR_LOCK_RETRIES=-2, --lock-wait -1s: must not be negative"},
+		{"not_a_duration_env", map[string]string{"MIGRATOR_LOCK_WAIT": "forever"}, nil, 2, `MIGRATOR_LOCK_WAIT="forever" is not a duration`},
+		{"flag_wins_over_env", map[string]string{"MIGRATOR_LOCK_WAIT": "-1s"}, []string{"--lock-wait=1s"}, 3, "connection refused"},
+		{"flag_wins_over_bad_env", map[string]string{"MIGRATOR_LOCK_WAIT": "forever"}, []string{"--lock-wait", "1s"}, 3, "connection refused"},
 	}
-	env := map[string]string{"DATABASE_URL": unreachable["DATABASE_URL"], "MIGRATOR_LOCK_WAIT": "-1s"}
-	if r := cli(t, env, "up"); r.code != 2 {
-		t.Errorf("MIGRATOR_LOCK_WAIT=-1s: exit %d, want 2", r.code)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"DATABASE_URL": unreachable, "MIGRATOR_CONNECT_TIMEOUT": "1s"}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			r := cli(t, env, append([]string{"up"}, tt.args...)...)
+			mustCode(t, r, tt.code)
+			if !strings.Contains(r.stderr, tt.want) {
+				t.Errorf("stderr lacks %q:\n%s", tt.want, r.stderr)
+			}
+			if tt.code == 2 && strings.Contains(r.stderr, "connection refused") {
+				t.Errorf("connected before refusing the settings:\n%s", r.stderr)
+			}
+		})
 	}
 }

@@ -28,8 +28,8 @@ const migrationTemplate = `-- %[1]s: <what this migration changes, in one line>.
 `
 
 func cmdCreate(ctx context.Context, a *app, args []string) error {
-	fs := a.flags("create", "NAME [--dir DIR]", "Write DIR/NNNN_NAME.sql with the next version number and a template to fill in.", false)
-	rest, err := fs.parse(args)
+	flags := a.flags("create", "NAME [--dir DIR]", "Write DIR/NNNN_NAME.sql with the next version number and a template to fill in.", false)
+	rest, err := flags.parse(args)
 	if err != nil {
 		return err
 	}

@@ -10,16 +10,16 @@ import (
 
 func cmdDown(ctx context.Context, a *app, args []string) error {
 	var (
-		lf  lockFlags
-		to  int
-		yes bool
+		lock lockFlags
+		to   int
+		yes  bool
 	)
-	fs := a.flags("down", "--to VERSION --yes [flags]", "Revert the migrations above VERSION, newest first, by running their down parts. Refuses,\n"+
+	flags := a.flags("down", "--to VERSION --yes [flags]", "Revert the migrations above VERSION, newest first, by running their down parts. Refuses,\n"+
 		"before changing anything, when one of them has no down part. Without --yes it only lists them.", true)
-	lf.add(fs)
-	fs.IntVar(&to, "to", -1, "the version to go back to (required)")
-	fs.BoolVar(&yes, "yes", false, "really revert (down parts may drop data)")
-	if err := fs.parseFlags(args); err != nil {
+	lock.add(flags)
+	flags.IntVar(&to, "to", -1, "the version to go back to (required)")
+	flags.BoolVar(&yes, "yes", false, "really revert (down parts may drop data)")
+	if err := flags.parseFlags(args); err != nil {
 		return err
 	}
 	if to < 0 {
@@ -32,7 +32,7 @@ func cmdDown(ctx context.Context, a *app, args []string) error {
 	if to >= len(p.migrations) {
 		return usagef("--to %d: the target must be below the latest version %04d", to, len(p.migrations))
 	}
-	s, err := a.session(ctx, p, lf)
+	s, err := a.session(ctx, p, lock)
 	if err != nil {
 		return err
 	}

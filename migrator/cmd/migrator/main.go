@@ -65,10 +65,10 @@ func main() {
 	os.Exit(run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr))
 }
 
-// run executes one command and returns the exit code. All output goes through red, so no
+// run executes one command and returns the exit code. All output goes through the redactor, so no
 // secret reaches the terminal, the logs or the termination message.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
-	a := &app{getenv: getenv, stdout: stdout, stderr: stderr, red: &redact.Redactor{}}
+	a := &app{getenv: getenv, stdout: stdout, stderr: stderr, redactor: &redact.Redactor{}}
 	err := a.dispatch(ctx, args)
 	if err == nil {
 		if a.summary != "" {
@@ -81,7 +81,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitOK
 	}
 	code := exitCode(ctx, err)
-	msg := a.red.String(err.Error())
+	msg := a.redactor.String(err.Error())
 	if cause := context.Cause(ctx); cause != nil {
 		msg = cause.Error() + ": " + msg
 	}

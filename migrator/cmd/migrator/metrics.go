@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/carthub/carthub-db/names"
 )
 
 // metricsNamespace is where the run metrics land in CloudWatch.
-const metricsNamespace = "Carthub/Migrator"
+const metricsNamespace = names.MetricNamespace
 
 // runMetrics collects what the final metrics line reports.
 type runMetrics struct {
@@ -55,5 +57,5 @@ func (a *app) emitMetrics(code int) {
 	if err != nil {
 		return
 	}
-	fmt.Fprintln(a.stderr, a.red.String(string(b)))
+	fmt.Fprintln(a.stderr, a.redactor.String(string(b)))
 }

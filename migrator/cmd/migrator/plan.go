@@ -11,9 +11,9 @@ import (
 
 func cmdPlan(ctx context.Context, a *app, args []string) error {
 	var to int
-	fs := a.flags("plan", "[flags]", "Print the SQL that `up` would run against this database, in order, without running it.", true)
-	fs.intVar(&to, "to", "MIGRATOR_TARGET", 0, "stop after this version (0: the latest)")
-	if err := fs.parseFlags(args); err != nil {
+	flags := a.flags("plan", "[flags]", "Print the SQL that `up` would run against this database, in order, without running it.", true)
+	flags.intVar(&to, "to", "MIGRATOR_TARGET", 0, "stop after this version (0: the latest)")
+	if err := flags.parseFlags(args); err != nil {
 		return err
 	}
 	s, err := a.open(ctx)

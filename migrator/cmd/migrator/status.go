@@ -18,10 +18,10 @@ func firstLine(s string) string {
 
 func cmdStatus(ctx context.Context, a *app, args []string) error {
 	var exitCode bool
-	fs := a.flags("status", "[flags]", "List every migration: applied (when, by whom, checksum), adopted, pending, or changed\n"+
+	flags := a.flags("status", "[flags]", "List every migration: applied (when, by whom, checksum), adopted, pending, or changed\n"+
 		"since it was applied. Exit 5 on drift; with --exit-code, exit 7 when migrations are pending.", true)
-	fs.BoolVar(&exitCode, "exit-code", false, "exit with code 7 when migrations are pending")
-	if err := fs.parseFlags(args); err != nil {
+	flags.BoolVar(&exitCode, "exit-code", false, "exit with code 7 when migrations are pending")
+	if err := flags.parseFlags(args); err != nil {
 		return err
 	}
 	s, err := a.open(ctx)
@@ -55,7 +55,7 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 		state = "VERIFY FAILED after the last run: `up` verifies again; run `migrator verify` for the differences"
 	}
 	fmt.Fprintf(a.stdout, "Database: %s\nVersion:  %04d of %04d (%s)\n", t.Display, st.Current(), m.Latest(), state)
-	if a.awsSet.instance != "" {
+	if a.awsSettings.instance != "" {
 		fmt.Fprintf(a.stdout, "Restore point: %s\n", a.restorePoint(ctx))
 	}
 	fmt.Fprintln(a.stdout)

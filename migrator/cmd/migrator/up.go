@@ -20,28 +20,28 @@ type lockFlags struct {
 	report  time.Duration
 }
 
-func (l *lockFlags) add(fs *flagSet) {
-	fs.durationVar(&l.wait, "lock-wait", "MIGRATOR_LOCK_WAIT", 5*time.Minute, "wait this long for another migrator to finish")
-	fs.intVar(&l.retries, "lock-retries", "MIGRATOR_LOCK_RETRIES", 10, "retries of a migration that hit lock_timeout")
-	fs.durationVar(&l.backoff, "retry-backoff", "MIGRATOR_RETRY_BACKOFF", 500*time.Millisecond, "first pause before such a retry; doubles each time, with jitter")
-	fs.durationVar(&l.report, "wait-report", "MIGRATOR_WAIT_REPORT", 10*time.Second, "how often to log what a waiting concurrent index build waits for")
+func (l *lockFlags) add(flags *flagSet) {
+	flags.durationVar(&l.wait, "lock-wait", "MIGRATOR_LOCK_WAIT", 5*time.Minute, "wait this long for another migrator to finish")
+	flags.intVar(&l.retries, "lock-retries", "MIGRATOR_LOCK_RETRIES", 10, "retries of a migration that hit lock_timeout")
+	flags.durationVar(&l.backoff, "retry-backoff", "MIGRATOR_RETRY_BACKOFF", 500*time.Millisecond, "first pause before such a retry; doubles each time, with jitter")
+	flags.durationVar(&l.report, "wait-report", "MIGRATOR_WAIT_REPORT", 10*time.Second, "how often to log what a waiting concurrent index build waits for")
 }
 
 func cmdUp(ctx context.Context, a *app, args []string) error {
 	var (
-		lf     lockFlags
+		lock   lockFlags
 		to     int
 		seedAs string
 		verify string
 	)
-	fs := a.flags("up", "[flags]", "Apply pending migrations in order, then seed, verify and clean up. A database without a\n"+
+	flags := a.flags("up", "[flags]", "Apply pending migrations in order, then seed, verify and clean up. A database without a\n"+
 		"history table but with the legacy Carthub tables is adopted: 0001_baseline is recorded, not run.", true)
-	lf.add(fs)
-	fs.intVar(&to, "to", "MIGRATOR_TARGET", 0, "stop after this version (0: the latest)")
-	fs.stringVar(&seedAs, "seed", "MIGRATOR_SEED", "", "load a dataset after migrating: demo")
-	fs.stringVar(&verify, "verify", "MIGRATOR_VERIFY", "auto", "compare the live schema with the expected one: auto (after applying), always, never")
-	a.awsSet.addSnapshots(fs)
-	if err := fs.parseFlags(args); err != nil {
+	lock.add(flags)
+	flags.intVar(&to, "to", "MIGRATOR_TARGET", 0, "stop after this version (0: the latest)")
+	flags.stringVar(&seedAs, "seed", "MIGRATOR_SEED", "", "load a dataset after migrating: demo")
+	flags.stringVar(&verify, "verify", "MIGRATOR_VERIFY", "auto", "compare the live schema with the expected one: auto (after applying), always, never")
+	a.awsSettings.addSnapshots(flags)
+	if err := flags.parseFlags(args); err != nil {
 		return err
 	}
 	if seedAs != "" && !slices.Contains(seed.Names, seedAs) {
@@ -58,7 +58,7 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 		return usagef("--to %d: the migrations go from 1 to %d", to, len(p.migrations))
 	}
 	runStart := time.Now()
-	s, err := a.session(ctx, p, lf)
+	s, err := a.session(ctx, p, lock)
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 // beforeApply runs only when something is pending, so the no-op path never calls AWS: it waits
 // for the RDS instance to be available and takes the pre-migration snapshot.
 func (a *app) beforeApply(ctx context.Context, from, to int) error {
-	s := &a.awsSet
+	s := &a.awsSettings
 	if s.instance == "" {
 		return nil
 	}
@@ -127,7 +127,7 @@ func (a *app) beforeApply(ctx context.Context, from, to int) error {
 // pruneSnapshots keeps the newest --snapshot-retention pre-migration snapshots. A failure here
 // does not undo a successful migration, so it is only logged.
 func (a *app) pruneSnapshots(ctx context.Context) {
-	s := &a.awsSet
+	s := &a.awsSettings
 	if !s.snapshots() || s.snapshotRetention == 0 {
 		return
 	}

@@ -12,10 +12,10 @@ import (
 )
 
 func cmdVerify(ctx context.Context, a *app, args []string) error {
-	fs := a.flags("verify", "[flags]", "Compare the live schema (tables, columns, types, nullability, defaults, constraints and\n"+
+	flags := a.flags("verify", "[flags]", "Compare the live schema (tables, columns, types, nullability, defaults, constraints and\n"+
 		"whether they are validated, indexes and whether they are valid, triggers, functions) with the\n"+
 		"expected schema after all migrations, and list every difference. Exit 5 when they differ.", true)
-	if err := fs.parseFlags(args); err != nil {
+	if err := flags.parseFlags(args); err != nil {
 		return err
 	}
 	s, err := a.open(ctx)

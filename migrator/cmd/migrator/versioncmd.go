@@ -7,8 +7,8 @@ import (
 )
 
 func cmdVersion(ctx context.Context, a *app, args []string) error {
-	fs := a.flags("version", "", "Print the migrator's version, Go version and the migrations it carries.", false)
-	if err := fs.parseFlags(args); err != nil {
+	flags := a.flags("version", "", "Print the migrator's version, Go version and the migrations it carries.", false)
+	if err := flags.parseFlags(args); err != nil {
 		return err
 	}
 	p, err := a.load()

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/carthub/carthub-db/names"
 )
 
 // Tags on every snapshot the migrator takes; only snapshots carrying TagPurpose=PurposeValue (and
@@ -18,7 +20,7 @@ const (
 )
 
 // DefaultSnapshotPrefix starts the names of pre-migration snapshots.
-const DefaultSnapshotPrefix = "carthub-premigrate"
+const DefaultSnapshotPrefix = names.SnapshotPrefix
 
 var snapshotPrefix = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 

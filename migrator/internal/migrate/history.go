@@ -8,10 +8,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/carthub/carthub-db/names"
 )
 
 // DefaultHistoryTable records what was applied, in the connection's current schema.
-const DefaultHistoryTable = "carthub_schema_history"
+const DefaultHistoryTable = names.HistoryTable
 
 // Kinds of history rows.
 const (

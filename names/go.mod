@@ -1,0 +1,3 @@
+module github.com/carthub/carthub-db/names
+
+go 1.26
