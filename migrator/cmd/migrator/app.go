@@ -62,6 +62,7 @@ var commands = []command{
 	{"plan", "[flags]", "print the SQL that up would run, without running it", cmdPlan},
 	{"verify", "[flags]", "compare the live schema with the expected schema", cmdVerify},
 	{"down", "--to VERSION --yes [flags]", "revert migrations above VERSION using their down parts", cmdDown},
+	{"lint", "[flags]", "prove migrations online-safe by running them on a scratch database with data", cmdLint},
 	{"create", "NAME [--dir DIR]", "write a new migration file with the next version number", cmdCreate},
 	{"version", "", "print the migrator's version and its embedded migrations", cmdVersion},
 }
@@ -95,7 +96,7 @@ func (a *app) usage(w io.Writer) {
 	}
 	fmt.Fprintf(w, "\nRun `migrator COMMAND --help` for a command's flags. Exit codes: 0 done, 1 migration failed, "+
 		"2 usage or configuration, 3 cannot connect, 4 lock not acquired, 5 drift or verification failure, "+
-		"7 pending (status --exit-code), 130/143 interrupted.\n")
+		"7 pending (status --exit-code), 8 lint found an unsafe migration, 130/143 interrupted.\n")
 }
 
 // flags builds a command's flag set with the flags every command shares; the help shows each

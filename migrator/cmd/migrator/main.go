@@ -34,6 +34,7 @@ const (
 	exitDrift       = 5   // history drift, unadoptable tables, or verify found differences
 	exitSnapshot    = 6   // the pre-migration RDS snapshot could not be made; nothing was applied
 	exitPending     = 7   // status --exit-code: migrations are pending
+	exitLint        = 8   // lint: a rule failed that no allow directive covers
 	exitInterrupted = 130 // SIGINT
 	exitTerminated  = 143 // SIGTERM
 )
@@ -103,6 +104,7 @@ func exitCode(ctx context.Context, err error) int {
 		adopt    *migrate.AdoptError
 		mismatch *schema.MismatchError
 		pending  *pendingError
+		unsafe   *lintFailedError
 		awsErr   *awsdb.Error
 	)
 	var sig *signalError
@@ -124,6 +126,8 @@ func exitCode(ctx context.Context, err error) int {
 		return exitDrift
 	case errors.As(err, &pending):
 		return exitPending
+	case errors.As(err, &unsafe):
+		return exitLint
 	case errors.As(err, &awsErr):
 		switch awsErr.Kind {
 		case awsdb.KindConfig:

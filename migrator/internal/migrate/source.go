@@ -18,7 +18,20 @@ import (
 const (
 	DirectiveDown          = "-- migrator:down"
 	DirectiveNoTransaction = "-- migrator:no-transaction"
+	// DirectiveAllow starts "-- migrator:allow RULE-ID: reason": migrator lint reports the rule's
+	// finding on the next statement as allowed instead of failing.
+	DirectiveAllow = "-- migrator:allow"
 )
+
+// allowDirective is the exact shape of an allow directive.
+var allowDirective = regexp.MustCompile(`^-- migrator:allow ([a-z][a-z0-9]*(?:-[a-z0-9]+)*): (\S.*)$`)
+
+// Allow is a "-- migrator:allow RULE-ID: reason" line: it covers the first statement after it.
+type Allow struct {
+	Rule   string
+	Reason string
+	Line   int
+}
 
 // FilePattern is the shape of a migration file name: a four-digit version, then a snake_case name.
 var FilePattern = regexp.MustCompile(`^(\d{4})_([a-z0-9]+(?:_[a-z0-9]+)*)\.sql$`)
@@ -36,6 +49,7 @@ type Migration struct {
 	Down          []sqlscript.Statement
 	HasDown       bool // a down part is present (it may hold no statement: nothing to undo)
 	NoTransaction bool
+	Allows        []Allow // in line order
 	// Checksum is the hex SHA-256 of the up part exactly as written: that is what ran, so that
 	// is what must not change once applied. Adding a down part later is allowed.
 	Checksum string
@@ -119,6 +133,12 @@ func Parse(file string, version int, name, text string) (Migration, error) {
 			noTx = c.Offset
 		case c.Text == DirectiveNoTransaction && c.Alone:
 			// the down part may say it too; the up part's setting decides how up runs
+		case allowDirective.MatchString(c.Text) && c.Alone:
+			g := allowDirective.FindStringSubmatch(c.Text)
+			m.Allows = append(m.Allows, Allow{Rule: g[1], Reason: strings.TrimSpace(g[2]), Line: c.Line})
+		case strings.HasPrefix(c.Text, DirectiveAllow):
+			return m, fmt.Errorf("migration %s:%d: %q: write %s RULE-ID: reason (a rule id from `migrator lint --help`, "+
+				"a colon, then why the finding is acceptable), alone on its line", file, c.Line, c.Text, DirectiveAllow)
 		default:
 			why := "is not a directive"
 			if (c.Text == DirectiveDown || c.Text == DirectiveNoTransaction) && !c.Alone {
@@ -127,7 +147,7 @@ func Parse(file string, version int, name, text string) (Migration, error) {
 				why = "appears twice"
 			}
 			return m, fmt.Errorf("migration %s:%d: %q %s: the directives are %q and %q, each alone on its line, "+
-				"spelt exactly so; fix it or reword the comment", file, c.Line, c.Text, why, DirectiveDown, DirectiveNoTransaction)
+				"spelt exactly so (and %q RULE-ID: reason); fix it or reword the comment", file, c.Line, c.Text, why, DirectiveDown, DirectiveNoTransaction, DirectiveAllow)
 		}
 	}
 	up, down := text, ""

@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -76,6 +77,10 @@ func TestDirectivesAreStrict(t *testing.T) {
 		{"capitalised", "-- Migrator:no-transaction\nselect 1;\n", "is not a directive"},
 		{"not_alone", "select 1; -- migrator:no-transaction\n", "must stand alone on its line"},
 		{"down_twice", "select 1;\n-- migrator:down\nselect 2;\n-- migrator:down\nselect 3;\n", "appears twice"},
+		{"allow_without_reason", "-- migrator:allow table-rewrite\nselect 1;\n", "write -- migrator:allow RULE-ID: reason"},
+		{"allow_empty_reason", "-- migrator:allow table-rewrite:\nselect 1;\n", "write -- migrator:allow RULE-ID: reason"},
+		{"allow_upper_case_rule", "-- migrator:allow Table_Rewrite: small table\nselect 1;\n", "write -- migrator:allow RULE-ID: reason"},
+		{"allow_not_alone", "select 1; -- migrator:allow table-rewrite: small table\n", "write -- migrator:allow RULE-ID: reason"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Parse("0002_x.sql", 2, "x", tt.text)
@@ -96,5 +101,16 @@ func TestDirectivesAreStrict(t *testing.T) {
 		if m.NoTransaction || m.HasDown {
 			t.Errorf("%q: a directive inside a body or block comment was honoured", text)
 		}
+	}
+}
+
+func TestAllowDirective(t *testing.T) {
+	m, err := Parse("0006_x.sql", 6, "x", "select 1;\n-- migrator:allow table-rewrite: the table holds 40 rows\nalter table t alter c type bigint;\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Allow{{Rule: "table-rewrite", Reason: "the table holds 40 rows", Line: 2}}
+	if !reflect.DeepEqual(m.Allows, want) {
+		t.Errorf("Allows = %+v, want %+v", m.Allows, want)
 	}
 }

@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/carthub/carthub-db/migrator/internal/lint"
+	"github.com/carthub/carthub-db/migrator/internal/migrate"
+	"github.com/carthub/carthub-db/migrator/internal/pgserver"
+	"github.com/carthub/carthub-db/names"
+)
+
+// lintFailedError: lint ran, and a rule failed that no allow directive covers (exit 8).
+type lintFailedError struct{ failed int }
+
+func (e *lintFailedError) Error() string {
+	return fmt.Sprintf("%d finding(s) make the migrations unsafe to run against live traffic: fix them as the report says, "+
+		"or allow one with a reason (-- migrator:allow RULE-ID: reason above the statement)", e.failed)
+}
+
+func cmdLint(ctx context.Context, a *app, args []string) error {
+	var (
+		from, rows    int
+		format, dbURL string
+		maxHold       time.Duration
+		probeTimeout  time.Duration
+	)
+	var rules strings.Builder
+	for _, r := range lint.Rules {
+		fmt.Fprintf(&rules, "\n  %-35s %s", r.ID, r.Reason)
+	}
+	flags := a.flags("lint", "[flags]", "Apply the migrations to a scratch database whose tables hold a dataset, one statement at a time, and\n"+
+		"report what each statement locked and for how long, whether it rewrote or read a whole table, and whether a\n"+
+		"probe doing the services' reads and writes was blocked. Exit 8 when a rule fails. Rules:"+rules.String()+
+		"\nAllow a finding with a reason: a line \"-- migrator:allow RULE-ID: reason\" above the statement.", false)
+	flags.stringVar(&dbURL, "database-url", "MIGRATOR_LINT_DATABASE_URL", "", "a server to create (and drop) the scratch database on; default: a throwaway local PostgreSQL")
+	flags.intVar(&from, "from", "MIGRATOR_LINT_FROM", 1, "the first version to lint; the ones below it are applied without measuring")
+	flags.intVar(&rows, "rows", "MIGRATOR_LINT_ROWS", 200_000, "rows loaded into every empty table before each linted file")
+	flags.durationVar(&maxHold, "max-lock-hold", "MIGRATOR_LINT_MAX_LOCK_HOLD", time.Second, "the longest an ACCESS EXCLUSIVE lock may be held on a populated table")
+	flags.durationVar(&probeTimeout, "probe-timeout", "MIGRATOR_LINT_PROBE_TIMEOUT", 100*time.Millisecond, "a probe read or write that waits longer than this was blocked")
+	flags.stringVar(&format, "format", "MIGRATOR_LINT_FORMAT", "text", "report format: text or json")
+	if err := flags.parseFlags(args); err != nil {
+		return err
+	}
+	if format != "text" && format != "json" {
+		return usagef("--format %q: use text or json", format)
+	}
+	if probeTimeout == 0 {
+		return usagef("--probe-timeout must be above zero")
+	}
+	p, err := a.load()
+	if err != nil {
+		return err
+	}
+	if from > len(p.migrations) {
+		return usagef("--from %d: the migrations go from 1 to %d", from, len(p.migrations))
+	}
+	for _, mig := range p.migrations {
+		for _, al := range mig.Allows {
+			if _, ok := lint.RuleByID(al.Rule); !ok {
+				return usagef("%s:%d allows %q, which is not a lint rule: the rules are %s", mig.File, al.Line, al.Rule, lint.RuleIDs())
+			}
+		}
+	}
+
+	connect, cleanup, err := a.scratchDatabase(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	rep, err := lint.Run(ctx, connect, lint.Options{
+		From: from, Rows: rows, MaxLockHold: maxHold, ProbeTimeout: probeTimeout, Logger: a.log,
+		Engine: migrate.Options{Migrations: p.migrations, Baseline: p.baseline, Tables: p.expected.Tables()},
+	})
+	if rep != nil {
+		write := rep.WriteText
+		if format == "json" {
+			write = rep.WriteJSON
+		}
+		if werr := write(a.stdout); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("lint: %w", err)
+	}
+	if rep.Failed > 0 {
+		return &lintFailedError{failed: rep.Failed}
+	}
+	a.summary = fmt.Sprintf("lint: %d file(s) online-safe", len(rep.Files))
+	return nil
+}
+
+// scratchDatabase makes the empty database lint works in, and returns how to connect to it and
+// how to remove it. With serverURL it creates a database of a random name there (and never
+// touches another); without, it starts a throwaway PostgreSQL, where lint runs as a database
+// owner that is not a superuser, like the migrator on RDS.
+func (a *app) scratchDatabase(ctx context.Context, serverURL string) (lint.Connector, func(), error) {
+	name := "carthub_lint_" + randomSuffix()
+	if serverURL == "" {
+		dir, err := os.MkdirTemp("", "carthub-lint-")
+		if err != nil {
+			return nil, nil, err
+		}
+		start := time.Now()
+		srv, err := pgserver.Start(ctx, pgserver.Options{Dir: dir})
+		if err != nil {
+			os.RemoveAll(dir)
+			return nil, nil, fmt.Errorf("start a throwaway PostgreSQL for lint (or give --database-url): %w", err)
+		}
+		cleanup := func() { _ = srv.Stop(); _ = os.RemoveAll(dir) }
+		password := randomSuffix()
+		admin, err := pgx.Connect(ctx, srv.URL("postgres"))
+		if err == nil {
+			_, err = admin.Exec(ctx, fmt.Sprintf("CREATE ROLE carthub_lint LOGIN PASSWORD '%s'", password))
+			if err == nil {
+				_, err = admin.Exec(ctx, "CREATE DATABASE "+name+" OWNER carthub_lint")
+			}
+			admin.Close(context.WithoutCancel(ctx))
+		}
+		if err != nil {
+			cleanup()
+			return nil, nil, fmt.Errorf("prepare the throwaway PostgreSQL for lint: %w", err)
+		}
+		a.redactor.Add(password)
+		a.step(ctx, "throwaway PostgreSQL", start, "port", srv.Port)
+		u, _ := url.Parse(srv.URL(name))
+		u.User = url.UserPassword("carthub_lint", password)
+		return connector(u.String()), cleanup, nil
+	}
+	admin, err := pgx.Connect(ctx, serverURL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("lint: connect to --database-url: %w", err)
+	}
+	defer admin.Close(context.WithoutCancel(ctx))
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return nil, nil, fmt.Errorf("lint: create the scratch database %s (the role needs CREATEDB): %w", name, err)
+	}
+	cfg, _ := pgx.ParseConfig(serverURL)
+	cleanup := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.ConnectConfig(ctx, cfg)
+		if err == nil {
+			_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			conn.Close(ctx)
+		}
+		if err != nil {
+			a.log.WarnContext(ctx, "could not drop lint's scratch database; drop it by hand", "database", name, "error", err)
+		}
+	}
+	scratch := cfg.Copy()
+	scratch.Database = name
+	return func(ctx context.Context) (*pgx.Conn, error) {
+		return pgx.ConnectConfig(ctx, withSessionSettings(scratch.Copy()))
+	}, cleanup, nil
+}
+
+func connector(connURL string) lint.Connector {
+	return func(ctx context.Context) (*pgx.Conn, error) {
+		cfg, err := pgx.ParseConfig(connURL)
+		if err != nil {
+			return nil, err
+		}
+		return pgx.ConnectConfig(ctx, withSessionSettings(cfg))
+	}
+}
+
+// withSessionSettings gives lint's sessions the settings the migrator's have.
+func withSessionSettings(cfg *pgx.ConnConfig) *pgx.ConnConfig {
+	cfg.RuntimeParams["application_name"] = names.Application + "-lint"
+	cfg.RuntimeParams["timezone"] = "UTC"
+	cfg.RuntimeParams["lock_timeout"] = "5000"
+	return cfg
+}
+
+func randomSuffix() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}

@@ -1,0 +1,295 @@
+// Package lint proves migrations online-safe by running them: it applies them to a scratch
+// database whose tables hold a representative dataset, one statement at a time, and records what
+// each statement locked and for how long, whether it rewrote or scanned a table, and whether a
+// probe session doing the services' reads and writes was blocked. Rules turn that into findings.
+package lint
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/carthub/carthub-db/migrator/internal/migrate"
+	"github.com/carthub/carthub-db/migrator/internal/sqlscript"
+)
+
+// Options say how to lint.
+type Options struct {
+	// From is the first version linted; the ones below it are applied plainly first (0 or 1: all).
+	From int
+	// Rows go into every empty table before each linted file (COPY).
+	Rows int
+	// MaxLockHold is the longest an ACCESS EXCLUSIVE lock may be held on a populated table.
+	MaxLockHold time.Duration
+	// ProbeTimeout is the probe's lock_timeout: a read or write that waits longer was blocked.
+	ProbeTimeout time.Duration
+	// Engine are the migrator's options (migrations, baseline, tables, history table); lint
+	// overrides its lock settings.
+	Engine migrate.Options
+	Logger *slog.Logger
+}
+
+// Report is what lint found.
+type Report struct {
+	Server string  `json:"server"` // PostgreSQL's version
+	Rows   int     `json:"rows_per_table"`
+	Files  []*File `json:"files"`
+	// Failed counts the findings no allow directive covers.
+	Failed  int           `json:"failed"`
+	Allowed int           `json:"allowed"`
+	Took    time.Duration `json:"duration_ns"`
+}
+
+// File is one migration's part of the report.
+type File struct {
+	File          string           `json:"file"`
+	NoTransaction bool             `json:"no_transaction"`
+	Loaded        map[string]int64 `json:"loaded,omitempty"` // rows COPYed into each table before it
+	Statements    []*Statement     `json:"statements"`
+	Error         string           `json:"error,omitempty"` // it did not apply: lint stopped here
+	Took          time.Duration    `json:"duration_ns"`
+}
+
+// Statement is what one statement did.
+type Statement struct {
+	Line     int           `json:"line"`
+	SQL      string        `json:"sql"`
+	Duration time.Duration `json:"duration_ns"`
+	Locks    []Lock        `json:"locks,omitempty"`
+	Rewrote  []string      `json:"rewrote,omitempty"`
+	Scanned  []string      `json:"scanned,omitempty"`       // tables read in full
+	Blocked  []string      `json:"probe_blocked,omitempty"` // e.g. "write orders"
+	Error    string        `json:"error,omitempty"`
+	Findings []Finding     `json:"findings,omitempty"`
+
+	start, end          time.Time
+	inTransaction       bool
+	concurrent          bool
+	newIndexes          []relation
+	newValidConstraints []relation
+	volatileColumns     []relation
+}
+
+// Lock is a table lock a statement took and how long it was held: to the end of the statement,
+// or for a statement in a transaction, to the end of the transaction.
+type Lock struct {
+	Table string        `json:"table"`
+	Mode  string        `json:"mode"`
+	Hold  time.Duration `json:"hold_ns"`
+}
+
+type relation struct{ name, table string }
+
+// strongestLock is the strongest mode the statement held on table ("" if none).
+func (s *Statement) strongestLock(table string) string {
+	best := -1
+	for _, l := range s.Locks {
+		if l.Table == table {
+			best = max(best, slices.Index(lockStrength, l.Mode))
+		}
+	}
+	if best < 0 {
+		return ""
+	}
+	return lockStrength[best]
+}
+
+// Connector opens a connection to the scratch database.
+type Connector func(ctx context.Context) (*pgx.Conn, error)
+
+type linter struct {
+	opts    Options
+	connect Connector
+	conn    *pgx.Conn // the migrator's
+	monitor *pgx.Conn // polls pg_locks while a statement outside a transaction runs
+	probe   *probe
+	schema  string
+	history string
+	flush   bool // the server has pg_stat_force_next_flush (15+)
+}
+
+// Run lints opts.Engine.Migrations from opts.From on, in the scratch database connect opens
+// (which must be empty). An error means lint could not do its job; a rule broken is a finding in
+// the report (Report.Failed).
+func Run(ctx context.Context, connect Connector, opts Options) (*Report, error) {
+	start := time.Now()
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	opts.From = max(opts.From, 1)
+	migs := opts.Engine.Migrations
+	if opts.From > len(migs) {
+		return nil, fmt.Errorf("--from %d: the migrations go from 1 to %d", opts.From, len(migs))
+	}
+	l := &linter{opts: opts, connect: connect, history: opts.Engine.HistoryTable}
+	if l.history == "" {
+		l.history = migrate.DefaultHistoryTable
+	}
+	var err error
+	if l.conn, err = connect(ctx); err != nil {
+		return nil, err
+	}
+	defer l.conn.Close(context.WithoutCancel(ctx))
+	if l.monitor, err = connect(ctx); err != nil {
+		return nil, err
+	}
+	defer l.monitor.Close(context.WithoutCancel(ctx))
+	if l.probe, err = newProbe(ctx, connect, opts.ProbeTimeout); err != nil {
+		return nil, err
+	}
+	defer l.probe.close(context.WithoutCancel(ctx))
+	var version int
+	if err := l.conn.QueryRow(ctx, "SELECT current_schema(), current_setting('server_version_num')::int", pgx.QueryExecModeSimpleProtocol).
+		Scan(&l.schema, &version); err != nil {
+		return nil, fmt.Errorf("read the scratch database's schema: %w", err)
+	}
+	l.flush = version >= 150000
+	rep := &Report{Server: l.conn.PgConn().ParameterStatus("server_version"), Rows: opts.Rows}
+
+	engine := opts.Engine
+	engine.LockWait, engine.LockRetries, engine.RetryBackoff = 0, 0, 0
+	engine.Logger = opts.Logger
+	m, err := migrate.New(l.conn, engine)
+	if err != nil {
+		return nil, err
+	}
+	if opts.From > 1 {
+		if _, err := m.Up(ctx, migrate.UpPlan{Target: opts.From - 1, Verify: migrate.VerifyNever}, migrate.Hooks{}); err != nil {
+			return nil, fmt.Errorf("apply the migrations below --from %d: %w", opts.From, err)
+		}
+	}
+	for _, mig := range migs[opts.From-1:] {
+		f, err := l.file(ctx, m, mig)
+		rep.Files = append(rep.Files, f)
+		if err != nil {
+			return rep, err
+		}
+		if f.Error != "" {
+			break
+		}
+	}
+	for _, f := range rep.Files {
+		for _, s := range f.Statements {
+			for _, fd := range s.Findings {
+				if fd.Allowed == "" {
+					rep.Failed++
+				} else {
+					rep.Allowed++
+				}
+			}
+		}
+	}
+	rep.Took = time.Since(start)
+	return rep, nil
+}
+
+// file lints one migration: fill the empty tables, apply it under the observer, run a
+// no-transaction file a second time, then judge each statement.
+func (l *linter) file(ctx context.Context, m *migrate.Migrator, mig migrate.Migration) (*File, error) {
+	start := time.Now()
+	f := &File{File: mig.File, NoTransaction: mig.NoTransaction}
+	defer func() { f.Took = time.Since(start) }()
+	if !mig.NoTransaction {
+		if i := slices.IndexFunc(mig.Up, func(s sqlscript.Statement) bool { return concurrentOp(s.SQL) }); i >= 0 {
+			s := &Statement{Line: mig.Up[i].Line, SQL: summary(mig.Up[i].SQL)}
+			s.add("concurrent-index-in-transaction", "the file has no -- migrator:no-transaction line; PostgreSQL would refuse the statement")
+			l.allow(mig, []*Statement{s})
+			f.Statements = []*Statement{s}
+			f.Error = "not applied: it cannot run in a transaction, so lint stops here"
+			return f, nil
+		}
+	}
+	loaded, err := fill(ctx, l.conn, l.history, l.opts.Rows)
+	if err != nil {
+		return f, err
+	}
+	if len(loaded) > 0 {
+		f.Loaded = loaded
+		l.opts.Logger.InfoContext(ctx, "dataset loaded", "file", mig.File, "rows", loaded)
+	}
+	populated, err := l.populated(ctx)
+	if err != nil {
+		return f, err
+	}
+	if err := l.probe.prepare(ctx, populated); err != nil {
+		return f, err
+	}
+	obs := &observer{l: l}
+	_, err = m.Up(ctx, migrate.UpPlan{Target: mig.Version, Verify: migrate.VerifyNever}, migrate.Hooks{Observer: obs})
+	f.Statements = obs.statements
+	if err != nil {
+		var pe *migrate.PartialError
+		if !errors.As(err, &pe) {
+			return f, err
+		}
+		f.Error = "failed: " + pe.Err.Error()
+	}
+	if err == nil && mig.NoTransaction {
+		l.rerun(ctx, mig, f)
+	}
+	for _, s := range f.Statements {
+		if s.Error == "" {
+			l.evaluate(s, populated)
+		}
+	}
+	l.allow(mig, f.Statements)
+	return f, nil
+}
+
+// rerun runs every statement of a no-transaction file again, as a resumed run would, and adds a
+// not-rerunnable finding to the first run of each statement that fails.
+func (l *linter) rerun(ctx context.Context, mig migrate.Migration, f *File) {
+	for i, st := range mig.Up {
+		_, err := l.conn.Exec(ctx, st.SQL)
+		if err == nil {
+			continue
+		}
+		if i < len(f.Statements) {
+			f.Statements[i].add("not-rerunnable", "second run: "+firstLine(err.Error()))
+		}
+		if l.conn.PgConn().TxStatus() != 'I' {
+			_, _ = l.conn.Exec(ctx, "ROLLBACK")
+		}
+	}
+	_, _ = l.conn.Exec(ctx, "RESET ALL")
+}
+
+// allow marks the findings an allow directive of the file covers: a directive covers the first
+// statement after its line.
+func (l *linter) allow(mig migrate.Migration, stmts []*Statement) {
+	for _, a := range mig.Allows {
+		for _, s := range stmts {
+			if s.Line <= a.Line {
+				continue
+			}
+			for i := range s.Findings {
+				if s.Findings[i].Rule == a.Rule {
+					s.Findings[i].Allowed = a.Reason
+				}
+			}
+			break
+		}
+	}
+}
+
+// populated counts the rows of each table now (from the statistics fill's ANALYZE gathered).
+func (l *linter) populated(ctx context.Context) (map[string]int64, error) {
+	rows, err := l.conn.Query(ctx, `SELECT relname, greatest(reltuples, 0)::int8 FROM pg_class
+ WHERE relnamespace = current_schema()::regnamespace AND relkind IN ('r', 'p') AND relname <> $1`, l.history)
+	if err != nil {
+		return nil, fmt.Errorf("count the rows of the tables: %w", err)
+	}
+	out := map[string]int64{}
+	var name string
+	var n int64
+	_, err = pgx.ForEachRow(rows, []any{&name, &n}, func() error { out[name] = n; return nil })
+	if err != nil {
+		return nil, fmt.Errorf("count the rows of the tables: %w", err)
+	}
+	return out, nil
+}
