@@ -2,6 +2,7 @@ package lint
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
 )
@@ -41,29 +43,44 @@ func (o *observer) Statement(ctx context.Context, os migrate.ObservedStatement, 
 	if err != nil {
 		return err
 	}
+	polled := map[lockKey]bool{}
 	var locksBefore map[lockKey]bool
 	if os.InTransaction {
 		if locksBefore, err = l.ownLocks(ctx, os.Conn); err != nil {
 			return err
 		}
 	}
-	var poll *lockPoll
-	if !os.InTransaction {
-		poll = l.pollLocks(ctx, os.Conn.PgConn().PID())
-	}
+	// A statement outside a transaction runs in one of its own. Lint makes that transaction
+	// explicit (BEGIN, the statement, read its locks, COMMIT: the same effect), so that it reads
+	// the locks exactly; statements PostgreSQL refuses in a transaction block (CONCURRENTLY,
+	// VACUUM, a DO block that commits) run as they are while another session polls their locks.
+	wrapped := !os.InTransaction && !s.concurrent
+	var held map[lockKey]bool
 	stopProbe := l.probe.run(ctx)
-	s.start = time.Now()
-	err = exec(ctx)
+	if wrapped {
+		s.start = time.Now()
+		if held, err = l.inOwnTransaction(ctx, os.Conn, exec); errors.Is(err, errNotInTransactionBlock) {
+			wrapped = false
+		}
+	}
+	if !wrapped && !os.InTransaction {
+		poll := l.pollLocks(ctx, os.Conn.PgConn().PID())
+		s.start = time.Now()
+		err = exec(ctx)
+		polled = poll.stop()
+	} else if os.InTransaction {
+		s.start = time.Now()
+		err = exec(ctx)
+	}
 	s.end = time.Now()
 	s.Duration = s.end.Sub(s.start)
 	s.Blocked = stopProbe()
-	var polled map[lockKey]bool
-	if poll != nil {
-		polled = poll.stop()
-	}
 	if err != nil {
 		s.Error = firstLine(err.Error())
 		return err
+	}
+	for k := range held {
+		polled[k] = true
 	}
 	if os.InTransaction {
 		after, err := l.ownLocks(ctx, os.Conn)
@@ -114,6 +131,34 @@ func (o *observer) FileDone(ctx context.Context, mig migrate.Migration, err erro
 }
 
 type lockKey struct{ table, mode string }
+
+// errNotInTransactionBlock: the statement cannot run inside BEGIN ... COMMIT.
+var errNotInTransactionBlock = errors.New("the statement cannot run in a transaction block")
+
+// inOwnTransaction runs exec between BEGIN and COMMIT and returns the table locks it held.
+func (l *linter) inOwnTransaction(ctx context.Context, conn *pgx.Conn, exec func(context.Context) error) (map[lockKey]bool, error) {
+	if _, err := conn.Exec(ctx, "BEGIN"); err != nil {
+		return nil, err
+	}
+	err := exec(ctx)
+	var held map[lockKey]bool
+	if err == nil {
+		held, err = l.ownLocks(ctx, conn)
+	}
+	end := "COMMIT"
+	if err != nil {
+		end = "ROLLBACK"
+	}
+	if _, cerr := conn.Exec(context.WithoutCancel(ctx), end); cerr != nil && err == nil {
+		err = cerr
+	}
+	var pgErr *pgconn.PgError
+	// 25001: cannot run inside a transaction block; 2D000: a COMMIT inside a DO block.
+	if errors.As(err, &pgErr) && (pgErr.Code == "25001" || pgErr.Code == "2D000") {
+		return nil, errNotInTransactionBlock
+	}
+	return held, err
+}
 
 // ownLocks are the table locks the session holds (inside its transaction).
 func (l *linter) ownLocks(ctx context.Context, conn *pgx.Conn) (map[lockKey]bool, error) {
@@ -234,19 +279,30 @@ func (l *linter) catalog(ctx context.Context, conn *pgx.Conn) (*catalogState, er
 
 // compare records in s what changed from before to c.
 func (c *catalogState) compare(before *catalogState, s *Statement) {
+	// An ALTER COLUMN TYPE rebuilds the table's indexes and constraints under new oids: by name,
+	// they are the ones that were there.
+	indexesBefore := map[relation]bool{}
+	for oid, table := range before.indexTable {
+		indexesBefore[relation{name: before.names[oid], table: table}] = true
+	}
+	constraintsBefore := map[relation]bool{}
+	for _, con := range before.constraints {
+		constraintsBefore[con] = true
+	}
 	for oid, node := range c.filenode {
 		old, existed := before.filenode[oid]
 		table, isIndex := c.indexTable[oid]
+		ix := relation{name: c.names[oid], table: table}
 		switch {
 		case existed && old != node && !isIndex:
 			s.Rewrote = append(s.Rewrote, c.names[oid])
-		case !existed && isIndex && before.rows[table] > 0:
-			s.newIndexes = append(s.newIndexes, relation{name: c.names[oid], table: table})
+		case !existed && isIndex && !indexesBefore[ix] && before.rows[table] > 0:
+			s.newIndexes = append(s.newIndexes, ix)
 		}
 	}
 	sort.Strings(s.Rewrote)
 	for oid, con := range c.constraints {
-		if _, existed := before.constraints[oid]; !existed && c.validated[oid] && before.rows[con.table] > 0 {
+		if !constraintsBefore[con] && c.validated[oid] && before.rows[con.table] > 0 {
 			s.newValidConstraints = append(s.newValidConstraints, con)
 		}
 	}

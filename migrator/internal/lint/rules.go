@@ -77,6 +77,9 @@ func (l *linter) evaluate(s *Statement, populated map[string]int64) {
 		}
 	}
 	for _, t := range s.Scanned {
+		if slices.Contains(s.Rewrote, t) {
+			continue // a rewrite reads the table in full: table-rewrite says it
+		}
 		if mode := s.strongestLock(t); isPopulated(t) && slices.Contains(writeBlocking, mode) {
 			s.add("scan-under-write-lock", fmt.Sprintf("%s (%d rows) read in full under %s", t, populated[t], modeName(mode)))
 		}

@@ -1,0 +1,167 @@
+package lint_test
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/carthub/carthub-db/migrations"
+	"github.com/carthub/carthub-db/migrator/internal/lint"
+	"github.com/carthub/carthub-db/migrator/internal/migrate"
+	"github.com/carthub/carthub-db/migrator/internal/pgtest"
+	"github.com/carthub/carthub-db/migrator/internal/schema"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// testRows keeps the tests quick: what the rules look at (catalog changes, relfilenodes, scan
+// counters, errors) does not depend on the size; make bench and the default --rows do.
+const testRows = 5000
+
+// lintWith lints the migrations with extra as 0006, from version 6, on a fresh database.
+func lintWith(t *testing.T, extra string) *lint.Report {
+	t.Helper()
+	files := fstest.MapFS{}
+	entries, err := fs.ReadDir(migrations.FS, ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		b, _ := fs.ReadFile(migrations.FS, e.Name())
+		files[e.Name()] = &fstest.MapFile{Data: b}
+	}
+	from := len(entries) + 1
+	if extra != "" {
+		files["0006_case.sql"] = &fstest.MapFile{Data: []byte(extra)}
+	} else {
+		from = 1
+	}
+	migs, err := migrate.Load(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	expected, _ := schema.Parse(migrations.ExpectedSchema)
+	baseline, _ := schema.Parse(migrations.BaselineSchema)
+	url := pgtest.NewDB(t)
+	connect := func(ctx context.Context) (*pgx.Conn, error) {
+		cfg, err := pgx.ParseConfig(url)
+		if err != nil {
+			return nil, err
+		}
+		cfg.RuntimeParams["timezone"] = "UTC"
+		return pgx.ConnectConfig(ctx, cfg)
+	}
+	rep, err := lint.Run(context.Background(), connect, lint.Options{
+		From: from, Rows: testRows, MaxLockHold: time.Second, ProbeTimeout: 100 * time.Millisecond,
+		Engine: migrate.Options{Migrations: migs, Baseline: baseline, Tables: expected.Tables()},
+	})
+	if err != nil {
+		t.Fatalf("lint: %v", err)
+	}
+	return rep
+}
+
+func findings(rep *lint.Report, allowed bool) []string {
+	var out []string
+	for _, f := range rep.Files {
+		for _, s := range f.Statements {
+			for _, fd := range s.Findings {
+				if (fd.Allowed != "") == allowed {
+					out = append(out, fd.Rule)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Every rule has a bad migration that it flags and a safe twin that passes.
+func TestRules(t *testing.T) {
+	for _, rule := range lint.Rules {
+		t.Run(rule.ID, func(t *testing.T) {
+			bad, err := os.ReadFile(filepath.Join("testdata", rule.ID, "bad.sql"))
+			if err != nil {
+				t.Fatalf("rule %s has no testdata/%s/bad.sql: %v", rule.ID, rule.ID, err)
+			}
+			good, err := os.ReadFile(filepath.Join("testdata", rule.ID, "good.sql"))
+			if err != nil {
+				t.Fatalf("rule %s has no testdata/%s/good.sql: %v", rule.ID, rule.ID, err)
+			}
+			rep := lintWith(t, string(bad))
+			if got := findings(rep, false); !slices.Contains(got, rule.ID) {
+				t.Errorf("bad.sql: findings %v, want %s\n%s", got, rule.ID, text(t, rep))
+			}
+			rep = lintWith(t, string(good))
+			if rep.Failed != 0 || rep.Files[len(rep.Files)-1].Error != "" {
+				t.Errorf("good.sql: %d findings %v\n%s", rep.Failed, findings(rep, false), text(t, rep))
+			}
+		})
+	}
+}
+
+// What lint measures is there to read: the long lock's hold, the probe it blocked, the rewrite.
+func TestReportShowsTheMeasurements(t *testing.T) {
+	bad, _ := os.ReadFile("testdata/long-exclusive-lock/bad.sql")
+	rep := lintWith(t, string(bad))
+	alter := rep.Files[0].Statements[0]
+	var hold time.Duration
+	for _, l := range alter.Locks {
+		if l.Table == "orders" && l.Mode == "AccessExclusiveLock" {
+			hold = l.Hold
+		}
+	}
+	if hold < 1200*time.Millisecond {
+		t.Errorf("the ALTER's ACCESS EXCLUSIVE on orders held %s, want it to last to the end of the transaction (>= 1.2s): %+v", hold, alter.Locks)
+	}
+	sleep := rep.Files[0].Statements[1]
+	if !slices.Contains(sleep.Blocked, "read orders") || !slices.Contains(sleep.Blocked, "write orders") {
+		t.Errorf("the probe was not blocked on orders while the lock was held: %v", sleep.Blocked)
+	}
+	rewrite, _ := os.ReadFile("testdata/table-rewrite/bad.sql")
+	rep = lintWith(t, string(rewrite))
+	if s := rep.Files[0].Statements[0]; !slices.Contains(s.Rewrote, "order_items") {
+		t.Errorf("rewrote %v, want order_items", s.Rewrote)
+	}
+	out := text(t, rep)
+	for _, want := range []string{"0006_case.sql", "LOCKS (HOLD)", "order_items ACCESS EXCLUSIVE", "FAIL table-rewrite", "fix: ", "NOT online-safe: 1 finding(s) failed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the text report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// An allow directive turns a finding into a reported, not failed, one.
+func TestAllowDirective(t *testing.T) {
+	allowed, _ := os.ReadFile("testdata/allowed.sql")
+	rep := lintWith(t, string(allowed))
+	if rep.Failed != 0 || !slices.Contains(findings(rep, true), "table-rewrite") {
+		t.Errorf("failed %d, allowed %v; want table-rewrite allowed\n%s", rep.Failed, findings(rep, true), text(t, rep))
+	}
+	if out := text(t, rep); !strings.Contains(out, "allowed: order_items is rewritten on purpose") {
+		t.Errorf("the report does not give the reason:\n%s", out)
+	}
+}
+
+// Our own migrations are online-safe, from the legacy tables on (0001 creates them empty).
+func TestOurMigrationsAreOnlineSafe(t *testing.T) {
+	rep := lintWith(t, "")
+	if rep.Failed != 0 || len(rep.Files) != 5 {
+		t.Errorf("%d files linted, %d findings: %v\n%s", len(rep.Files), rep.Failed, findings(rep, false), text(t, rep))
+	}
+}
+
+func text(t *testing.T, rep *lint.Report) string {
+	var b strings.Builder
+	if err := rep.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}

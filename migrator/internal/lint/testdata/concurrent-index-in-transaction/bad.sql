@@ -1,0 +1,2 @@
+-- No no-transaction line: PostgreSQL refuses CONCURRENTLY inside the file's transaction.
+CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_orders_status_created_at ON orders (status, created_at);

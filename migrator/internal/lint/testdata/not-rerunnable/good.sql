@@ -1,0 +1,2 @@
+-- migrator:no-transaction
+ALTER TABLE orders ADD COLUMN IF NOT EXISTS channel text;

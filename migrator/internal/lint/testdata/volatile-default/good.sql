@@ -1,0 +1,2 @@
+-- A constant default is stored once in the catalog: no rewrite.
+ALTER TABLE orders ADD COLUMN note text DEFAULT 'none';
