@@ -54,7 +54,14 @@ stop-db: ## stop the local PostgreSQL started by make run
 	@$(GO) run ./migrator/cmd/devdb --dir $(DEVDB_DIR) stop
 
 .PHONY: test
-test: test-migrator test-k8s test-infra ## run every test (starts its own PostgreSQL and moto_server)
+test: test-migrator lint-migrations test-k8s test-infra ## run every test (starts its own PostgreSQL and moto_server)
+
+# migrator lint over migrations/ at its default size (200k rows per table) on a throwaway
+# PostgreSQL $(PG_VERSION): the report is printed; a file that is not online-safe fails (exit 8).
+# The pipeline's Build stage runs it through make test, before any image is pushed.
+.PHONY: lint-migrations
+lint-migrations: postgres node_modules build ## prove every migration online-safe by running it on a scratch database with data (migrator lint)
+	bin/migrator lint --log-level warn
 
 # The database tests run on the production major (RDS runs 17, infra's engine version) as a role
 # that, like the RDS master user, is not a superuser. PG_VERSION=15 uses Debian's server; 17 and

@@ -2,6 +2,8 @@ package stacks
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -147,4 +149,27 @@ func projectEnv(t *testing.T, tpl assertions.Template, marker string) map[string
 	}
 	t.Fatalf("no CodeBuild project runs %q", marker)
 	return nil
+}
+
+// The Build stage proves every migration online-safe (migrator lint, inside make test) before it
+// pushes an image, and the lint report lands in the build log.
+func TestBuildStageLintsBeforePushing(t *testing.T) {
+	spec := string(pipeline.BuildSpec)
+	test, push := strings.Index(spec, "- make test"), strings.Index(spec, "make image-push")
+	if test < 0 || push < 0 || test > push {
+		t.Errorf("the Build stage must run make test before make image-push (test at %d, push at %d)", test, push)
+	}
+	makefile, err := os.ReadFile(filepath.Join(RepoRoot(), "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var target string
+	for _, line := range strings.Split(string(makefile), "\n") {
+		if strings.HasPrefix(line, "test:") {
+			target = line
+		}
+	}
+	if !strings.Contains(target, " lint-migrations ") {
+		t.Errorf("make test does not run lint-migrations: %q", target)
+	}
 }

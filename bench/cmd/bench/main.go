@@ -73,6 +73,7 @@ func run() error {
 	rate := flag.Int("rate", 200, "workload transactions per second")
 	warm := flag.Duration("warm", 10*time.Second, "workload time before the migration starts")
 	lockTimeout := flag.Duration("lock-timeout", 2*time.Second, "the migrator's lock_timeout in the online run")
+	lintRuns := flag.Int("lint-runs", 3, "repetitions of `migrator lint` over the migrations at its default size")
 	peersOnly := flag.Bool("peers-only", false, "measure against the peers and stop (no dataset, no workload, no report files)")
 	flag.Parse()
 	ctx := context.Background()
@@ -298,6 +299,17 @@ func run() error {
 	}
 	report["queries"] = queries
 
+	// migrator lint over our files at its default size (200k rows per table), on this server.
+	lintTimes, err := bench.Time(ctx, *lintRuns, func() *exec.Cmd {
+		return exec.Command(*ours, "lint", "--database-url", srv.URL("postgres"), "--format", "json", "--log-level", "warn")
+	})
+	if err != nil {
+		return fmt.Errorf("migrator lint: %w", err)
+	}
+	lintStats := bench.Summarise(lintTimes)
+	report["lint_ms"] = lintStats
+	log("lint of %d files: median %.0f ms", len(migs), lintStats.Median)
+
 	allIndexed := true
 	for _, q := range queries {
 		allIndexed = allIndexed && q.PlanUsesIndex
@@ -310,6 +322,7 @@ func run() error {
 		"careful_lock_wait_within_timeout":   careful.MaxLockWaitMs <= float64(lockTimeout.Milliseconds()),
 		"careful_p99_at_most_2x_baseline":    careful.P99During <= 2*careful.P99Before,
 		"every_workload_query_uses_an_index": allIndexed,
+		"lint_under_a_minute":                lintStats.Max < 60_000,
 	}
 	report["duration_s"] = bench.Round(time.Since(started).Seconds())
 	return write(*out, report, started)

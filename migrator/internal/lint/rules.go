@@ -77,8 +77,8 @@ func (l *linter) evaluate(s *Statement, populated map[string]int64) {
 		}
 	}
 	for _, t := range s.Scanned {
-		if slices.Contains(s.Rewrote, t) {
-			continue // a rewrite reads the table in full: table-rewrite says it
+		if slices.Contains(s.Rewrote, t) || slices.ContainsFunc(s.newIndexes, func(ix relation) bool { return ix.table == t }) {
+			continue // a rewrite or an index build reads the table in full: their own rules say so
 		}
 		if mode := s.strongestLock(t); isPopulated(t) && slices.Contains(writeBlocking, mode) {
 			s.add("scan-under-write-lock", fmt.Sprintf("%s (%d rows) read in full under %s", t, populated[t], modeName(mode)))
