@@ -50,6 +50,7 @@ type File struct {
 	File          string           `json:"file"`
 	NoTransaction bool             `json:"no_transaction"`
 	Loaded        map[string]int64 `json:"loaded,omitempty"` // rows COPYed into each table before it
+	LoadTook      time.Duration    `json:"load_duration_ns,omitempty"`
 	Statements    []*Statement     `json:"statements"`
 	Error         string           `json:"error,omitempty"` // it did not apply: lint stopped here
 	Took          time.Duration    `json:"duration_ns"`
@@ -204,14 +205,16 @@ func (l *linter) file(ctx context.Context, m *migrate.Migrator, mig migrate.Migr
 			return f, nil
 		}
 	}
+	loadStart := time.Now()
 	loaded, err := fill(ctx, l.conn, l.history, l.opts.Rows)
 	if err != nil {
 		return f, err
 	}
 	if len(loaded) > 0 {
-		f.Loaded = loaded
-		l.opts.Logger.InfoContext(ctx, "dataset loaded", "file", mig.File, "rows", loaded)
+		f.Loaded, f.LoadTook = loaded, time.Since(loadStart)
+		l.opts.Logger.InfoContext(ctx, "dataset loaded", "file", mig.File, "rows", loaded, "duration_ms", f.LoadTook.Milliseconds())
 	}
+	start = time.Now() // the file's time is its own, without the load
 	populated, err := l.populated(ctx)
 	if err != nil {
 		return f, err

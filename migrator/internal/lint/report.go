@@ -22,7 +22,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			for _, t := range sortedKeys(f.Loaded) {
 				parts = append(parts, fmt.Sprintf("%s %d", t, f.Loaded[t]))
 			}
-			fmt.Fprintf(w, "  loaded before it: %s rows\n", strings.Join(parts, ", "))
+			fmt.Fprintf(w, "  loaded before it: %s rows (%s)\n", strings.Join(parts, ", "), round(f.LoadTook))
 		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  LINE\tSTATEMENT\tLOCKS (HOLD)\tREWRITE\tFULL SCAN\tPROBE BLOCKED\tTIME\tVERDICT")
