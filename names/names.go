@@ -7,6 +7,10 @@ package names
 const (
 	// Namespace is the Kubernetes namespace of the migration Job.
 	Namespace = "shopping-cart"
+	// MigrationJob is the migration Job's name (its pods are named after it) and MigrationContainer
+	// its container's: the log shipping picks the Job's logs by them.
+	MigrationJob       = "database-migration"
+	MigrationContainer = "migrator"
 	// MigrationServiceAccount is the Job's ServiceAccount, bound to the migrator's IAM role by an
 	// EKS Pod Identity association.
 	MigrationServiceAccount = "database-migration"

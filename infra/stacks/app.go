@@ -21,6 +21,10 @@ type App struct {
 	Database *DatabaseStack
 	Cluster  *ClusterStack
 	Pipeline *PipelineStack
+	// Operations: alerts topic, notifications, alarms, dashboard, backups.
+	Operations *OperationsStack
+	// BackupCopy is the copy region's backup vault (environments with Config.Backup).
+	BackupCopy *BackupCopyStack
 }
 
 var (
@@ -28,6 +32,7 @@ var (
 	regionRe  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d$`)
 	cidrRe    = regexp.MustCompile(`^\d{1,3}(\.\d{1,3}){3}/\d{1,2}$`)
 	roleArnRe = regexp.MustCompile(`^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$`)
+	emailRe   = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[a-z]{2,}$`)
 )
 
 // placeEnvironment sets the account and region of cfg from cdk.json's carthub:environments,
@@ -88,6 +93,19 @@ func NewApp(app awscdk.App) (*App, error) {
 		return nil, fmt.Errorf("adminRoleArn %q: give an IAM role ARN such as arn:aws:iam::111111111111:role/Admin", cfg.AdminRoleArn)
 	}
 	cfg.ReadReplica = contextString(node, "readReplica", "false") == "true"
+	cfg.AlarmEmail = contextString(node, "alarmEmail", "")
+	if cfg.AlarmEmail != "" && !emailRe.MatchString(cfg.AlarmEmail) {
+		return nil, fmt.Errorf("alarmEmail %q: give one e-mail address, e.g. -c alarmEmail=oncall@example.com", cfg.AlarmEmail)
+	}
+	if cfg.Backup {
+		envs, _ := node.TryGetContext(str("carthub:environments")).(map[string]any)
+		e, _ := envs[cfg.Name].(map[string]any)
+		cfg.BackupCopyRegion = asString(e["backupCopyRegion"])
+		if !regionRe.MatchString(cfg.BackupCopyRegion) || cfg.BackupCopyRegion == cfg.Region {
+			return nil, fmt.Errorf("environment %s copies its backups to another region: set carthub:environments.%s.backupCopyRegion in cdk.json "+
+				"to a region other than %s (now %q)", cfg.Name, cfg.Name, cfg.Region, cfg.BackupCopyRegion)
+		}
+	}
 	if cidrs := contextString(node, "clusterApiCidrs", ""); cidrs != "" {
 		for _, c := range strings.Split(cidrs, ",") {
 			if c = strings.TrimSpace(c); !cidrRe.MatchString(c) || strings.HasSuffix(c, "/0") {
@@ -120,6 +138,19 @@ func NewApp(app awscdk.App) (*App, error) {
 		StackProps: props("CodeCommit -> CodePipeline -> CodeBuild -> ECR -> the migration Job on EKS"),
 		Config:     cfg, Network: a.Network, Repository: repository, Cluster: a.Cluster,
 		DBSecretArn: a.Database.Secret.SecretArn(), DBInstanceID: a.Database.Instance.InstanceIdentifier()})
+	var copyVaultArn string
+	if cfg.Backup {
+		copyProps := props("the copy region's AWS Backup vault")
+		copyProps.Env = &awscdk.Environment{Account: str(cfg.Account), Region: str(cfg.BackupCopyRegion)}
+		a.BackupCopy = NewBackupCopyStack(app, prefix+"BackupCopy", &copyProps, cfg)
+		copyVaultArn = fmt.Sprintf("arn:%s:backup:%s:%s:backup-vault:%s", *awscdk.Aws_PARTITION(), cfg.BackupCopyRegion, cfg.Account, CopyVaultName(cfg))
+	}
+	a.Operations = NewOperationsStack(app, prefix+"Operations", &OperationsStackProps{
+		StackProps: props("alerts topic, pipeline notifications, alarms, dashboard, backups"),
+		Config:     cfg, Database: a.Database, Cluster: a.Cluster, Pipeline: a.Pipeline, CopyVaultArn: copyVaultArn})
+	if a.BackupCopy != nil {
+		a.Operations.AddDependency(a.BackupCopy.Stack, str("the backup plan copies into the copy region's vault"))
+	}
 	suppress(a)
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 	return a, nil
@@ -148,7 +179,11 @@ func (a *App) Stacks() []awscdk.Stack {
 	if a.Registry != nil {
 		out = append(out, a.Registry.Stack)
 	}
-	return append(out, a.Database.Stack, a.Cluster.Stack, a.Pipeline.Stack)
+	out = append(out, a.Database.Stack, a.Cluster.Stack, a.Pipeline.Stack)
+	if a.BackupCopy != nil {
+		out = append(out, a.BackupCopy.Stack)
+	}
+	return append(out, a.Operations.Stack)
 }
 
 func contextString(node interface{ TryGetContext(*string) any }, key, def string) string {

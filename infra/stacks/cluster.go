@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsrds"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssecretsmanager"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -43,6 +44,10 @@ type ClusterStack struct {
 	MigratorRole awsiam.Role
 	// Bootstrap is what exists before the first Job: the namespace, then its NetworkPolicies.
 	Bootstrap []awseksv2.KubernetesManifest
+	// ControlPlaneLogs holds the control plane's logs, with the environment's retention.
+	ControlPlaneLogs awslogs.LogGroup
+	// ContainerLogs are the groups the Container Insights add-on ships pod and node logs to.
+	ContainerLogs MigratorLogs
 }
 
 // KubernetesVersion is the cluster's version.
@@ -88,6 +93,7 @@ func NewClusterStack(scope constructs.Construct, id string, props *ClusterStackP
 		// security group, so it reaches the private endpoint.
 		KubectlProviderOptions: &awseksv2.KubectlProviderOptions{KubectlLayer: kubectlLayer(stack)},
 	})
+	controlPlaneLogs := controlPlaneLogs(stack, cfg, cluster)
 	if cfg.AdminRoleArn != "" {
 		cluster.GrantClusterAdmin(str("AdminAccess"), str(cfg.AdminRoleArn))
 	}
@@ -114,6 +120,7 @@ func NewClusterStack(scope constructs.Construct, id string, props *ClusterStackP
 		{"eks-pod-identity-agent", nil, false},
 		{"coredns", nil, true},
 	}
+	var podIdentityAgent awseksv2.Addon
 	for _, a := range addons {
 		p := &awseksv2.AddonProps{Cluster: cluster, AddonName: str(a.name), AddonVersion: str(AddonVersions[a.name])}
 		if a.config != nil {
@@ -125,7 +132,12 @@ func NewClusterStack(scope constructs.Construct, id string, props *ClusterStackP
 		if a.afterNodes {
 			addon.Node().AddDependency(nodes)
 		}
+		if a.name == "eks-pod-identity-agent" {
+			podIdentityAgent = addon
+		}
 	}
+	// Its pods need nodes, and their credentials the Pod Identity agent.
+	logs := containerLogs(stack, cfg, cluster, nodes, podIdentityAgent)
 
 	bootstrap := bootstrapManifests(stack, cluster, props.Network)
 
@@ -150,7 +162,8 @@ func NewClusterStack(scope constructs.Construct, id string, props *ClusterStackP
 	})
 	awscdk.NewCfnOutput(stack, str("ClusterName"), &awscdk.CfnOutputProps{Value: cluster.ClusterName()})
 	awscdk.NewCfnOutput(stack, str("MigratorRoleArn"), &awscdk.CfnOutputProps{Value: role.RoleArn()})
-	return &ClusterStack{Stack: stack, Cluster: cluster, Nodes: nodes, MigratorRole: role, Bootstrap: bootstrap}
+	return &ClusterStack{Stack: stack, Cluster: cluster, Nodes: nodes, MigratorRole: role, Bootstrap: bootstrap,
+		ControlPlaneLogs: controlPlaneLogs, ContainerLogs: logs}
 }
 
 // migratorRole is the role EKS Pod Identity gives the migration Job: exactly the actions the

@@ -25,9 +25,9 @@ func TestCluster(t *testing.T) {
 	tpl.HasResourceProperties(jsii.String("AWS::EKS::Nodegroup"), &map[string]any{
 		"Subnets": assertions.Match_ArrayWith(&[]any{map[string]any{"Fn::ImportValue": assertions.Match_StringLikeRegexp(jsii.String("privateSubnet"))}}),
 	})
-	// Add-ons: vpc-cni must enforce NetworkPolicies.
-	tpl.ResourceCountIs(jsii.String("AWS::EKS::Addon"), jsii.Number(4))
-	for _, name := range []string{"coredns", "kube-proxy", "eks-pod-identity-agent"} {
+	// Add-ons: vpc-cni must enforce NetworkPolicies; Container Insights ships the logs.
+	tpl.ResourceCountIs(jsii.String("AWS::EKS::Addon"), jsii.Number(5))
+	for _, name := range []string{"coredns", "kube-proxy", "eks-pod-identity-agent", "amazon-cloudwatch-observability"} {
 		tpl.HasResourceProperties(jsii.String("AWS::EKS::Addon"), &map[string]any{"AddonName": name})
 	}
 	tpl.HasResourceProperties(jsii.String("AWS::EKS::Addon"), &map[string]any{

@@ -56,6 +56,32 @@ var AddonVersions = map[string]string{
 	"coredns":                "v1.13.2-eksbuild.1",
 	"kube-proxy":             "v1.35.0-eksbuild.2",
 	"eks-pod-identity-agent": "v1.3.10-eksbuild.3",
+	// Container Insights and Fluent Bit: ships the migration Job's logs (and so its run metrics)
+	// to CloudWatch Logs. 6.2+ keeps the OpenTelemetry mode off by default.
+	"amazon-cloudwatch-observability": "v6.4.0-eksbuild.1",
+}
+
+// Interface endpoints the VPC can have; EnvConfig.Endpoints picks from them. SecretsManager and
+// Rds are needed by every environment: the migrator's NetworkPolicy and the rotation Lambda's
+// security group allow HTTPS only inside the VPC.
+var InterfaceEndpoints = map[string]awsec2.InterfaceVpcEndpointAwsService{
+	"SecretsManager": awsec2.InterfaceVpcEndpointAwsService_SECRETS_MANAGER(),
+	"Rds":            awsec2.InterfaceVpcEndpointAwsService_RDS(),
+	"EcrApi":         awsec2.InterfaceVpcEndpointAwsService_ECR(),
+	"EcrDocker":      awsec2.InterfaceVpcEndpointAwsService_ECR_DOCKER(),
+	"Logs":           awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_LOGS(),
+	"Sts":            awsec2.InterfaceVpcEndpointAwsService_STS(),
+	"EksAuth":        awsec2.InterfaceVpcEndpointAwsService_EKS_AUTH(), // EKS Pod Identity credentials
+}
+
+// AlarmThresholds are where each database alarm fires; every alarm's description says what to do.
+type AlarmThresholds struct {
+	CPUPercent        float64 // average CPU over 3 x 5 minutes
+	FreeableMemoryMiB float64 // below this
+	FreeStorageGiB    float64 // below this (autoscaling grows the disk; this is the backstop)
+	Connections       float64 // at or above this (about 80% of max_connections for the class)
+	LatencySeconds    float64 // average read or write latency over 3 x 5 minutes
+	ReplicaLagSeconds float64 // the read replica's lag, when there is one
 }
 
 // EnvConfig holds what differs between environments.
@@ -77,6 +103,19 @@ type EnvConfig struct {
 	// ClusterAPICIDRs may reach the Kubernetes API from outside the VPC; none keeps it private.
 	ClusterAPICIDRs  []string
 	LogRetentionDays int
+	// MultiAZ keeps a synchronous standby in another AZ (prod); dev saves the cost.
+	MultiAZ bool
+	// Endpoints are the interface endpoints of the VPC (names in InterfaceEndpoints); the rest of
+	// the AWS traffic of nodes and pods takes the NAT gateway.
+	Endpoints []string
+	// Alarms are the database alarms' thresholds.
+	Alarms AlarmThresholds
+	// AlarmEmail, from -c alarmEmail=..., subscribes to the environment's alerts topic (optional).
+	AlarmEmail string
+	// Backup: an AWS Backup plan for the database with a copy to BackupCopyRegion (cdk.json's
+	// carthub:environments.NAME.backupCopyRegion), on top of RDS automated backups.
+	Backup           bool
+	BackupCopyRegion string
 	// ManualApproval stops the pipeline before the migration runs.
 	ManualApproval bool
 	// AdminRoleArn, from -c adminRoleArn=..., gets cluster-admin access for people (optional).
@@ -104,13 +143,19 @@ func ForEnv(name string) (EnvConfig, error) {
 		return EnvConfig{Name: "dev", MaxAZs: 2, NatGateways: 1,
 			InstanceType:        awsec2.InstanceType_Of(awsec2.InstanceClass_BURSTABLE4_GRAVITON, awsec2.InstanceSize_MEDIUM),
 			AllocatedStorageGiB: 20, BackupRetentionDays: 7, DeletionProtection: false, RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-			NodeInstanceType: "t4g.medium", NodeArch: ARM64, NodeMin: 1, NodeMax: 3, LogRetentionDays: 30}, nil
+			NodeInstanceType: "t4g.medium", NodeArch: ARM64, NodeMin: 1, NodeMax: 3, LogRetentionDays: 30,
+			// Cost: one AZ for the database, and only the endpoints whose traffic cannot take the NAT.
+			MultiAZ: false, Endpoints: []string{"Rds", "SecretsManager"},
+			// db.t4g.medium: 4 GiB, max_connections about 410.
+			Alarms: AlarmThresholds{CPUPercent: 90, FreeableMemoryMiB: 256, FreeStorageGiB: 2, Connections: 320, LatencySeconds: 0.05, ReplicaLagSeconds: 300}}, nil
 	case "prod":
 		return EnvConfig{Name: "prod", MaxAZs: 3, NatGateways: 3,
 			InstanceType:        awsec2.InstanceType_Of(awsec2.InstanceClass_MEMORY6_GRAVITON, awsec2.InstanceSize_LARGE),
 			AllocatedStorageGiB: 100, BackupRetentionDays: 14, DeletionProtection: true, RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
 			NodeInstanceType: "m7g.large", NodeArch: ARM64, NodeMin: 2, NodeMax: 6, LogRetentionDays: 365, ManualApproval: true,
-			PromoteFrom: "dev"}, nil
+			PromoteFrom: "dev", MultiAZ: true, Endpoints: sortedKeys(InterfaceEndpoints), Backup: true,
+			// db.r6g.large: 16 GiB, max_connections about 1,700.
+			Alarms: AlarmThresholds{CPUPercent: 80, FreeableMemoryMiB: 1600, FreeStorageGiB: 10, Connections: 1400, LatencySeconds: 0.02, ReplicaLagSeconds: 60}}, nil
 	}
 	return EnvConfig{}, fmt.Errorf("unknown environment %q: use -c env=dev or -c env=prod", name)
 }

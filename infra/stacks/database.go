@@ -26,6 +26,10 @@ type DatabaseStack struct {
 	Secret        awssecretsmanager.ISecret
 	SecurityGroup awsec2.SecurityGroup
 	Key           awskms.Key
+	// Rotation is the master secret's rotation; its Lambda's errors are alarmed.
+	Rotation awssecretsmanager.SecretRotation
+	// Logs are the instances' exported postgresql log groups, by instance identifier.
+	Logs map[string]awslogs.LogGroup
 }
 
 // NewDatabaseStack makes a Multi-AZ RDS PostgreSQL instance in the isolated subnets: gp3 storage
@@ -65,7 +69,7 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 		VpcSubnets:                      &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED},
 		SecurityGroups:                  &[]awsec2.ISecurityGroup{sg},
 		PubliclyAccessible:              jsii.Bool(false),
-		MultiAz:                         jsii.Bool(true),
+		MultiAz:                         jsii.Bool(cfg.MultiAZ),
 		StorageType:                     awsrds.StorageType_GP3,
 		AllocatedStorage:                jsii.Number(cfg.AllocatedStorageGiB),
 		MaxAllocatedStorage:             jsii.Number(cfg.AllocatedStorageGiB * 5),
@@ -80,22 +84,24 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 		RemovalPolicy:                   cfg.RemovalPolicy,
 		AutoMinorVersionUpgrade:         jsii.Bool(true),
 		CopyTagsToSnapshot:              jsii.Bool(true),
-		ParameterGroup:                  params,
-		DatabaseName:                    str(DatabaseName),
-		Port:                            jsii.Number(PostgresPort),
+		// Automated backups at 03:00 UTC; prod's AWS Backup plan runs at 05:00, never at once.
+		PreferredBackupWindow: str("03:00-04:00"),
+		ParameterGroup:        params,
+		DatabaseName:          str(DatabaseName),
+		Port:                  jsii.Number(PostgresPort),
 		Credentials: awsrds.Credentials_FromGeneratedSecret(str(MasterUsername), &awsrds.CredentialsBaseOptions{
 			SecretName:    str(cfg.SecretName()),
 			EncryptionKey: key,
 		}),
 	})
-	exportedLogGroups(stack, cfg, cfg.DBInstanceID(), instance)
+	logs := map[string]awslogs.LogGroup{cfg.DBInstanceID(): exportedLogGroups(stack, cfg, cfg.DBInstanceID(), instance)}
 	// The rotation Lambda reaches the database (CDK adds that rule pair) and Secrets Manager
 	// through its VPC endpoint; nothing else.
 	rotationSG := awsec2.NewSecurityGroup(stack, str("RotationSecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc: props.Vpc, Description: str("secret rotation Lambda: PostgreSQL and the Secrets Manager endpoint"), AllowAllOutbound: jsii.Bool(false),
 	})
 	rotationSG.AddEgressRule(awsec2.Peer_Ipv4(props.Vpc.VpcCidrBlock()), awsec2.Port_Tcp(jsii.Number(443)), str("Secrets Manager endpoint"), nil)
-	instance.AddRotationSingleUser(&awsrds.RotationSingleUserOptions{
+	rotation := instance.AddRotationSingleUser(&awsrds.RotationSingleUserOptions{
 		AutomaticallyAfter: awscdk.Duration_Days(jsii.Number(secretRotationPeriod)),
 		VpcSubnets:         &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
 		SecurityGroup:      rotationSG,
@@ -120,19 +126,20 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 			ParameterGroup:                  params,
 			CloudwatchLogsExports:           &[]*string{str("postgresql"), str("upgrade")},
 		})
-		exportedLogGroups(stack, cfg, cfg.DBInstanceID()+"-replica", replica)
+		logs[cfg.DBInstanceID()+"-replica"] = exportedLogGroups(stack, cfg, cfg.DBInstanceID()+"-replica", replica)
 	}
 	awscdk.NewCfnOutput(stack, str("DbInstanceIdentifier"), &awscdk.CfnOutputProps{Value: instance.InstanceIdentifier(),
 		Description: str("k8s-synth --db-instance-id, migrator DB_INSTANCE_IDENTIFIER")})
 	awscdk.NewCfnOutput(stack, str("DbSecretArn"), &awscdk.CfnOutputProps{Value: instance.Secret().SecretArn(),
 		Description: str("k8s-synth --secret-arn, migrator DB_SECRET_ARN")})
-	return &DatabaseStack{Stack: stack, Instance: instance, Replica: replica, Secret: instance.Secret(), SecurityGroup: sg, Key: key}
+	return &DatabaseStack{Stack: stack, Instance: instance, Replica: replica, Secret: instance.Secret(), SecurityGroup: sg, Key: key,
+		Rotation: rotation, Logs: logs}
 }
 
 // exportedLogGroups makes the groups RDS exports an instance's logs to, with their retention,
 // before the instance exists: otherwise RDS makes them without one, or the CDK adds its
 // log-retention Lambda (one more custom resource with a wildcard role).
-func exportedLogGroups(stack awscdk.Stack, cfg EnvConfig, instanceID string, instance constructs.IConstruct) {
+func exportedLogGroups(stack awscdk.Stack, cfg EnvConfig, instanceID string, instance constructs.IConstruct) (postgresql awslogs.LogGroup) {
 	for _, kind := range []string{"postgresql", "upgrade"} {
 		group := awslogs.NewLogGroup(stack, str("Logs-"+instanceID+"-"+kind), &awslogs.LogGroupProps{
 			LogGroupName:  str("/aws/rds/instance/" + instanceID + "/" + kind),
@@ -140,5 +147,9 @@ func exportedLogGroups(stack awscdk.Stack, cfg EnvConfig, instanceID string, ins
 			RemovalPolicy: cfg.RemovalPolicy,
 		})
 		instance.Node().AddDependency(group)
+		if kind == "postgresql" {
+			postgresql = group
+		}
 	}
+	return postgresql
 }

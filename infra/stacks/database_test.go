@@ -15,18 +15,19 @@ func TestDatabase(t *testing.T) {
 		protected      bool
 		deletionPolicy string
 		replicas       int
-	}{{"dev", 7, false, "Delete", 0}, {"prod", 14, true, "Retain", 1}} {
+		multiAZ        bool
+	}{{"dev", 7, false, "Delete", 0, false}, {"prod", 14, true, "Retain", 1, true}} {
 		t.Run(tt.env, func(t *testing.T) {
 			a := appFor(t, tt.env)
 			tpl := template(a.Database.Stack)
-			// THEN a Multi-AZ, encrypted, private PostgreSQL 17 with IAM auth, Performance Insights and logs
+			// THEN an encrypted, private PostgreSQL 17 (Multi-AZ in prod) with IAM auth, Performance Insights and logs
 			tpl.HasResource(jsii.String("AWS::RDS::DBInstance"), &map[string]any{
 				"DeletionPolicy": tt.deletionPolicy,
 				"Properties": map[string]any{
 					"DBInstanceIdentifier":            "carthub-" + tt.env + "-db",
 					"Engine":                          "postgres",
 					"EngineVersion":                   assertions.Match_StringLikeRegexp(jsii.String(`^17\.`)),
-					"MultiAZ":                         true,
+					"MultiAZ":                         tt.multiAZ,
 					"StorageType":                     "gp3",
 					"StorageEncrypted":                true,
 					"KmsKeyId":                        assertions.Match_AnyValue(),

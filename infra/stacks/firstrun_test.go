@@ -170,7 +170,7 @@ func TestKubectlMatchesTheCluster(t *testing.T) {
 // cdk.json's account for an environment is authoritative.
 func TestEnvironmentAccountRule(t *testing.T) {
 	envs := map[string]any{"dev": map[string]any{"account": testAccount, "region": testRegion},
-		"prod": map[string]any{"account": testProdAccount, "region": testRegion}}
+		"prod": map[string]any{"account": testProdAccount, "region": testRegion, "backupCopyRegion": testCopyRegion}}
 	newApp := func(ctx map[string]any, credentials string) error {
 		t.Setenv("CDK_DEFAULT_ACCOUNT", credentials)
 		ctx["carthub:environments"] = envs

@@ -26,8 +26,24 @@ func suppress(a *App) {
 			Reason: str("a read replica inherits the source's storage encryption (its customer-managed key); CloudFormation wants StorageEncrypted left out when SourceDBInstanceIdentifier is set")})
 	}
 	if !a.Config.DeletionProtection {
-		on(a.Database.Instance, true, &cdknag.NagPackSuppression{Id: str("AwsSolutions-RDS10"),
-			Reason: str("the dev environment is meant to be destroyed and rebuilt; prod has deletion protection on")})
+		noProtection := &cdknag.NagPackSuppression{Id: str("AwsSolutions-RDS10"),
+			Reason: str("the dev environment is meant to be destroyed and rebuilt; prod has deletion protection on")}
+		on(a.Database.Instance, true, noProtection)
+		if a.Database.Replica != nil {
+			on(a.Database.Replica, true, noProtection)
+		}
+	}
+	if !a.Config.MultiAZ {
+		on(a.Database.Instance, true, &cdknag.NagPackSuppression{Id: str("AwsSolutions-RDS3"),
+			Reason: str("dev runs one AZ to halve the instance's cost (README's dev/prod table); prod is Multi-AZ")})
+	}
+	on(a.Cluster.ContainerLogs.AgentRole, true, &cdknag.NagPackSuppression{Id: str("AwsSolutions-IAM4"),
+		AppliesTo: managedPolicies("CloudWatchAgentServerPolicy"),
+		Reason:    str("the policy AWS documents for the amazon-cloudwatch-observability add-on's agent and Fluent Bit (logs and Container Insights metrics); bound by Pod Identity to its ServiceAccount only")})
+	if a.Operations.Plan != nil {
+		on(a.Operations.Plan, true, &cdknag.NagPackSuppression{Id: str("AwsSolutions-IAM4"),
+			AppliesTo: managedPolicies("service-role/AWSBackupServiceRolePolicyForBackup"),
+			Reason:    str("the service role policy AWS Backup documents for its backup jobs (snapshot, copy, tag, delete within the plan's lifecycle); assumed only by backup.amazonaws.com")})
 	}
 	kubectlProviderSuppressions(a)
 	pipelineSuppressions(a)

@@ -79,18 +79,9 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 	})
 	endpointSG.AddIngressRule(awsec2.Peer_Ipv4(vpc.VpcCidrBlock()), awsec2.Port_Tcp(jsii.Number(443)), str("HTTPS from the VPC"), nil)
 	// Interface endpoints in the private subnets, where the pods run.
-	endpoints := map[string]awsec2.InterfaceVpcEndpointAwsService{
-		"SecretsManager": awsec2.InterfaceVpcEndpointAwsService_SECRETS_MANAGER(),
-		"EcrApi":         awsec2.InterfaceVpcEndpointAwsService_ECR(),
-		"EcrDocker":      awsec2.InterfaceVpcEndpointAwsService_ECR_DOCKER(),
-		"Logs":           awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_LOGS(),
-		"Sts":            awsec2.InterfaceVpcEndpointAwsService_STS(),
-		"Rds":            awsec2.InterfaceVpcEndpointAwsService_RDS(),
-		"EksAuth":        awsec2.InterfaceVpcEndpointAwsService_EKS_AUTH(), // EKS Pod Identity credentials
-	}
-	for _, name := range sortedKeys(endpoints) {
+	for _, name := range cfg.Endpoints {
 		vpc.AddInterfaceEndpoint(str(name+"Endpoint"), &awsec2.InterfaceVpcEndpointOptions{
-			Service:           endpoints[name],
+			Service:           InterfaceEndpoints[name],
 			Subnets:           &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
 			PrivateDnsEnabled: jsii.Bool(true),
 			SecurityGroups:    &[]awsec2.ISecurityGroup{endpointSG},

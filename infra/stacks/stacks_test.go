@@ -17,6 +17,7 @@ const (
 	testAccount     = "123456789012"
 	testProdAccount = "210987654321"
 	testRegion      = "eu-west-1"
+	testCopyRegion  = "eu-central-1"
 )
 
 // newTestApp builds the whole app for env, as `cdk synth -c env=...` would, with the AZ lookup
@@ -27,7 +28,7 @@ func newTestApp(t *testing.T, env string, extra map[string]any) *App {
 		"env": env, "offlineSynth": "true",
 		"carthub:environments": map[string]any{
 			"dev":  map[string]any{"account": testAccount, "region": testRegion},
-			"prod": map[string]any{"account": testProdAccount, "region": testRegion},
+			"prod": map[string]any{"account": testProdAccount, "region": testRegion, "backupCopyRegion": testCopyRegion},
 		},
 		fmt.Sprintf("availability-zones:account=%s:region=%s", testAccount, testRegion):     []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"},
 		fmt.Sprintf("availability-zones:account=%s:region=%s", testProdAccount, testRegion): []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"},

@@ -17,7 +17,7 @@ import (
 
 // Names users already know from the seed README and its troubleshooting commands.
 const (
-	JobName        = "database-migration"
+	JobName        = names.MigrationJob
 	ServiceAccount = names.MigrationServiceAccount
 	SecretName     = "db-migration-secret"
 	// RunAsID is the distroless "nonroot" user the image runs as.
@@ -135,7 +135,7 @@ func serviceAccount(c Config) *corev1.ServiceAccount {
 func job(c Config) *batchv1.Job {
 	labels := withVersion(c, migratorLabels(c))
 	container := corev1.Container{
-		Name:            "migrator",
+		Name:            names.MigrationContainer,
 		Image:           c.Image,
 		ImagePullPolicy: corev1.PullAlways,
 		Args:            []string{"up", "--verify=always"},
@@ -179,7 +179,7 @@ func job(c Config) *batchv1.Job {
 					// same way on every retry.
 					Action: batchv1.PodFailurePolicyActionFailJob,
 					OnExitCodes: &batchv1.PodFailurePolicyOnExitCodesRequirement{
-						ContainerName: ptr("migrator"),
+						ContainerName: ptr(names.MigrationContainer),
 						Operator:      batchv1.PodFailurePolicyOnExitCodesOpIn,
 						Values:        permanentExitCodes,
 					},
