@@ -40,18 +40,18 @@ func (a *app) emitMetrics(code int) {
 			"Timestamp": time.Now().UnixMilli(),
 			"CloudWatchMetrics": []any{map[string]any{
 				"Namespace":  metricsNamespace,
-				"Dimensions": [][]string{{"Environment", "Command"}},
+				"Dimensions": [][]string{names.MetricDimensions}, // the alarms in infra read these
 				"Metrics": []any{metric("Duration", "Milliseconds"), metric("MigrationsApplied", "Count"), metric("ExitCode", "None"),
 					metric("LockWait", "Milliseconds"), metric("SnapshotDuration", "Milliseconds")},
 			}},
 		},
-		"Environment":       env,
-		"Command":           a.metrics.command,
-		"Duration":          float64(time.Since(a.metrics.started).Microseconds()) / 1000,
-		"MigrationsApplied": a.metrics.applied,
-		"ExitCode":          code,
-		"LockWait":          a.metrics.stepMs["lock"],
-		"SnapshotDuration":  a.metrics.stepMs["snapshot"],
+		names.MetricDimensions[0]: env,
+		names.MetricDimensions[1]: a.metrics.command,
+		"Duration":                float64(time.Since(a.metrics.started).Microseconds()) / 1000,
+		"MigrationsApplied":       a.metrics.applied,
+		"ExitCode":                code,
+		"LockWait":                a.metrics.stepMs["lock"],
+		"SnapshotDuration":        a.metrics.stepMs["snapshot"],
 	}
 	b, err := json.Marshal(line)
 	if err != nil {

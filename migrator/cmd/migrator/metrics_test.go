@@ -2,10 +2,12 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/carthub/carthub-db/migrator/internal/pgtest"
+	"github.com/carthub/carthub-db/names"
 )
 
 // Every run of up, down or verify ends with one line in CloudWatch Embedded Metric Format, for
@@ -60,8 +62,11 @@ func checkEMF(t *testing.T, doc map[string]any) {
 	}
 	for _, d := range directives {
 		dir := d.(map[string]any)
-		if dir["Namespace"] != "Carthub/Migrator" {
-			t.Errorf("Namespace = %v", dir["Namespace"])
+		if dir["Namespace"] != names.MetricNamespace {
+			t.Errorf("Namespace = %v, want %s (the alarms' namespace)", dir["Namespace"], names.MetricNamespace)
+		}
+		if got := fmt.Sprint(dir["Dimensions"]); got != fmt.Sprint([]any{names.MetricDimensions}) {
+			t.Errorf("Dimensions = %s, want [%v] (the alarms' dimensions)", got, names.MetricDimensions)
 		}
 		for _, set := range dir["Dimensions"].([]any) {
 			for _, name := range set.([]any) {
