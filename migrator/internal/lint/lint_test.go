@@ -87,6 +87,7 @@ func findings(rep *lint.Report, allowed bool) []string {
 func TestRules(t *testing.T) {
 	for _, rule := range lint.Rules {
 		t.Run(rule.ID, func(t *testing.T) {
+			t.Parallel()
 			bad, err := os.ReadFile(filepath.Join("testdata", rule.ID, "bad.sql"))
 			if err != nil {
 				t.Fatalf("rule %s has no testdata/%s/bad.sql: %v", rule.ID, rule.ID, err)
