@@ -149,7 +149,7 @@ func NewApp(app awscdk.App) (*App, error) {
 		StackProps: props("alerts topic, pipeline notifications, alarms, dashboard, backups"),
 		Config:     cfg, Database: a.Database, Cluster: a.Cluster, Pipeline: a.Pipeline, CopyVaultArn: copyVaultArn})
 	if a.BackupCopy != nil {
-		a.Operations.AddDependency(a.BackupCopy.Stack, str("the backup plan copies into the copy region's vault"))
+		a.Operations.AddStackDependency(a.BackupCopy.Stack, str("the backup plan copies into the copy region's vault"))
 	}
 	suppress(a)
 	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)

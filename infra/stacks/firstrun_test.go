@@ -229,3 +229,43 @@ func TestBaseImagesArePinned(t *testing.T) {
 		}
 	}
 }
+
+// Everything the Dockerfile copies from the repository gets past .dockerignore: otherwise the
+// Build stage's image build fails ("no items matching glob").
+func TestDockerfileCopiesWhatTheContextHolds(t *testing.T) {
+	root := RepoRoot()
+	dockerfile, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ignore, err := os.ReadFile(filepath.Join(root, ".dockerignore"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var admitted []string // .dockerignore starts with "*": only these come back
+	for _, line := range strings.Split(string(ignore), "\n") {
+		if p, ok := strings.CutPrefix(strings.TrimSpace(line), "!"); ok {
+			admitted = append(admitted, strings.TrimSuffix(p, "/"))
+		}
+	}
+	var sources []string
+	for _, c := range regexp.MustCompile(`(?m)^COPY (.+)$`).FindAllStringSubmatch(string(dockerfile), -1) {
+		args := strings.Fields(c[1])
+		if strings.HasPrefix(args[0], "--from") {
+			continue
+		}
+		sources = append(sources, args[:len(args)-1]...) // the last one is the destination
+	}
+	for _, c := range sources {
+		src := strings.TrimSuffix(c, "/")
+		ok := false
+		for _, a := range admitted {
+			if src == a || strings.HasPrefix(src, a+"/") {
+				ok = true
+			}
+		}
+		if !ok {
+			t.Errorf("the Dockerfile copies %s, which .dockerignore leaves out of the build context (admitted: %v)", c, admitted)
+		}
+	}
+}
