@@ -78,15 +78,18 @@ func TestFailedVerifyIsNotForgotten(t *testing.T) {
 	}
 }
 
-// A file's SET does not leak into the next file or into the history insert.
+// A file's SET does not leak into the next file or into the history insert, in a transaction or
+// outside one.
 func TestSessionIsResetBetweenFiles(t *testing.T) {
 	dir := writeMigrations(t, map[string]string{
 		"0001_wander.sql": "CREATE SCHEMA elsewhere;\nSET search_path = elsewhere;\nSET statement_timeout = '1ms';\n",
 		"0002_table.sql":  "CREATE TABLE here (id int);\nSELECT pg_sleep(0.05);\n",
+		"0003_wander.sql": "-- migrator:no-transaction\nSET search_path = elsewhere;\nSET statement_timeout = '1ms';\n",
+		"0004_table.sql":  "CREATE TABLE there (id int);\nSELECT pg_sleep(0.05);\n",
 	})
 	url := pgtest.NewDB(t)
 	mustCode(t, cli(t, map[string]string{"DATABASE_URL": url, "MIGRATOR_DIR": dir}, "up"), 0)
-	if !query[bool](t, url, "SELECT to_regclass('public.here') IS NOT NULL AND to_regclass('elsewhere.carthub_schema_history') IS NULL") {
+	if !query[bool](t, url, "SELECT to_regclass('public.here') IS NOT NULL AND to_regclass('public.there') IS NOT NULL AND to_regclass('elsewhere.carthub_schema_history') IS NULL") {
 		t.Error("0002 or the history ran in the schema 0001 switched to")
 	}
 }

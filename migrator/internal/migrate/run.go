@@ -31,8 +31,9 @@ func (m *Migrator) run(ctx context.Context, mig Migration, stmts []sqlscript.Sta
 		script, starts := batch(stmts)
 		return 0, m.retryOnLockTimeout(ctx, mig, func() error {
 			err := func() error {
-				// The file's statements go in one round trip, as psql -1 would send them.
-				if _, err := m.conn.Exec(ctx, "BEGIN;\n"+script, pgx.QueryExecModeSimpleProtocol); err != nil {
+				// The file's statements go in one round trip, as psql -1 would send them, with the
+				// reset of the timeouts the history row must not inherit from the file.
+				if _, err := m.conn.Exec(ctx, "BEGIN;\n"+script+resetTimeouts, pgx.QueryExecModeSimpleProtocol); err != nil {
 					return m.statementError(ctx, mig, stmts, starts, err)
 				}
 				return record(ctx, m.conn)
@@ -74,6 +75,9 @@ func (m *Migrator) run(ctx context.Context, mig Migration, stmts []sqlscript.Sta
 		}
 		done++
 	}
+	if _, err := m.conn.Exec(ctx, resetTimeouts, pgx.QueryExecModeSimpleProtocol); err != nil {
+		return done, err
+	}
 	err = record(ctx, m.conn)
 	m.fileDone(ctx, mig, err)
 	return done, err
@@ -98,6 +102,9 @@ func (m *Migrator) runObservedTransaction(ctx context.Context, mig Migration, st
 			if err != nil {
 				return err
 			}
+		}
+		if _, err := m.conn.Exec(ctx, resetTimeouts, pgx.QueryExecModeSimpleProtocol); err != nil {
+			return err
 		}
 		return record(ctx, m.conn)
 	}()
@@ -177,6 +184,11 @@ func (m *Migrator) dropInvalidIndexes(ctx context.Context) error {
 	}
 	return nil
 }
+
+// resetTimeouts ends a transactional file's statements: a file that SETs statement_timeout or
+// lock_timeout (say, to 1ms) must not fail its own history row. RESET returns to the connection's
+// settings (the CLI's --statement-timeout and --lock-timeout).
+const resetTimeouts = "RESET statement_timeout;\nRESET lock_timeout;\n"
 
 // batch joins statements into one script and returns where each starts, in characters from the
 // start of "BEGIN;\n" + script (PostgreSQL reports error positions in characters).
