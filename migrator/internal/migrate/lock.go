@@ -108,7 +108,14 @@ func (m *Migrator) detectPooler(ctx context.Context) error {
 		return fmt.Errorf("open a second connection to check for a connection pooler: %w", err)
 	}
 	defer probe.Close(context.WithoutCancel(ctx))
-	for range 3 {
+	// Under a pooler's load another client may take our session back and forth: look often
+	// enough (only connections through a proxy pay for this) to see it move.
+	for round := range poolerRounds {
+		if round > 0 {
+			if err := sleep(ctx, time.Millisecond); err != nil {
+				return err
+			}
+		}
 		var mark string
 		var again int
 		if err := probe.QueryRow(ctx, `SELECT coalesce(current_setting('`+ownerSetting+`', true), '')`, pgx.QueryExecModeSimpleProtocol).Scan(&mark); err != nil {
@@ -129,6 +136,9 @@ func (m *Migrator) detectPooler(ctx context.Context) error {
 		"client_port", local.Port, "server_sees_port", port)
 	return nil
 }
+
+// poolerRounds is how many times detectPooler compares server sessions behind a proxy.
+const poolerRounds = 20
 
 // unlockPooled tries to release a lock taken behind a pooler: each statement may land on another
 // server session, and only the one marked with our token holds the lock.
