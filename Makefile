@@ -18,7 +18,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
 .PHONY: help
 help: ## list the targets
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
 
 .PHONY: build
 build: ## build the CLI into bin/migrator (and its AWS helper, bin/migrator-aws)
@@ -40,10 +40,10 @@ moto: ## install moto_server (the AWS emulator the tests use) if this machine ha
 
 .PHONY: run
 run: postgres node_modules build ## start a local PostgreSQL in .data/pg, migrate it, seed demo data, show status
-	@url=$$($(GO) run ./migrator/cmd/devdb --dir $(DEVDB_DIR) start); \
-	DATABASE_URL="$$url" bin/migrator up --seed demo --log-format text; \
-	DATABASE_URL="$$url" bin/migrator status --log-level warn; \
-	echo; echo "Connect with: psql \"\$$($(GO) run ./migrator/cmd/devdb --dir $(DEVDB_DIR) url)\"   Stop with: make stop-db"
+	@url=$$($(GO) run ./migrator/cmd/devdb --dir $(DEVDB_DIR) start) && \
+	DATABASE_URL="$$url" bin/migrator up --seed demo --log-format text && \
+	DATABASE_URL="$$url" bin/migrator status --log-level warn && \
+	echo && echo "Connect with: psql \"\$$($(GO) run ./migrator/cmd/devdb --dir $(DEVDB_DIR) url)\"   Stop with: make stop-db"
 
 .PHONY: db-url
 db-url: ## print the URL of the local PostgreSQL started by make run
@@ -217,7 +217,7 @@ schema: postgres node_modules ## regenerate migrations/schema.sql and baseline-s
 	$(GO) test -count=1 ./migrator/internal/migrate/ -run TestSchemaSnapshots -update
 
 .PHONY: lint
-lint: ## go vet and staticcheck on every module
+lint: ## go vet, staticcheck and the gofmt check on every module
 	$(GO) vet $(GO_MODULES)
 	@[ -x $(TOOLS)/staticcheck ] || GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(TOOLS)/staticcheck $(GO_MODULES)
@@ -225,7 +225,7 @@ lint: ## go vet and staticcheck on every module
 
 .PHONY: fmt
 fmt: ## format all Go code
-	gofmt -w migrations migrator bench k8s-synth infra
+	gofmt -w names migrations migrator bench k8s-synth infra
 
 .PHONY: clean
 clean: ## stop the local PostgreSQL and remove build output and local data

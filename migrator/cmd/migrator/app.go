@@ -114,7 +114,7 @@ func (a *app) flags(name, args, summary string, withDB bool) *flagSet {
 	f.stringVar(&a.logLevel, "log-level", "MIGRATOR_LOG_LEVEL", "info", "log level: debug, info, warn or error")
 	f.stringVar(&a.dir, "dir", "MIGRATOR_DIR", "", "read migrations and schema snapshots from this directory instead of the embedded ones")
 	if withDB {
-		f.stringVar(&a.databaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL; else DB_HOST, DB_PORT, DB_NAME, DB_USERNAME, DB_PASSWORD, DB_SSLMODE")
+		f.stringVar(&a.databaseURL, "database-url", "DATABASE_URL", "", "PostgreSQL URL; else DB_HOST, DB_PORT, DB_NAME, DB_USERNAME, DB_PASSWORD, DB_SSLMODE, DB_SSLROOTCERT")
 		f.durationVar(&a.connectTimeout, "connect-timeout", "MIGRATOR_CONNECT_TIMEOUT", time.Minute, "keep retrying the connection this long")
 		f.durationVar(&a.lockTimeout, "lock-timeout", "MIGRATOR_LOCK_TIMEOUT", 5*time.Second, "lock_timeout of every migration statement")
 		f.durationVar(&a.statementTimeout, "statement-timeout", "MIGRATOR_STATEMENT_TIMEOUT", 30*time.Minute, "statement_timeout of every migration statement")
@@ -164,8 +164,7 @@ func (f *flagSet) parse(args []string) ([]string, error) {
 	for {
 		if err := f.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				f.Usage()
-				return nil, errHelp
+				return nil, errHelp // the flag package has printed the usage
 			}
 			return nil, usagef("%s: %v (run `migrator %s --help`)", f.Name(), err, f.Name())
 		}

@@ -62,8 +62,8 @@ func TestUsage(t *testing.T) {
 		}
 		h := cli(t, nil, c.name, "--help")
 		mustCode(t, h, 0)
-		if !strings.Contains(h.stdout, "Usage: migrator "+c.name) {
-			t.Errorf("%s --help:\n%s", c.name, h.stdout)
+		if strings.Count(h.stdout, "Usage: migrator "+c.name) != 1 {
+			t.Errorf("%s --help must print its usage once:\n%s", c.name, h.stdout)
 		}
 	}
 	mustCode(t, cli(t, nil, "frobnicate"), 2)

@@ -29,6 +29,7 @@ const migrationTemplate = `-- %[1]s: <what this migration changes, in one line>.
 
 func cmdCreate(ctx context.Context, a *app, args []string) error {
 	flags := a.flags("create", "NAME [--dir DIR]", "Write DIR/NNNN_NAME.sql with the next version number and a template to fill in.", false)
+	flags.Lookup("dir").Usage = "the migrations directory to write to (default migrations) [MIGRATOR_DIR]"
 	rest, err := flags.parse(args)
 	if err != nil {
 		return err
