@@ -38,14 +38,7 @@ func (m *Migrator) run(ctx context.Context, mig Migration, stmts []sqlscript.Sta
 				}
 				return record(ctx, m.conn)
 			}()
-			end := "COMMIT"
-			if err != nil {
-				end = "ROLLBACK"
-			}
-			if _, cerr := m.conn.Exec(context.WithoutCancel(ctx), end+"; "+m.resetSQL(), pgx.QueryExecModeSimpleProtocol); cerr != nil && err == nil {
-				err = fmt.Errorf("commit %s: %w", mig.ID(), cerr)
-			}
-			return err
+			return m.endTransaction(ctx, mig, err)
 		})
 	}
 	done = resumeAt
@@ -108,6 +101,14 @@ func (m *Migrator) runObservedTransaction(ctx context.Context, mig Migration, st
 		}
 		return record(ctx, m.conn)
 	}()
+	err = m.endTransaction(ctx, mig, err)
+	m.fileDone(ctx, mig, err)
+	return err
+}
+
+// endTransaction commits a file's transaction (or rolls it back after err) together with the
+// session reset, in one round trip.
+func (m *Migrator) endTransaction(ctx context.Context, mig Migration, err error) error {
 	end := "COMMIT"
 	if err != nil {
 		end = "ROLLBACK"
@@ -115,7 +116,6 @@ func (m *Migrator) runObservedTransaction(ctx context.Context, mig Migration, st
 	if _, cerr := m.conn.Exec(context.WithoutCancel(ctx), end+"; "+m.resetSQL(), pgx.QueryExecModeSimpleProtocol); cerr != nil && err == nil {
 		err = fmt.Errorf("commit %s: %w", mig.ID(), cerr)
 	}
-	m.fileDone(ctx, mig, err)
 	return err
 }
 
