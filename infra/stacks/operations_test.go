@@ -1,6 +1,9 @@
 package stacks
 
 import (
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -90,6 +93,17 @@ func TestMigrationAlarmReadsTheMigratorsMetric(t *testing.T) {
 			map[string]any{"Name": names.MetricDimensions[0], "Value": "dev"},
 		},
 	})
+	// The Job the pipeline synthesizes for each environment says that environment's name (the
+	// k8s-synth config the Build stage passes), or the alarm's dimension never matches.
+	for _, env := range []string{"dev", "prod"} {
+		b, err := os.ReadFile(filepath.Join(RepoRoot(), "k8s-synth", "config", env+".yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !regexp.MustCompile(`(?m)^environment:\s*"?` + env + `"?\s*$`).Match(b) {
+			t.Errorf("k8s-synth/config/%s.yaml does not set environment: %s (MIGRATOR_ENVIRONMENT, the alarm's Environment)", env, env)
+		}
+	}
 	// The logs reach CloudWatch as the migrator writes them (EMF needs _aws at the top level).
 	addon := template(a.Cluster.Stack)
 	var config string

@@ -40,7 +40,7 @@ func (s *awsSettings) add(flags *flagSet) {
 // addSnapshots registers the flags of commands that apply migrations.
 func (s *awsSettings) addSnapshots(flags *flagSet) {
 	flags.stringVar(&s.snapshot, "snapshot", "MIGRATOR_SNAPSHOT", "auto", "take an RDS snapshot before applying: auto (when --db-instance is set), true, false")
-	flags.intVar(&s.snapshotRetention, "snapshot-retention", "MIGRATOR_SNAPSHOT_RETENTION", 5, "pre-migration snapshots to keep; older ones with our tag are deleted")
+	flags.intVar(&s.snapshotRetention, "snapshot-retention", "MIGRATOR_SNAPSHOT_RETENTION", 5, "pre-migration snapshots to keep; older ones with our tag are deleted (0: delete none)")
 	flags.durationVar(&s.snapshotTimeout, "snapshot-timeout", "MIGRATOR_SNAPSHOT_TIMEOUT", 30*time.Minute, "wait this long for the snapshot to become available")
 	flags.durationVar(&s.instanceWait, "instance-wait", "MIGRATOR_INSTANCE_WAIT", 15*time.Minute, "wait this long for a busy instance (backing-up, modifying, ...)")
 }

@@ -24,7 +24,7 @@ func (l *lockFlags) add(flags *flagSet) {
 	flags.durationVar(&l.wait, "lock-wait", "MIGRATOR_LOCK_WAIT", 5*time.Minute, "wait this long for another migrator to finish")
 	flags.intVar(&l.retries, "lock-retries", "MIGRATOR_LOCK_RETRIES", 10, "retries of a migration that hit lock_timeout")
 	flags.durationVar(&l.backoff, "retry-backoff", "MIGRATOR_RETRY_BACKOFF", 500*time.Millisecond, "first pause before such a retry; doubles each time, with jitter")
-	flags.durationVar(&l.report, "wait-report", "MIGRATOR_WAIT_REPORT", 10*time.Second, "how often to log what a waiting concurrent index build waits for")
+	flags.durationVar(&l.report, "wait-report", "MIGRATOR_WAIT_REPORT", 10*time.Second, "how often to log what a waiting concurrent index build waits for (0: never)")
 }
 
 func cmdUp(ctx context.Context, a *app, args []string) error {

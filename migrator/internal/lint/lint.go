@@ -111,7 +111,6 @@ type linter struct {
 	probe   *probe
 	schema  string
 	history string
-	flush   bool // the server has pg_stat_force_next_flush (15+)
 }
 
 // Run lints opts.Engine.Migrations from opts.From on, in the scratch database connect opens
@@ -149,7 +148,10 @@ func Run(ctx context.Context, connect Connector, opts Options) (*Report, error) 
 		Scan(&l.schema, &version); err != nil {
 		return nil, fmt.Errorf("read the scratch database's schema: %w", err)
 	}
-	l.flush = version >= 150000
+	if version < 150000 {
+		return nil, fmt.Errorf("lint needs PostgreSQL 15 or newer (it reads a statement's table statistics through pg_stat_force_next_flush); "+
+			"this server is %s", l.conn.PgConn().ParameterStatus("server_version"))
+	}
 	rep := &Report{Server: l.conn.PgConn().ParameterStatus("server_version"), Rows: opts.Rows}
 
 	engine := opts.Engine
@@ -175,6 +177,9 @@ func Run(ctx context.Context, connect Connector, opts Options) (*Report, error) 
 		}
 	}
 	for _, f := range rep.Files {
+		if f.Error != "" {
+			rep.Failed++ // a file that does not apply is not online-safe, whatever it allows
+		}
 		for _, s := range f.Statements {
 			for _, fd := range s.Findings {
 				if fd.Allowed == "" {
@@ -248,6 +253,11 @@ func (l *linter) file(ctx context.Context, m *migrate.Migrator, mig migrate.Migr
 // not-rerunnable finding to the first run of each statement that fails.
 func (l *linter) rerun(ctx context.Context, mig migrate.Migration, f *File) {
 	for i, st := range mig.Up {
+		if concurrentOp(st.SQL) { // as the engine runs them: no lock_timeout, they block nobody
+			if _, err := l.conn.Exec(ctx, "SET lock_timeout = 0"); err != nil {
+				return
+			}
+		}
 		_, err := l.conn.Exec(ctx, st.SQL)
 		if err == nil {
 			continue

@@ -151,6 +151,17 @@ func TestAllowDirective(t *testing.T) {
 	}
 }
 
+// A file that does not apply fails lint: it is not online-safe, and nothing after it was seen.
+func TestFileThatFailsFailsLint(t *testing.T) {
+	rep := lintWith(t, "ALTER TABLE orders ADD COLUMN note text;\nSELECT no_such_column FROM orders;\n")
+	if rep.Failed != 1 || !strings.Contains(rep.Files[0].Error, "no_such_column") {
+		t.Errorf("failed %d, error %q; want the file's failure counted\n%s", rep.Failed, rep.Files[0].Error, text(t, rep))
+	}
+	if out := text(t, rep); !strings.Contains(out, "NOT online-safe") {
+		t.Errorf("the report calls a file that failed online-safe:\n%s", out)
+	}
+}
+
 // Our own migrations are online-safe, from the legacy tables on (0001 creates them empty).
 func TestOurMigrationsAreOnlineSafe(t *testing.T) {
 	rep := lintWith(t, "")

@@ -294,8 +294,9 @@ func (c *catalogState) compare(before *catalogState, s *Statement) {
 		table, isIndex := c.indexTable[oid]
 		ix := relation{name: c.names[oid], table: table}
 		switch {
-		case existed && old != node && !isIndex:
-			s.Rewrote = append(s.Rewrote, c.names[oid])
+		case existed && old != node:
+			s.Rewrote = append(s.Rewrote, c.names[oid]) // tables and indexes; the rule looks at tables
+
 		case !existed && isIndex && !indexesBefore[ix] && before.rows[table] > 0:
 			s.newIndexes = append(s.newIndexes, ix)
 		}
@@ -321,12 +322,10 @@ func (l *linter) scans(ctx context.Context, conn *pgx.Conn, inTransaction bool) 
 	view := "pg_stat_xact_user_tables"
 	if !inTransaction {
 		view = "pg_stat_user_tables"
-		if l.flush {
-			// The counts of the statement that just ran reach the shared statistics when its
-			// session goes idle after this.
-			if _, err := conn.Exec(ctx, "SELECT pg_stat_force_next_flush()"); err != nil {
-				return nil, fmt.Errorf("flush the statistics: %w", err)
-			}
+		// The counts of the statement that just ran reach the shared statistics when its
+		// session goes idle after this.
+		if _, err := conn.Exec(ctx, "SELECT pg_stat_force_next_flush()"); err != nil {
+			return nil, fmt.Errorf("flush the statistics: %w", err)
 		}
 	}
 	rows, err := conn.Query(ctx, `SELECT relname, coalesce(seq_scan, 0), coalesce(seq_tup_read, 0) FROM `+view+` WHERE schemaname = current_schema()`)
@@ -356,6 +355,7 @@ func newProbe(ctx context.Context, connect Connector, timeout time.Duration) (*p
 		return nil, err
 	}
 	if _, err := conn.Exec(ctx, fmt.Sprintf("SET lock_timeout = %d; SET statement_timeout = %d", timeout.Milliseconds(), 10*timeout.Milliseconds()+1000)); err != nil {
+		_ = conn.Close(context.WithoutCancel(ctx))
 		return nil, err
 	}
 	return &probe{conn: conn, timeout: timeout}, nil
@@ -374,6 +374,9 @@ func (p *probe) prepare(ctx context.Context, populated map[string]int64) error {
 		var pk string
 		err := p.conn.QueryRow(ctx, `SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
  WHERE i.indrelid = $1::regclass AND i.indisprimary`, ident).Scan(&pk)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("probe: find the primary key of %s: %w", t, err)
+		}
 		if err != nil {
 			// No primary key: the lock a write takes stands for the write.
 			p.tables = append(p.tables, probeTable{t, "SELECT 1 FROM " + ident + " LIMIT 1", "LOCK TABLE " + ident + " IN ROW EXCLUSIVE MODE"})
@@ -420,13 +423,23 @@ func (p *probe) run(ctx context.Context) (stop func() []string) {
 	var once sync.Once
 	var out []string
 	return func() []string {
-		once.Do(func() { cancel(); out = <-done })
+		once.Do(func() {
+			cancel()
+			// A probe statement waiting for a lock would hold the migration's transaction open
+			// until its lock_timeout: cancel it on the server instead of waiting.
+			cctx, stop := context.WithTimeout(context.Background(), time.Second)
+			_ = p.conn.PgConn().CancelRequest(cctx)
+			stop()
+			out = <-done
+		})
 		return out
 	}
 }
 
+// isLockTimeout: the probe's lock_timeout fired (a cancelled probe statement is not a block).
 func isLockTimeout(err error) bool {
-	return err != nil && (strings.Contains(err.Error(), "SQLSTATE 55P03") || strings.Contains(err.Error(), "SQLSTATE 57014"))
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "55P03"
 }
 
 var (
@@ -440,11 +453,11 @@ func concurrentOp(sql string) bool { return concurrentStatement.MatchString(sql)
 
 // summary is a statement's first line, shortened for the report.
 func summary(sql string) string {
-	line := firstLine(strings.TrimSpace(sql))
+	line := []rune(firstLine(strings.TrimSpace(sql)))
 	if len(line) > 60 {
-		line = line[:57] + "..."
+		return string(line[:57]) + "..."
 	}
-	return line
+	return string(line)
 }
 
 func firstLine(s string) string {

@@ -32,7 +32,7 @@ type Options struct {
 	// RetryBackoff is the first pause after a lock_timeout; it doubles, with jitter.
 	RetryBackoff time.Duration
 	AppliedBy    string // who applies, recorded in the history (default "carthub-migrator")
-	// WaitReport is how often a waiting concurrent index operation is logged (default 10s).
+	// WaitReport is how often a waiting concurrent index operation is logged (0: never).
 	WaitReport time.Duration
 	Logger     *slog.Logger
 }
@@ -68,9 +68,6 @@ func New(conn *pgx.Conn, opts Options) (*Migrator, error) {
 	}
 	if opts.LockWait < 0 || opts.LockRetries < 0 || opts.RetryBackoff < 0 {
 		return nil, errors.New("migrate: lock wait, lock retries and retry backoff must not be negative")
-	}
-	if opts.WaitReport <= 0 {
-		opts.WaitReport = 10 * time.Second
 	}
 	if opts.AppliedBy == "" {
 		opts.AppliedBy = "carthub-migrator"

@@ -261,6 +261,9 @@ func (m *Migrator) execConcurrentIndexOp(ctx context.Context, sql string, _ ...a
 // its phase and the sessions it waits for. It opens its own connection only once the operation
 // has run that long, so a quick build costs nothing.
 func (m *Migrator) reportIndexWaits(ctx context.Context, pid uint32) (stop func()) {
+	if m.opts.WaitReport <= 0 {
+		return func() {}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {

@@ -51,7 +51,8 @@ type Migration struct {
 	NoTransaction bool
 	Allows        []Allow // in line order
 	// Checksum is the hex SHA-256 of the up part exactly as written: that is what ran, so that
-	// is what must not change once applied. Adding a down part later is allowed.
+	// is what must not change once applied. Adding a down part later is allowed, and so is an
+	// allow directive line (it changes what lint reports, not what runs).
 	Checksum string
 }
 
@@ -155,7 +156,7 @@ func Parse(file string, version int, name, text string) (Migration, error) {
 		up, down, m.HasDown = text[:downAt], text[downAt:], true
 	}
 	m.NoTransaction = noTx >= 0
-	sum := sha256.Sum256([]byte(up))
+	sum := sha256.Sum256([]byte(withoutAllowLines(up, comments)))
 	m.Checksum = hex.EncodeToString(sum[:])
 	if m.Up, err = sqlscript.Split(up); err != nil {
 		return m, fmt.Errorf("migration %s: %w", file, err)
@@ -172,4 +173,24 @@ func Parse(file string, version int, name, text string) (Migration, error) {
 		}
 	}
 	return m, nil
+}
+
+// withoutAllowLines is up without its allow directive lines, for the checksum.
+func withoutAllowLines(up string, comments []sqlscript.Comment) string {
+	var b strings.Builder
+	last := 0
+	for _, c := range comments {
+		if c.Offset >= len(up) || !c.Alone || !allowDirective.MatchString(c.Text) {
+			continue
+		}
+		start := strings.LastIndexByte(up[:c.Offset], '\n') + 1
+		end := len(up)
+		if i := strings.IndexByte(up[c.Offset:], '\n'); i >= 0 {
+			end = c.Offset + i + 1
+		}
+		b.WriteString(up[last:start])
+		last = end
+	}
+	b.WriteString(up[last:])
+	return b.String()
 }

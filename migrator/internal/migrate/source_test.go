@@ -114,3 +114,22 @@ func TestAllowDirective(t *testing.T) {
 		t.Errorf("Allows = %+v, want %+v", m.Allows, want)
 	}
 }
+
+// An allow line may be added to a file that was applied: it is not part of the checksum.
+func TestAllowLinesAreNotChecksummed(t *testing.T) {
+	plain, err := Parse("0006_x.sql", 6, "x", "select 1;\nalter table t alter c type bigint;\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed, err := Parse("0006_x.sql", 6, "x", "select 1;\n-- migrator:allow table-rewrite: 40 rows\nalter table t alter c type bigint;\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := Parse("0006_x.sql", 6, "x", "select 1;\n-- a comment\nalter table t alter c type bigint;\n")
+	if plain.Checksum != allowed.Checksum {
+		t.Error("adding an allow line changed the checksum")
+	}
+	if plain.Checksum == other.Checksum {
+		t.Error("an ordinary comment no longer counts in the checksum")
+	}
+}
