@@ -2,10 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -104,7 +101,7 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 // touches another); without, it starts a throwaway PostgreSQL, where lint runs as a database
 // owner that is not a superuser, like the migrator on RDS.
 func (a *app) scratchDatabase(ctx context.Context, serverURL string) (lint.Connector, func(), error) {
-	name := "carthub_lint_" + randomSuffix()
+	name := "carthub_lint_" + pgserver.RandomHex(6)
 	if serverURL == "" {
 		dir, err := os.MkdirTemp("", "carthub-lint-")
 		if err != nil {
@@ -117,7 +114,7 @@ func (a *app) scratchDatabase(ctx context.Context, serverURL string) (lint.Conne
 			return nil, nil, fmt.Errorf("start a throwaway PostgreSQL for lint (or give --database-url): %w", err)
 		}
 		cleanup := func() { _ = srv.Stop(); _ = os.RemoveAll(dir) }
-		password := randomSuffix()
+		password := pgserver.RandomHex(16)
 		admin, err := pgx.Connect(ctx, srv.URL("postgres"))
 		if err == nil {
 			_, err = admin.Exec(ctx, fmt.Sprintf("CREATE ROLE carthub_lint LOGIN PASSWORD '%s'", password))
@@ -132,9 +129,13 @@ func (a *app) scratchDatabase(ctx context.Context, serverURL string) (lint.Conne
 		}
 		a.redactor.Add(password)
 		a.step(ctx, "throwaway PostgreSQL", start, "port", srv.Port)
-		u, _ := url.Parse(srv.URL(name))
-		u.User = url.UserPassword("carthub_lint", password)
-		return connector(u.String()), cleanup, nil
+		cfg, err := pgx.ParseConfig(srv.URL(name))
+		if err != nil {
+			cleanup()
+			return nil, nil, err
+		}
+		cfg.User, cfg.Password = "carthub_lint", password
+		return connector(cfg), cleanup, nil
 	}
 	admin, err := pgx.Connect(ctx, serverURL)
 	if err != nil {
@@ -144,7 +145,8 @@ func (a *app) scratchDatabase(ctx context.Context, serverURL string) (lint.Conne
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		return nil, nil, fmt.Errorf("lint: create the scratch database %s (the role needs CREATEDB): %w", name, err)
 	}
-	cfg, _ := pgx.ParseConfig(serverURL)
+	cfg := admin.Config().Copy()
+	a.redactor.Add(cfg.Password)
 	cleanup := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
@@ -159,31 +161,13 @@ func (a *app) scratchDatabase(ctx context.Context, serverURL string) (lint.Conne
 	}
 	scratch := cfg.Copy()
 	scratch.Database = name
-	return func(ctx context.Context) (*pgx.Conn, error) {
-		return pgx.ConnectConfig(ctx, withSessionSettings(scratch.Copy()))
-	}, cleanup, nil
+	return connector(scratch), cleanup, nil
 }
 
-func connector(connURL string) lint.Connector {
-	return func(ctx context.Context) (*pgx.Conn, error) {
-		cfg, err := pgx.ParseConfig(connURL)
-		if err != nil {
-			return nil, err
-		}
-		return pgx.ConnectConfig(ctx, withSessionSettings(cfg))
-	}
-}
-
-// withSessionSettings gives lint's sessions the settings the migrator's have.
-func withSessionSettings(cfg *pgx.ConnConfig) *pgx.ConnConfig {
+// connector opens sessions on cfg's database with the settings the migrator's have.
+func connector(cfg *pgx.ConnConfig) lint.Connector {
 	cfg.RuntimeParams["application_name"] = names.Application + "-lint"
 	cfg.RuntimeParams["timezone"] = "UTC"
 	cfg.RuntimeParams["lock_timeout"] = "5000"
-	return cfg
-}
-
-func randomSuffix() string {
-	b := make([]byte, 6)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	return func(ctx context.Context) (*pgx.Conn, error) { return pgx.ConnectConfig(ctx, cfg.Copy()) }
 }

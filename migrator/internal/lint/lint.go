@@ -201,7 +201,7 @@ func (l *linter) file(ctx context.Context, m *migrate.Migrator, mig migrate.Migr
 	f := &File{File: mig.File, NoTransaction: mig.NoTransaction}
 	defer func() { f.Took = time.Since(start) }()
 	if !mig.NoTransaction {
-		if i := slices.IndexFunc(mig.Up, func(s sqlscript.Statement) bool { return concurrentOp(s.SQL) }); i >= 0 {
+		if i := slices.IndexFunc(mig.Up, func(s sqlscript.Statement) bool { return migrate.ConcurrentIndexOp(s.SQL) }); i >= 0 {
 			s := &Statement{Line: mig.Up[i].Line, SQL: summary(mig.Up[i].SQL)}
 			s.add("concurrent-index-in-transaction", "the file has no -- migrator:no-transaction line; PostgreSQL would refuse the statement")
 			l.allow(mig, []*Statement{s})
@@ -220,10 +220,11 @@ func (l *linter) file(ctx context.Context, m *migrate.Migrator, mig migrate.Migr
 		l.opts.Logger.InfoContext(ctx, "dataset loaded", "file", mig.File, "rows", loaded, "duration_ms", f.LoadTook.Milliseconds())
 	}
 	start = time.Now() // the file's time is its own, without the load
-	populated, err := l.populated(ctx)
+	before, err := l.catalog(ctx, l.conn)
 	if err != nil {
 		return f, err
 	}
+	populated := before.rows // after fill's ANALYZE: the rows each table holds now
 	if err := l.probe.prepare(ctx, populated); err != nil {
 		return f, err
 	}
@@ -253,7 +254,7 @@ func (l *linter) file(ctx context.Context, m *migrate.Migrator, mig migrate.Migr
 // not-rerunnable finding to the first run of each statement that fails.
 func (l *linter) rerun(ctx context.Context, mig migrate.Migration, f *File) {
 	for i, st := range mig.Up {
-		if concurrentOp(st.SQL) { // as the engine runs them: no lock_timeout, they block nobody
+		if migrate.ConcurrentIndexOp(st.SQL) { // as the engine runs them: no lock_timeout, they block nobody
 			if _, err := l.conn.Exec(ctx, "SET lock_timeout = 0"); err != nil {
 				return
 			}
@@ -288,21 +289,4 @@ func (l *linter) allow(mig migrate.Migration, stmts []*Statement) {
 			break
 		}
 	}
-}
-
-// populated counts the rows of each table now (from the statistics fill's ANALYZE gathered).
-func (l *linter) populated(ctx context.Context) (map[string]int64, error) {
-	rows, err := l.conn.Query(ctx, `SELECT relname, greatest(reltuples, 0)::int8 FROM pg_class
- WHERE relnamespace = current_schema()::regnamespace AND relkind IN ('r', 'p') AND relname <> $1`, l.history)
-	if err != nil {
-		return nil, fmt.Errorf("count the rows of the tables: %w", err)
-	}
-	out := map[string]int64{}
-	var name string
-	var n int64
-	_, err = pgx.ForEachRow(rows, []any{&name, &n}, func() error { out[name] = n; return nil })
-	if err != nil {
-		return nil, fmt.Errorf("count the rows of the tables: %w", err)
-	}
-	return out, nil
 }

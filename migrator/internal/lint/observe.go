@@ -30,7 +30,7 @@ type observer struct {
 func (o *observer) Statement(ctx context.Context, os migrate.ObservedStatement, exec func(context.Context) error) error {
 	l := o.l
 	s := &Statement{Line: os.Statement.Line, SQL: summary(os.Statement.SQL), inTransaction: os.InTransaction,
-		concurrent: concurrentOp(os.Statement.SQL)}
+		concurrent: migrate.ConcurrentIndexOp(os.Statement.SQL)}
 	if s.concurrent && !ifExists.MatchString(os.Statement.SQL) {
 		s.add("concurrent-index-without-if-exists", "a rerun after an interruption would fail on the index it left")
 	}
@@ -443,13 +443,9 @@ func isLockTimeout(err error) bool {
 }
 
 var (
-	concurrentStatement = regexp.MustCompile(`(?is)^(\s|--[^\n]*\n|/\*.*?\*/)*` +
-		`(CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY|DROP\s+INDEX\s+CONCURRENTLY|REINDEX\s+(\(.*?\)\s*)?\w+\s+CONCURRENTLY)\b`)
 	ifExists = regexp.MustCompile(`(?is)^(\s|--[^\n]*\n|/\*.*?\*/)*` +
 		`(CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+IF\s+NOT\s+EXISTS|DROP\s+INDEX\s+CONCURRENTLY\s+IF\s+EXISTS|REINDEX)\b`)
 )
-
-func concurrentOp(sql string) bool { return concurrentStatement.MatchString(sql) }
 
 // summary is a statement's first line, shortened for the report.
 func summary(sql string) string {
@@ -474,16 +470,11 @@ func sortLocks(ls []Lock) {
 	})
 }
 
-func keys[V any](m map[string]V) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
 	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := keys(m)
 	sort.Strings(out)
 	return out
 }

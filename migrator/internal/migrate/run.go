@@ -48,7 +48,7 @@ func (m *Migrator) run(ctx context.Context, mig Migration, stmts []sqlscript.Sta
 	for i, st := range stmts[resumeAt:] {
 		err := m.retryOnLockTimeout(ctx, mig, func() error {
 			exec := m.conn.Exec
-			if concurrentIndexOp(st.SQL) {
+			if ConcurrentIndexOp(st.SQL) {
 				exec = m.execConcurrentIndexOp
 			}
 			run := func(ctx context.Context) error {
@@ -240,7 +240,9 @@ func (m *Migrator) statementError(ctx context.Context, mig Migration, stmts []sq
 var concurrentIndexStatement = regexp.MustCompile(`(?is)^(\s|--[^\n]*\n|/\*.*?\*/)*` +
 	`(CREATE\s+(UNIQUE\s+)?INDEX\s+CONCURRENTLY|DROP\s+INDEX\s+CONCURRENTLY|REINDEX\s+(\(.*?\)\s*)?\w+\s+CONCURRENTLY)\b`)
 
-func concurrentIndexOp(sql string) bool { return concurrentIndexStatement.MatchString(sql) }
+// ConcurrentIndexOp reports whether sql is a CONCURRENTLY index operation, which cannot run in a
+// transaction block and which the engine runs without lock_timeout.
+func ConcurrentIndexOp(sql string) bool { return concurrentIndexStatement.MatchString(sql) }
 
 // execConcurrentIndexOp runs a concurrent index build or drop without lock_timeout. Such a
 // statement waits for every older transaction in the database (a report, a pg_dump) to end, and

@@ -113,7 +113,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 				"stop and remove it (make stop-db; rm -rf %s) or set PG_VERSION=%s", data, strings.TrimSpace(string(made)), bin, major, dir, strings.TrimSpace(string(made)))
 		}
 	} else {
-		s.Password = randomHex(16)
+		s.Password = RandomHex(16)
 		if err := s.initdb(ctx, owner, data); err != nil {
 			return nil, err
 		}
@@ -309,7 +309,8 @@ func FreePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-func randomHex(n int) string {
+// RandomHex is n random bytes in hex: passwords and unique names.
+func RandomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
