@@ -229,5 +229,5 @@ fmt: ## format all Go code
 
 .PHONY: clean
 clean: ## stop the local PostgreSQL and remove build output and local data
-	-@[ -d $(DEVDB_DIR) ] && $(GO) run ./migrator/cmd/devdb --dir $(DEVDB_DIR) stop
+	-@[ -d $(DEVDB_DIR) ] && $(GO) run ./migrator/cmd/devdb --dir $(DEVDB_DIR) remove
 	rm -rf bin dist cdk.out .data k8s k8s-synth/dist

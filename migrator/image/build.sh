@@ -40,7 +40,11 @@ case "${engine[0]}" in
   podman)
     "${engine[@]}" manifest rm "$image" >/dev/null 2>&1 || "${engine[@]}" rmi "$image" >/dev/null 2>&1 || true
     "${engine[@]}" manifest create "$image" >/dev/null
-    for v in "${variants[@]}"; do "${engine[@]}" manifest add "$image" "containers-storage:$v" >/dev/null; done
+    # By image ID: a short name (carthub-database:TAG, the Makefile's default) resolves to
+    # docker.io/library/... in containers-storage:, while podman stored it as localhost/...
+    for v in "${variants[@]}"; do
+      "${engine[@]}" manifest add "$image" "containers-storage:$("${engine[@]}" image inspect --format '{{.Id}}' "$v")" >/dev/null
+    done
     if $push; then "${engine[@]}" manifest push --all "$image" "docker://$image"; fi ;;
   docker)
     if $push; then

@@ -1,5 +1,6 @@
 // Command devdb runs the throwaway local PostgreSQL that `make run` migrates: start prints its
-// URL, url prints it again, stop shuts it down. Data lives in --dir (default .data/pg).
+// URL, url prints it again, stop shuts it down, remove stops it and deletes its data. Data lives in
+// --dir (default .data/pg), or where the server's user can reach it when that is closed to it.
 package main
 
 import (
@@ -16,7 +17,7 @@ func main() {
 	dir := fs.String("dir", ".data/pg", "where the server keeps its data")
 	db := fs.String("db", "carthub", "database to create and print the URL of")
 	fs.Usage = func() {
-		fmt.Fprintln(os.Stderr, "Usage: devdb [--dir DIR] [--db NAME] start|url|stop")
+		fmt.Fprintln(os.Stderr, "Usage: devdb [--dir DIR] [--db NAME] start|url|stop|remove")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(os.Args[1:]); err != nil || fs.NArg() != 1 {
@@ -38,7 +39,7 @@ func run(ctx context.Context, cmd, dir, db string) error {
 			if srv, err = pgserver.Start(ctx, pgserver.Options{Dir: dir, Detach: true}); err != nil {
 				return err
 			}
-			fmt.Fprintf(os.Stderr, "devdb: PostgreSQL started on 127.0.0.1:%d (data in %s; stop with `make stop-db`)\n", srv.Port, dir)
+			fmt.Fprintf(os.Stderr, "devdb: PostgreSQL started on 127.0.0.1:%d (data in %s; stop with `make stop-db`, remove with `make clean`)\n", srv.Port, srv.Files)
 		}
 		if err := srv.CreateDatabase(ctx, db); err != nil {
 			return err
@@ -56,8 +57,10 @@ func run(ctx context.Context, cmd, dir, db string) error {
 			return nil
 		}
 		return srv.Stop()
+	case "remove":
+		return pgserver.Remove(ctx, dir)
 	default:
-		return fmt.Errorf("unknown command %q: use start, url or stop", cmd)
+		return fmt.Errorf("unknown command %q: use start, url, stop or remove", cmd)
 	}
 	return nil
 }

@@ -40,6 +40,7 @@ type app struct {
 	summary        string // one line for the termination log on success
 
 	databaseURL      string
+	databaseURLGiven bool // --database-url was on the command line (else DATABASE_URL set it, or nothing)
 	connectTimeout   time.Duration
 	lockTimeout      time.Duration
 	statementTimeout time.Duration
@@ -178,6 +179,7 @@ func (f *flagSet) parse(args []string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	f.a.databaseURLGiven = strings.HasPrefix(sources["database-url"], "--")
 	if err := f.validate(sources); err != nil {
 		return nil, err
 	}
@@ -342,7 +344,11 @@ func (a *app) load() (*project, error) {
 // connect resolves the target and opens the one connection the command uses.
 func (a *app) connect(ctx context.Context) (*pgx.Conn, *config.Target, error) {
 	start := time.Now()
-	t, err := config.Resolve(a.databaseURL, a.getenv)
+	flagURL := a.databaseURL
+	if !a.databaseURLGiven {
+		flagURL = "" // DATABASE_URL filled the flag: Resolve reads it again and names it as the source
+	}
+	t, err := config.Resolve(flagURL, a.getenv)
 	if err != nil {
 		return nil, nil, err
 	}

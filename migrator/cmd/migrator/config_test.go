@@ -20,9 +20,9 @@ func TestBadConfiguration(t *testing.T) {
 		want string
 	}{
 		{"nothing_set", map[string]string{}, 2, "DATABASE_URL or DB_SECRET_ARN must be set"},
-		{"malformed_url", map[string]string{"DATABASE_URL": "postgres://app:hunter2-secret@db.example:notaport/carthub"}, 2, "is not a valid PostgreSQL URL"},
-		{"not_a_url", map[string]string{"DATABASE_URL": "db.example/carthub"}, 2, "neither a postgres:// URL nor"},
-		{"wrong_scheme", map[string]string{"DATABASE_URL": "mysql://app:hunter2-secret@db/carthub"}, 2, "must start with postgres://"},
+		{"malformed_url", map[string]string{"DATABASE_URL": "postgres://app:hunter2-secret@db.example:notaport/carthub"}, 2, "DATABASE_URL is not a valid PostgreSQL URL"},
+		{"not_a_url", map[string]string{"DATABASE_URL": "db.example/carthub"}, 2, "DATABASE_URL is neither a postgres:// URL nor"},
+		{"wrong_scheme", map[string]string{"DATABASE_URL": "mysql://app:hunter2-secret@db/carthub"}, 2, "DATABASE_URL must start with postgres://"},
 		{"bad_sslmode_in_url", map[string]string{"DATABASE_URL": "postgres://app:hunter2-secret@db/carthub?sslmode=sometimes"}, 2, `sslmode="sometimes"`},
 		{"bad_db_sslmode", map[string]string{"DB_HOST": "127.0.0.1", "DB_USERNAME": "app", "DB_PASSWORD": "hunter2-secret", "DB_SSLMODE": "sometimes"}, 2, "DB_SSLMODE=\"sometimes\" is not valid"},
 		{"bad_db_port", map[string]string{"DB_HOST": "127.0.0.1", "DB_USERNAME": "app", "DB_PASSWORD": "hunter2-secret", "DB_PORT": "five"}, 2, "DB_PORT=\"five\""},
@@ -94,6 +94,8 @@ func TestSettingsNameTheirSource(t *testing.T) {
 			"MIGRATOR_LOCK_RETRIES=-2, --lock-wait -1s: must not be negative"},
 		{"not_a_duration_env", map[string]string{"MIGRATOR_LOCK_WAIT": "forever"}, nil, 2, `MIGRATOR_LOCK_WAIT="forever" is not a duration`},
 		{"flag_wins_over_env", map[string]string{"MIGRATOR_LOCK_WAIT": "-1s"}, []string{"--lock-wait=1s"}, 3, "connection refused"},
+		{"url_from_env", map[string]string{"DATABASE_URL": "notaurl"}, nil, 2, "DATABASE_URL is neither a postgres:// URL"},
+		{"url_from_flag", map[string]string{"DATABASE_URL": "notaurl"}, []string{"--database-url", "alsonot"}, 2, "--database-url is neither a postgres:// URL"},
 		{"flag_wins_over_bad_env", map[string]string{"MIGRATOR_LOCK_WAIT": "forever"}, []string{"--lock-wait", "1s"}, 3, "connection refused"},
 	}
 	for _, tt := range tests {

@@ -125,35 +125,6 @@ func (m *Migrator) fileDone(ctx context.Context, mig Migration, err error) {
 	}
 }
 
-// retryOnLockTimeout runs attempt until it succeeds, fails for another reason, or has hit
-// lock_timeout LockRetries+1 times. Giving up the lock queue and coming back later keeps live
-// traffic from piling up behind a waiting ALTER.
-func (m *Migrator) retryOnLockTimeout(ctx context.Context, mig Migration, attempt func() error) error {
-	for n := 0; ; n++ {
-		err := attempt()
-		if err == nil || !isLockTimeout(err) || ctx.Err() != nil {
-			return err
-		}
-		if n >= m.opts.LockRetries {
-			return fmt.Errorf("gave up after %d lock timeouts; the tables are busy with long transactions, "+
-				"find them in pg_stat_activity or run again later: %w", n+1, err)
-		}
-		if mig.NoTransaction {
-			// A CREATE INDEX CONCURRENTLY that timed out leaves an INVALID index; IF NOT EXISTS would
-			// then skip the rebuild, so drop it before trying again.
-			if err := m.dropInvalidIndexes(ctx); err != nil {
-				return err
-			}
-		}
-		wait := m.backoff(n)
-		m.opts.Logger.WarnContext(ctx, "lock_timeout: another transaction holds a lock this migration needs; retrying",
-			"version", mig.Version, "name", mig.Name, "attempt", n+1, "retry_in_ms", wait.Milliseconds())
-		if err := sleep(ctx, wait); err != nil {
-			return err
-		}
-	}
-}
-
 // dropInvalidIndexes drops the indexes left INVALID by an interrupted CREATE INDEX CONCURRENTLY
 // of the migrations, so that a rerun builds them again. It touches only indexes the migrations
 // name, on the migrator's tables (Options.Tables), and leaves alone any on a table where another

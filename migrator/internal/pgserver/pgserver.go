@@ -39,10 +39,13 @@ type Server struct {
 	Port     int    `json:"port"`
 	User     string `json:"user"`
 	Password string `json:"password"`
-	Dir      string `json:"dir"`
-	Bin      string `json:"bin"`
-	CAFile   string `json:"caFile,omitempty"` // the CA of the server certificate, with Options.TLS
-	cmd      *exec.Cmd
+	Dir      string `json:"dir"` // the caller's directory, holding the state file
+	// Files is where the server keeps its data, socket, certificates and log: Dir, or a
+	// directory of its own when the server's user cannot enter Dir (ServerDir).
+	Files  string `json:"files"`
+	Bin    string `json:"bin"`              // the binaries it runs: PG_BINDIR's, or a copy the server's user can execute
+	CAFile string `json:"caFile,omitempty"` // the CA of the server certificate, with Options.TLS
+	cmd    *exec.Cmd
 }
 
 // URL is the connection string for database db on this server.
@@ -81,8 +84,9 @@ func versionOf(binDir string) int {
 
 const stateFile = "server.json"
 
-// Start initialises (if needed) and starts a server in opts.Dir. As root it runs the server as
-// the postgres user, because initdb and postgres refuse to run as root.
+// Start initialises (if needed) and starts a server for opts.Dir. As root it runs the server as
+// the postgres user, because initdb and postgres refuse to run as root; the binaries and the
+// server's files then go where that user can reach them (ReachableBin, ServerDir).
 func Start(ctx context.Context, opts Options) (*Server, error) {
 	bin, err := FindBin()
 	if err != nil {
@@ -95,22 +99,29 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Host: "127.0.0.1", Port: opts.Port, User: "postgres", Dir: dir, Bin: bin}
+	owner, err := RunAs()
+	if err != nil {
+		return nil, err
+	}
+	if bin, err = ReachableBin(ctx, owner, bin); err != nil {
+		return nil, err
+	}
+	files, err := ServerDir(ctx, owner, dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{Host: "127.0.0.1", Port: opts.Port, User: "postgres", Dir: dir, Files: files, Bin: bin}
 	if prev, err := load(dir); err == nil {
 		s.Password = prev.Password
 		if s.Port == 0 {
 			s.Port = prev.Port
 		}
 	}
-	data := filepath.Join(dir, "data")
-	owner, err := RunAs()
-	if err != nil {
-		return nil, err
-	}
+	data := filepath.Join(files, "data")
 	if made, err := os.ReadFile(filepath.Join(data, "PG_VERSION")); err == nil {
 		if major, err := serverMajor(ctx, bin); err == nil && strings.TrimSpace(string(made)) != major {
 			return nil, fmt.Errorf("the data in %s was made by PostgreSQL %s, and this server (%s) is %s: "+
-				"stop and remove it (make stop-db; rm -rf %s) or set PG_VERSION=%s", data, strings.TrimSpace(string(made)), bin, major, dir, strings.TrimSpace(string(made)))
+				"remove it (make clean) or set PG_VERSION=%s", data, strings.TrimSpace(string(made)), bin, major, strings.TrimSpace(string(made)))
 		}
 	} else {
 		s.Password = RandomHex(16)
@@ -125,26 +136,26 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	}
 	var tlsArgs []string
 	if opts.TLS {
-		if s.CAFile, err = WriteTLS(dir); err != nil {
+		if s.CAFile, err = WriteTLS(files); err != nil {
 			return nil, fmt.Errorf("make test certificates: %w", err)
 		}
-		if err := ChownAll(dir, owner); err != nil {
+		if err := ChownAll(files, owner); err != nil {
 			return nil, err
 		}
-		tlsArgs = []string{"-c", "ssl=on", "-c", "ssl_cert_file=" + filepath.Join(dir, "server.crt"),
-			"-c", "ssl_key_file=" + filepath.Join(dir, "server.key")}
+		tlsArgs = []string{"-c", "ssl=on", "-c", "ssl_cert_file=" + filepath.Join(files, "server.crt"),
+			"-c", "ssl_key_file=" + filepath.Join(files, "server.key")}
 	}
 	if err := save(dir, s); err != nil {
 		return nil, err
 	}
-	args := []string{"-D", data, "-p", strconv.Itoa(s.Port), "-k", dir,
+	args := []string{"-D", data, "-p", strconv.Itoa(s.Port), "-k", files,
 		"-c", "listen_addresses=127.0.0.1",
 		// Throwaway data: durability off, as pgtestdb does, for fast tests.
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 		"-c", "max_connections=300", "-c", "log_min_messages=warning"}
 	args = append(args, tlsArgs...)
 	if opts.Detach {
-		logFile := filepath.Join(dir, "postgres.log")
+		logFile := filepath.Join(files, "postgres.log")
 		cmd := command(ctx, owner, filepath.Join(bin, "pg_ctl"), "start", "-w", "-t", "60", "-D", data, "-l", logFile, "-o", quoteArgs(args[2:]))
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return nil, fmt.Errorf("pg_ctl start: %w\n%s\n(see %s)", err, out, logFile)
@@ -152,7 +163,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	} else {
 		cmd := command(ctx, owner, filepath.Join(bin, "postgres"), args...)
 		cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
-		logf, err := os.Create(filepath.Join(dir, "postgres.log"))
+		logf, err := os.Create(filepath.Join(files, "postgres.log"))
 		if err != nil {
 			return nil, err
 		}
@@ -193,12 +204,12 @@ func serverMajor(ctx context.Context, bin string) (string, error) {
 }
 
 func (s *Server) initdb(ctx context.Context, owner *user.User, data string) error {
-	pw := filepath.Join(s.Dir, "pwfile")
+	pw := filepath.Join(s.Files, "pwfile")
 	if err := os.WriteFile(pw, []byte(s.Password+"\n"), 0o600); err != nil {
 		return err
 	}
 	defer os.Remove(pw)
-	if err := ChownAll(s.Dir, owner); err != nil {
+	if err := ChownAll(s.Files, owner); err != nil {
 		return err
 	}
 	cmd := command(ctx, owner, filepath.Join(s.Bin, "initdb"), "-D", data, "-U", s.User, "--pwfile", pw,
@@ -219,7 +230,7 @@ func (s *Server) waitReady(ctx context.Context, limit time.Duration) error {
 			return conn.Close(ctx)
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("PostgreSQL on port %d did not accept connections (log: %s): %w", s.Port, filepath.Join(s.Dir, "postgres.log"), err)
+			return fmt.Errorf("PostgreSQL on port %d did not accept connections (log: %s): %w", s.Port, filepath.Join(s.Files, "postgres.log"), err)
 		}
 		select {
 		case <-ctx.Done():
@@ -234,7 +245,7 @@ func (s *Server) Stop() error {
 	if s.cmd != nil {
 		// Signal the postmaster itself: runuser, our direct child as root, does not pass SIGINT on.
 		pid := s.cmd.Process.Pid
-		if b, err := os.ReadFile(filepath.Join(s.Dir, "data", "postmaster.pid")); err == nil {
+		if b, err := os.ReadFile(filepath.Join(s.Files, "data", "postmaster.pid")); err == nil {
 			if first, _, _ := strings.Cut(string(b), "\n"); first != "" {
 				if n, err := strconv.Atoi(first); err == nil {
 					pid = n
@@ -249,11 +260,28 @@ func (s *Server) Stop() error {
 	if err != nil {
 		return err
 	}
-	out, err := command(context.Background(), owner, filepath.Join(s.Bin, "pg_ctl"), "stop", "-m", "fast", "-D", filepath.Join(s.Dir, "data")).CombinedOutput()
+	out, err := command(context.Background(), owner, filepath.Join(s.Bin, "pg_ctl"), "stop", "-m", "fast", "-D", filepath.Join(s.Files, "data")).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("pg_ctl stop: %w\n%s", err, out)
 	}
 	return nil
+}
+
+// Remove stops the server recorded in dir, if one runs, and deletes its files and dir.
+func Remove(ctx context.Context, dir string) error {
+	s, err := load(dir)
+	if err != nil {
+		return os.RemoveAll(dir)
+	}
+	if _, running := Running(ctx, dir); running {
+		if err := s.Stop(); err != nil {
+			return err
+		}
+	}
+	if err := os.RemoveAll(s.Files); err != nil {
+		return err
+	}
+	return os.RemoveAll(dir)
 }
 
 // RunAs returns the user to run a server as: nil for the current user, postgres for root
@@ -281,8 +309,7 @@ func ChownAll(dir string, u *user.User) error {
 	if u == nil {
 		return nil
 	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
+	uid, gid := ownerIDs(u)
 	return filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
 		if err != nil {
 			return err
@@ -324,6 +351,9 @@ func load(dir string) (*Server, error) {
 	var s Server
 	if err := json.Unmarshal(b, &s); err != nil {
 		return nil, err
+	}
+	if s.Files == "" {
+		s.Files = s.Dir // recorded before the server's files could live elsewhere
 	}
 	return &s, nil
 }

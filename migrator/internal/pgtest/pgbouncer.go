@@ -36,7 +36,17 @@ func Pgbouncer(t testing.TB, connURL, mode string) string {
 		t.Fatal(err)
 	}
 	password, _ := u.User.Password()
-	dir, err := os.MkdirTemp("", "carthub-pgbouncer-")
+	owner, err := pgserver.RunAs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp, err := os.MkdirTemp("", "carthub-pgbouncer-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(tmp) })
+	// pgbouncer runs as postgres when we are root: its files go where that user can reach them.
+	dir, err := pgserver.ServerDir(context.Background(), owner, tmp)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,10 +77,6 @@ pidfile = %s
 		}
 	}
 	cmd := exec.Command(bin, filepath.Join(dir, "pgbouncer.ini"))
-	owner, err := pgserver.RunAs()
-	if err != nil {
-		t.Fatal(err)
-	}
 	if owner != nil {
 		if err := pgserver.ChownAll(dir, owner); err != nil {
 			t.Fatal(err)

@@ -1,0 +1,86 @@
+// Applying (or reverting) the pending files in turn, each recorded in the history.
+
+package migrate
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/carthub/carthub-db/migrator/internal/sqlscript"
+)
+
+// AppliedMigration is a migration this run applied or reverted, and how long it took.
+type AppliedMigration struct {
+	Migration
+	Took time.Duration
+}
+
+// runAll applies (or, with down, reverts) each migration in turn, recording each in the history
+// together with its changes, and stops at the first failure with a *PartialError.
+func (m *Migrator) runAll(ctx context.Context, migs []Migration, down bool) ([]AppliedMigration, error) {
+	verb, stmts := "apply", func(mig Migration) []sqlscript.Statement { return mig.Up }
+	if down {
+		verb, stmts = "revert", func(mig Migration) []sqlscript.Statement { return mig.Down }
+	}
+	var done []AppliedMigration
+	for _, mig := range migs {
+		log := m.opts.Logger.With("version", mig.Version, "name", mig.Name)
+		log.InfoContext(ctx, verb+" migration", "transaction", !mig.NoTransaction)
+		start := time.Now()
+		resumeAt := 0
+		if p, ok := m.partial[mig.Version]; ok && !down && p.Checksum == mig.Checksum && p.StatementsDone < len(mig.Up) {
+			resumeAt = p.StatementsDone
+			log.InfoContext(ctx, "resuming a partly applied file", "statements_done", resumeAt, "statements", len(mig.Up), "last_error", p.Error)
+		}
+		stmtsDone, err := m.run(ctx, mig, stmts(mig), resumeAt, func(ctx context.Context, e execer) error {
+			if down {
+				return m.recordReverted(ctx, e, mig)
+			}
+			return m.recordApplied(ctx, e, mig, time.Since(start), KindApplied)
+		})
+		// A file must not see the session settings (SET search_path, SET ROLE, timeouts) of the
+		// one before it; RESET ALL returns to the connection's own settings (a transactional file
+		// did so with its COMMIT).
+		if mig.NoTransaction {
+			if rerr := m.resetSession(context.WithoutCancel(ctx)); rerr != nil && err == nil {
+				err = fmt.Errorf("reset the session after %s: %w", mig.ID(), rerr)
+			}
+		}
+		if err != nil && mig.NoTransaction && !down && stmtsDone > 0 {
+			// What ran stays applied: say so in the history, so that status shows it and the
+			// next run resumes there instead of calling the file pending.
+			if rerr := m.recordPartial(context.WithoutCancel(ctx), m.conn, mig, time.Since(start), stmtsDone, err); rerr != nil {
+				log.ErrorContext(ctx, "could not record the partly applied file", "error", rerr)
+			}
+		}
+		if err != nil {
+			applied := make([]Migration, len(done))
+			for i, d := range done {
+				applied[i] = d.Migration
+			}
+			return done, &PartialError{Applied: applied, Failed: mig, Err: err}
+		}
+		took := time.Since(start)
+		log.InfoContext(ctx, verb+" migration done", "duration_ms", took.Milliseconds())
+		done = append(done, AppliedMigration{Migration: mig, Took: took})
+	}
+	return done, nil
+}
+
+// resetSession runs RESET ALL and marks the session as the lock holder again (the mark is a
+// session setting, which RESET ALL clears too), in one round trip on one server session.
+func (m *Migrator) resetSession(ctx context.Context) error {
+	_, err := m.conn.Exec(ctx, m.resetSQL(), pgx.QueryExecModeSimpleProtocol)
+	return err
+}
+
+func (m *Migrator) resetSQL() string {
+	sql := "RESET ALL"
+	if m.owner != "" {
+		sql += "; SELECT set_config('" + ownerSetting + "', '" + m.owner + "', false)" // owner is hex: safe inline
+	}
+	return sql
+}

@@ -1,0 +1,200 @@
+package pgserver
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+)
+
+// As root, the servers run as the postgres user (PostgreSQL and pgbouncer refuse root), and that
+// user must be able to execute the binaries and to enter the directory the server writes in. A
+// clone in a directory only root may enter (/root, or mktemp -d) gives it neither, so the
+// binaries and the server's files move to these system directories, readable by every user,
+// which postgres reaches wherever the clone is.
+var (
+	// StagedBinRoot holds copies of PostgreSQL installations that the server user cannot reach
+	// where they are, one directory per installation and build.
+	StagedBinRoot = "/var/cache/carthub-db/postgres"
+	// PlacedDirRoot holds the server directories (data, socket, certificates, log) of callers
+	// whose own directory the server user cannot enter, one per caller's directory.
+	PlacedDirRoot = "/var/lib/carthub-db/servers"
+)
+
+// CanReach reports whether owner may use path: for a directory, enter it (and so every
+// directory above it); for a file, execute it. The kernel answers, through test(1) run as
+// owner, so ACLs and group memberships count as they will for the server. A nil owner is the
+// current user, who may.
+func CanReach(ctx context.Context, owner *user.User, path string) bool {
+	if owner == nil {
+		return true
+	}
+	return exec.CommandContext(ctx, "runuser", "-u", owner.Username, "--", "test", "-x", path).Run() == nil
+}
+
+// ReachableBin returns bin when owner can execute the PostgreSQL binaries in it; otherwise a copy
+// of the whole installation (bin's parent: bin, lib, share, as the npm builds lay it out; the
+// binaries find lib and share relative to themselves) under StagedBinRoot, made once per build
+// and shared by every later server.
+func ReachableBin(ctx context.Context, owner *user.User, bin string) (string, error) {
+	if CanReach(ctx, owner, filepath.Join(bin, "initdb")) {
+		return bin, nil
+	}
+	abs, err := filepath.Abs(bin)
+	if err != nil {
+		return "", err
+	}
+	st, err := os.Stat(filepath.Join(abs, "postgres"))
+	if err != nil {
+		return "", fmt.Errorf("no postgres binary in %s: %w", abs, err)
+	}
+	// Named by where the build is and which build it is: a reinstall (npm ci) makes a new copy.
+	key := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%d\x00%d", abs, st.Size(), st.ModTime().UnixNano())))
+	install := filepath.Dir(abs)
+	staged := filepath.Join(StagedBinRoot, filepath.Base(filepath.Dir(install))+"-"+filepath.Base(install)+"-"+hex.EncodeToString(key[:6]))
+	stagedBin := filepath.Join(staged, filepath.Base(abs))
+	if _, err := os.Stat(filepath.Join(stagedBin, "initdb")); err == nil {
+		return stagedBin, nil
+	}
+	if err := mkdirShared(StagedBinRoot); err != nil {
+		return "", fmt.Errorf("the %s user cannot execute the PostgreSQL binaries in %s (a directory above them is closed to it), "+
+			"and they cannot be copied where it can: %w; clone the repository where every user may enter, or set PG_BINDIR to an installation it can reach",
+			owner.Username, abs, err)
+	}
+	tmp, err := os.MkdirTemp(StagedBinRoot, ".staging-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp) // after a successful rename there is nothing left to remove
+	if err := copyTree(install, tmp); err != nil {
+		return "", fmt.Errorf("copy the PostgreSQL installation %s to %s: %w", install, StagedBinRoot, err)
+	}
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return "", err
+	}
+	// Another process may have staged the same build meanwhile: either copy will do.
+	if err := os.Rename(tmp, staged); err != nil && !errors.Is(err, fs.ErrExist) {
+		if _, statErr := os.Stat(filepath.Join(stagedBin, "initdb")); statErr != nil {
+			return "", fmt.Errorf("stage the PostgreSQL installation in %s: %w", staged, err)
+		}
+	}
+	if !CanReach(ctx, owner, filepath.Join(stagedBin, "initdb")) {
+		return "", fmt.Errorf("the %s user cannot execute the PostgreSQL binaries copied to %s either: make %s readable and searchable by every user",
+			owner.Username, stagedBin, StagedBinRoot)
+	}
+	return stagedBin, nil
+}
+
+// ServerDir returns the directory a server run as owner keeps its files in for the caller's dir:
+// dir itself when owner can enter it once it owns it (its parents are open to it), otherwise
+// a directory of its own under PlacedDirRoot, named after dir, so that the same dir finds the
+// same server again.
+func ServerDir(ctx context.Context, owner *user.User, dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", err
+	}
+	if CanReach(ctx, owner, filepath.Dir(abs)) {
+		return abs, nil
+	}
+	if err := mkdirShared(PlacedDirRoot); err != nil {
+		return "", fmt.Errorf("the %s user cannot enter %s (a directory above it is closed to it), and no directory can be made for it in %s: %w; "+
+			"use a directory every user may enter", owner.Username, abs, PlacedDirRoot, err)
+	}
+	sum := sha256.Sum256([]byte(abs))
+	placed := filepath.Join(PlacedDirRoot, filepath.Base(abs)+"-"+hex.EncodeToString(sum[:6]))
+	if err := os.MkdirAll(placed, 0o700); err != nil {
+		return "", err
+	}
+	return placed, nil
+}
+
+// mkdirShared makes dir (and its parents) readable and searchable by every user.
+func mkdirShared(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for d := dir; d != "/" && d != "."; d = filepath.Dir(d) {
+		st, err := os.Stat(d)
+		if err != nil {
+			return err
+		}
+		if st.Mode().Perm()&0o005 != 0o005 {
+			return fmt.Errorf("%s is mode %v, closed to other users", d, st.Mode().Perm())
+		}
+	}
+	return nil
+}
+
+// copyTree copies the files, directories and symbolic links under src into dst, keeping their
+// modes and adding read (and, where the owner has it, execute) permission for everyone.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		mode := info.Mode().Perm() | 0o444
+		if mode&0o100 != 0 {
+			mode |= 0o011
+		}
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			link, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(link, target)
+		case d.IsDir():
+			if rel == "." {
+				return nil
+			}
+			return os.Mkdir(target, mode|0o111)
+		default:
+			return copyFile(p, target, mode)
+		}
+	})
+}
+
+func copyFile(src, dst string, mode os.FileMode) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	return os.Chmod(dst, mode) // the umask may have narrowed it
+}
+
+// ownerIDs are u's numeric uid and gid.
+func ownerIDs(u *user.User) (int, int) {
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	return uid, gid
+}
