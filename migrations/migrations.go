@@ -28,3 +28,10 @@ var ExpectedSchema string
 //
 //go:embed baseline-schema.sql
 var BaselineSchema string
+
+// Queries is the application's statements (queries.sql): what the cart services run, with $n
+// parameters as pg_stat_statements normalizes them. `migrator lint` runs them around every
+// migration; `make bench` drives them as its workload.
+//
+//go:embed queries.sql
+var Queries string

@@ -9,7 +9,8 @@
 #
 # Environment: CLUSTER_NAME and AWS_REGION (for aws eks update-kubeconfig; without CLUSTER_NAME
 # the current kubeconfig is used), NAMESPACE (shopping-cart), JOB_NAME (database-migration),
-# JOB_TIMEOUT seconds to wait (default and minimum: the Job's activeDeadlineSeconds plus
+# POST_DEPLOY=true (the PostDeploy stage: the same Job with MIGRATOR_POST_DEPLOY=true, which also
+# applies the files marked -- migrator:post-deploy), JOB_TIMEOUT seconds to wait (default and minimum: the Job's activeDeadlineSeconds plus
 # DEADLINE_MARGIN, 120 s, for scheduling and image pulls), POLL_SECONDS (5), KUBECTL (kubectl).
 #
 # Exit: 0 the Job completed; 1 the Job failed or cannot start (every attempt's logs, the Job's
@@ -66,7 +67,17 @@ if [ -n "$state" ]; then
   esac
 fi
 
-log "creating Job $job"
+if [ "${POST_DEPLOY:-false}" = true ]; then
+  # The same Job spec, with one setting more: kubectl edits the manifest locally.
+  post_file=$(mktemp)
+  trap 'rm -f "$post_file"' EXIT
+  k set env --local -f "$job_file" MIGRATOR_POST_DEPLOY=true -o yaml >"$post_file" \
+    || die 3 "adding MIGRATOR_POST_DEPLOY=true to $job_file failed"
+  job_file=$post_file
+  log "creating Job $job for the post-deploy migrations (MIGRATOR_POST_DEPLOY=true)"
+else
+  log "creating Job $job"
+fi
 k apply -n "$namespace" -f "$job_file" || die 3 "creating the Job failed (does namespace $namespace exist? the Cluster stack creates it: cdk deploy)"
 
 # pods prints the Job's pods, oldest first: one line per attempt.

@@ -118,6 +118,10 @@ type EnvConfig struct {
 	BackupCopyRegion string
 	// ManualApproval stops the pipeline before the migration runs.
 	ManualApproval bool
+	// PostDeployApproval stops the pipeline before the post-deploy migrations (the contract
+	// steps, -- migrator:post-deploy) until a person says the application's new version is
+	// rolled out. Without it the PostDeploy stage follows the Deploy stage at once.
+	PostDeployApproval bool
 	// AdminRoleArn, from -c adminRoleArn=..., gets cluster-admin access for people (optional).
 	AdminRoleArn string
 	// PromoteFrom names the environment whose tested image this one runs (prod: dev). Such an
@@ -152,7 +156,7 @@ func ForEnv(name string) (EnvConfig, error) {
 		return EnvConfig{Name: "prod", MaxAZs: 3, NatGateways: 3,
 			InstanceType:        awsec2.InstanceType_Of(awsec2.InstanceClass_MEMORY6_GRAVITON, awsec2.InstanceSize_LARGE),
 			AllocatedStorageGiB: 100, BackupRetentionDays: 14, DeletionProtection: true, RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-			NodeInstanceType: "m7g.large", NodeArch: ARM64, NodeMin: 2, NodeMax: 6, LogRetentionDays: 365, ManualApproval: true,
+			NodeInstanceType: "m7g.large", NodeArch: ARM64, NodeMin: 2, NodeMax: 6, LogRetentionDays: 365, ManualApproval: true, PostDeployApproval: true,
 			PromoteFrom: "dev", MultiAZ: true, Endpoints: sortedKeys(InterfaceEndpoints), Backup: true,
 			// db.r6g.large: 16 GiB, max_connections about 1,700.
 			Alarms: AlarmThresholds{CPUPercent: 80, FreeableMemoryMiB: 1600, FreeStorageGiB: 10, Connections: 1400, LatencySeconds: 0.02, ReplicaLagSeconds: 60}}, nil

@@ -59,6 +59,11 @@ func NewDatabaseStack(scope constructs.Construct, id string, props *DatabaseStac
 			"log_statement":                       str("ddl"), // every schema change, as applied
 			"log_autovacuum_min_duration":         str("10000"),
 			"idle_in_transaction_session_timeout": str("600000"),
+			// RDS preloads pg_stat_statements; kept explicit so that a change of the default
+			// cannot take away what `migrator capture-queries` reads (the extension itself is
+			// created once by the master user: CREATE EXTENSION IF NOT EXISTS pg_stat_statements).
+			"shared_preload_libraries": str("pg_stat_statements"),
+			"pg_stat_statements.track": str("top"),
 		},
 	})
 	instance := awsrds.NewDatabaseInstance(stack, str("Instance"), &awsrds.DatabaseInstanceProps{

@@ -44,11 +44,12 @@ func TestDatabase(t *testing.T) {
 				"SourceDBInstanceIdentifier": assertions.Match_AnyValue()}, jsii.Number(tt.replicas))
 			// AND a customer-managed key that rotates
 			tpl.HasResourceProperties(jsii.String("AWS::KMS::Key"), &map[string]any{"EnableKeyRotation": true})
-			// AND TLS forced, slow statements and lock waits logged
+			// AND TLS forced, slow statements and lock waits logged, pg_stat_statements preloaded (capture-queries)
 			tpl.HasResourceProperties(jsii.String("AWS::RDS::DBParameterGroup"), &map[string]any{
 				"Family": assertions.Match_StringLikeRegexp(jsii.String("^postgres17")),
 				"Parameters": assertions.Match_ObjectLike(&map[string]any{
-					"rds.force_ssl": "1", "log_min_duration_statement": "1000", "log_lock_waits": "1"}),
+					"rds.force_ssl": "1", "log_min_duration_statement": "1000", "log_lock_waits": "1",
+					"shared_preload_libraries": "pg_stat_statements"}),
 			})
 			// AND generated credentials, rotated every 30 days
 			tpl.HasResourceProperties(jsii.String("AWS::SecretsManager::Secret"), &map[string]any{

@@ -190,6 +190,18 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 	stages = append(stages, &awscodepipeline.StageProps{StageName: str("Deploy"), Actions: &[]awscodepipeline.IAction{
 		awscodepipelineactions.NewCodeBuildAction(&awscodepipelineactions.CodeBuildActionProps{
 			ActionName: str("MigrationJob"), Project: deploy, Input: buildOut})}})
+	// Expand and contract: the contract steps (files marked -- migrator:post-deploy) run after the
+	// application's rollout, through the same deploy script and Job, with MIGRATOR_POST_DEPLOY set.
+	if cfg.PostDeployApproval {
+		stages = append(stages, &awscodepipeline.StageProps{StageName: str("ApprovePostDeploy"), Actions: &[]awscodepipeline.IAction{
+			awscodepipelineactions.NewManualApprovalAction(&awscodepipelineactions.ManualApprovalActionProps{
+				ActionName: str("ApplicationRolledOut"), AdditionalInformation: str(fmt.Sprintf(
+					"Is the cart services' new version rolled out in %s? Then the post-deploy migrations may remove what the old one used.", cfg.Name))})}})
+	}
+	stages = append(stages, &awscodepipeline.StageProps{StageName: str("PostDeploy"), Actions: &[]awscodepipeline.IAction{
+		awscodepipelineactions.NewCodeBuildAction(&awscodepipelineactions.CodeBuildActionProps{
+			ActionName: str("PostDeployMigrationJob"), Project: deploy, Input: buildOut,
+			EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{"POST_DEPLOY": {Value: str("true")}}})}})
 	p := awscodepipeline.NewPipeline(stack, str("Pipeline"), &awscodepipeline.PipelineProps{
 		PipelineName:             str(cfg.Prefix() + "-database"),
 		PipelineType:             awscodepipeline.PipelineType_V2,

@@ -17,7 +17,7 @@ func TestPipeline(t *testing.T) {
 	for _, tt := range []struct {
 		env    string
 		stages []string
-	}{{"dev", []string{"Source", "Build", "Deploy"}}, {"prod", []string{"Source", "Build", "Approve", "Deploy"}}} {
+	}{{"dev", []string{"Source", "Build", "Deploy", "PostDeploy"}}, {"prod", []string{"Source", "Build", "Approve", "Deploy", "ApprovePostDeploy", "PostDeploy"}}} {
 		t.Run(tt.env, func(t *testing.T) {
 			tpl := template(appFor(t, tt.env).Pipeline.Stack)
 			// Names unique per account carry the environment, so dev and prod can share one.
@@ -41,6 +41,10 @@ func TestPipeline(t *testing.T) {
 				}
 				if !contains(pp["Stages"], `"BranchName":"main"`) || !contains(pp["Stages"], `"PollForSourceChanges":false`) {
 					t.Error("the source is not main, or it polls instead of reacting to pushes")
+				}
+				// The contract steps run through the same deploy project, told so by POST_DEPLOY.
+				if !contains(pp["Stages"], `"EnvironmentVariables":"[{\"name\":\"POST_DEPLOY\",\"type\":\"PLAINTEXT\",\"value\":\"true\"}]"`) {
+					t.Errorf("the PostDeploy stage does not set POST_DEPLOY=true: %v", pp["Stages"])
 				}
 				if !contains(pp["ArtifactStore"], `"EncryptionKey"`) {
 					t.Error("artifacts are not encrypted with the pipeline's key")

@@ -152,6 +152,7 @@ func ExplainQueries(ctx context.Context, conn *pgx.Conn, carts int) (map[string]
 		"order_items":         {someOrder},
 		"open_orders":         nil,
 		"upsert_cart_item":    {c, "sku-00001"},
+		"update_quantity":     {2, c, "sku-00001"},
 		"checkout_order":      {customer(c), c},
 		"checkout_items":      {someOrder, c},
 		"checkout_empty_cart": {c},

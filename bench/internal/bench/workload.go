@@ -11,18 +11,34 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/carthub/carthub-db/migrations"
+	"github.com/carthub/carthub-db/migrator/internal/corpus"
 )
 
-// Workload queries: what the cart services run.
-var Queries = map[string]string{
-	"cart_by_customer":    "SELECT c.id, i.product_id, i.quantity FROM carts c LEFT JOIN cart_items i ON i.cart_id = c.id WHERE c.customer_id = $1",
-	"customer_orders":     "SELECT id, total_amount, status, created_at FROM orders WHERE customer_id = $1 ORDER BY created_at DESC LIMIT 10",
-	"order_items":         "SELECT product_id, price, quantity FROM order_items WHERE order_id = $1",
-	"open_orders":         "SELECT id, customer_id FROM orders WHERE status = 'pending' ORDER BY created_at LIMIT 50",
-	"upsert_cart_item":    "INSERT INTO cart_items (cart_id, product_id, product_name, price, quantity) VALUES ($1, $2, 'Product', 9.99, 1) ON CONFLICT (cart_id, product_id) DO UPDATE SET quantity = cart_items.quantity + 1",
-	"checkout_order":      "INSERT INTO orders (customer_id, total_amount, status) SELECT $1, coalesce(sum(price * quantity), 0), 'pending' FROM cart_items WHERE cart_id = $2 RETURNING id",
-	"checkout_items":      "INSERT INTO order_items (order_id, product_id, product_name, price, quantity) SELECT $1, product_id, product_name, price, quantity FROM cart_items WHERE cart_id = $2",
-	"checkout_empty_cart": "DELETE FROM cart_items WHERE cart_id = $1",
+// Queries are the application's statements by name, from migrations/queries.sql: the workload
+// runs the statements that migrator lint proves every migration keeps working.
+var Queries = applicationQueries()
+
+// workloadQueries are the names the workload and ExplainQueries run.
+var workloadQueries = []string{"cart_by_customer", "customer_orders", "order_items", "open_orders", "upsert_cart_item",
+	"update_quantity", "checkout_order", "checkout_items", "checkout_empty_cart"}
+
+func applicationQueries() map[string]string {
+	qs, err := corpus.Parse("migrations/queries.sql", migrations.Queries)
+	if err != nil {
+		panic(err)
+	}
+	out := map[string]string{}
+	for _, q := range qs {
+		out[q.Name] = q.SQL
+	}
+	for _, name := range workloadQueries {
+		if out[name] == "" {
+			panic("migrations/queries.sql has no statement named " + name + ": the workload runs it")
+		}
+	}
+	return out
 }
 
 // Sample is one workload transaction.

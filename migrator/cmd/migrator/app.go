@@ -64,6 +64,7 @@ var commands = []command{
 	{"verify", "[flags]", "compare the live schema with the expected schema", cmdVerify},
 	{"down", "--to VERSION --yes [flags]", "revert migrations above VERSION using their down parts", cmdDown},
 	{"lint", "[flags]", "prove migrations online-safe by running them on a scratch database with data", cmdLint},
+	{"capture-queries", "[--out FILE] [flags]", "merge the statements production runs (pg_stat_statements) into lint's queries.sql", cmdCaptureQueries},
 	{"create", "NAME [--dir DIR]", "write a new migration file with the next version number", cmdCreate},
 	{"version", "", "print the migrator's version and its embedded migrations", cmdVersion},
 }
@@ -93,7 +94,7 @@ func (a *app) dispatch(ctx context.Context, args []string) error {
 func (a *app) usage(w io.Writer) {
 	fmt.Fprintf(w, "migrator applies the Carthub schema migrations to PostgreSQL.\n\nUsage: migrator COMMAND [flags]\n\nCommands:\n")
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-15s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "\nRun `migrator COMMAND --help` for a command's flags. Exit codes: 0 done, 1 migration failed, "+
 		"2 usage or configuration, 3 cannot connect, 4 lock not acquired, 5 drift or verification failure, "+

@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/carthub/carthub-db/migrations"
+	"github.com/carthub/carthub-db/migrator/internal/corpus"
 	"github.com/carthub/carthub-db/migrator/internal/lint"
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
 	"github.com/carthub/carthub-db/migrator/internal/pgserver"
@@ -28,21 +31,24 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 		from, rows    int
 		format, dbURL string
 		maxHold       time.Duration
-		probeTimeout  time.Duration
+		maxBlock      time.Duration
+		queriesFile   string
 	)
 	var rules strings.Builder
 	for _, r := range lint.Rules {
 		fmt.Fprintf(&rules, "\n  %-35s %s", r.ID, r.Reason)
 	}
 	flags := a.flags("lint", "[flags]", "Apply the migrations to a scratch database whose tables hold a dataset, one statement at a time, and\n"+
-		"report what each statement locked and for how long, whether it rewrote or read a whole table, and whether a\n"+
-		"probe doing the services' reads and writes was blocked. Exit 8 when a rule fails. Rules:"+rules.String()+
+		"report what each statement locked and for how long, whether it rewrote or read a whole table, how long a\n"+
+		"probe doing the services' reads and writes waited, and which of the application's statements (queries.sql)\n"+
+		"stopped working after it. Exit 8 when a rule fails. Rules:"+rules.String()+
 		"\nAllow a finding with a reason: a line \"-- migrator:allow RULE-ID: reason\" above the statement.", false)
 	flags.stringVar(&dbURL, "database-url", "MIGRATOR_LINT_DATABASE_URL", "", "a server to create (and drop) the scratch database on; default: a throwaway local PostgreSQL")
 	flags.intVar(&from, "from", "MIGRATOR_LINT_FROM", 1, "the first version to lint; the ones below it are applied without measuring")
 	flags.intVar(&rows, "rows", "MIGRATOR_LINT_ROWS", 200_000, "rows loaded into every empty table before each linted file")
-	flags.durationVar(&maxHold, "max-lock-hold", "MIGRATOR_LINT_MAX_LOCK_HOLD", time.Second, "the longest an ACCESS EXCLUSIVE lock may be held on a populated table")
-	flags.durationVar(&probeTimeout, "probe-timeout", "MIGRATOR_LINT_PROBE_TIMEOUT", 100*time.Millisecond, "a probe read or write that waits longer than this was blocked")
+	flags.durationVar(&maxHold, "max-lock-hold", "MIGRATOR_LINT_MAX_LOCK_HOLD", time.Second, "the longest a lock that blocks reads or writes (SHARE or stronger) may be held on a populated table")
+	flags.durationVar(&maxBlock, "max-block", "MIGRATOR_LINT_MAX_BLOCK", 500*time.Millisecond, "the longest the application's reads and writes may wait for the migration's locks, row locks included")
+	flags.stringVar(&queriesFile, "queries", "MIGRATOR_LINT_QUERIES", "", "the application's statements to run around every migration (default: queries.sql of --dir, else the embedded migrations/queries.sql)")
 	flags.stringVar(&format, "format", "MIGRATOR_LINT_FORMAT", "text", "report format: text or json")
 	if err := flags.parseFlags(args); err != nil {
 		return err
@@ -50,8 +56,12 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 	if format != "text" && format != "json" {
 		return usagef("--format %q: use text or json", format)
 	}
-	if probeTimeout == 0 {
-		return usagef("--probe-timeout must be above zero")
+	if maxBlock == 0 {
+		return usagef("--max-block must be above zero: it is the probe's lock_timeout")
+	}
+	queries, err := a.applicationQueries(queriesFile)
+	if err != nil {
+		return err
 	}
 	p, err := a.load()
 	if err != nil {
@@ -74,7 +84,7 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 	}
 	defer cleanup()
 	rep, err := lint.Run(ctx, connect, lint.Options{
-		From: from, Rows: rows, MaxLockHold: maxHold, ProbeTimeout: probeTimeout, Logger: a.log,
+		From: from, Rows: rows, MaxLockHold: maxHold, MaxBlock: maxBlock, Queries: queries, Logger: a.log,
 		Engine: migrate.Options{Migrations: p.migrations, Baseline: p.baseline, Tables: p.expected.Tables()},
 	})
 	if rep != nil {
@@ -94,6 +104,29 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 	}
 	a.summary = fmt.Sprintf("lint: %d file(s) online-safe", len(rep.Files))
 	return nil
+}
+
+// applicationQueries reads the application's statements: the file given, else queries.sql of
+// --dir when there is one, else the embedded migrations/queries.sql.
+func (a *app) applicationQueries(file string) ([]corpus.Query, error) {
+	name, text := "migrations/queries.sql", migrations.Queries
+	if file == "" && a.dir != "" {
+		if _, err := os.Stat(filepath.Join(a.dir, "queries.sql")); err == nil {
+			file = filepath.Join(a.dir, "queries.sql")
+		}
+	}
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return nil, usagef("--queries: %v", err)
+		}
+		name, text = file, string(b)
+	}
+	qs, err := corpus.Parse(name, text)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return qs, nil
 }
 
 // scratchDatabase makes the empty database lint works in, and returns how to connect to it and

@@ -17,6 +17,9 @@ type runMetrics struct {
 	started time.Time
 	stepMs  map[string]float64 // durations of the steps, by name ("lock", "snapshot", ...)
 	applied int
+	// waiting counts the pending post-deploy files the run left for the rollout;
+	// postDeployApplied the post-deploy files it applied.
+	waiting, postDeployApplied int
 }
 
 // emitMetrics writes the run's outcome as one line in CloudWatch Embedded Metric Format: with
@@ -42,7 +45,8 @@ func (a *app) emitMetrics(code int) {
 				"Namespace":  metricsNamespace,
 				"Dimensions": [][]string{names.MetricDimensions}, // the alarms in infra read these
 				"Metrics": []any{metric("Duration", "Milliseconds"), metric("MigrationsApplied", "Count"), metric("ExitCode", "None"),
-					metric("LockWait", "Milliseconds"), metric("SnapshotDuration", "Milliseconds")},
+					metric("LockWait", "Milliseconds"), metric("SnapshotDuration", "Milliseconds"),
+					metric("PostDeployWaiting", "Count"), metric("PostDeployApplied", "Count")},
 			}},
 		},
 		names.MetricDimensions[0]: env,
@@ -52,6 +56,8 @@ func (a *app) emitMetrics(code int) {
 		"ExitCode":                code,
 		"LockWait":                a.metrics.stepMs["lock"],
 		"SnapshotDuration":        a.metrics.stepMs["snapshot"],
+		"PostDeployWaiting":       a.metrics.waiting,
+		"PostDeployApplied":       a.metrics.postDeployApplied,
 	}
 	b, err := json.Marshal(line)
 	if err != nil {

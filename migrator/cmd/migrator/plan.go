@@ -10,9 +10,13 @@ import (
 )
 
 func cmdPlan(ctx context.Context, a *app, args []string) error {
-	var to int
+	var (
+		to   int
+		post bool
+	)
 	flags := a.flags("plan", "[flags]", "Print the SQL that `up` would run against this database, in order, without running it.", true)
 	flags.intVar(&to, "to", "MIGRATOR_TARGET", 0, "stop after this version (0: the latest)")
+	flags.boolVar(&post, "post-deploy", "MIGRATOR_POST_DEPLOY", false, "include the files marked -- migrator:post-deploy, as up --post-deploy would")
 	if err := flags.parseFlags(args); err != nil {
 		return err
 	}
@@ -26,7 +30,13 @@ func cmdPlan(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	pending := st.PendingUpTo(to)
+	target, waiting := st.Runnable(migrate.UpPlan{Target: to, PostDeploy: post})
+	pending := st.PendingUpTo(target)
+	defer func() {
+		for _, mig := range waiting {
+			fmt.Fprintf(a.stdout, "-- %s waits for the application's rollout (-- migrator:post-deploy): up --post-deploy applies it\n", mig.File)
+		}
+	}()
 	if !st.HistoryExists {
 		present, diffs, err := m.Legacy(ctx)
 		if err != nil {

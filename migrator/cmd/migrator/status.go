@@ -73,10 +73,15 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 			fmt.Fprintf(w, "%04d\t%s\tPARTIAL: %d of %d statements ran, then: %s\t%s\t%s\t%.12s\t%s\n", mig.Version, mig.Name,
 				p.StatementsDone, len(mig.Up), firstLine(p.Error), p.AppliedAt.UTC().Format("2006-01-02 15:04:05"),
 				p.Duration.Round(time.Millisecond), p.Checksum, p.AppliedBy)
+		case !ok && mig.PostDeploy:
+			fmt.Fprintf(w, "%04d\t%s\tpending, post-deploy: waits for the rollout (up --post-deploy)\t-\t-\t%.12s\t-\n", mig.Version, mig.Name, mig.Checksum)
 		case !ok:
 			fmt.Fprintf(w, "%04d\t%s\tpending\t-\t-\t%.12s\t-\n", mig.Version, mig.Name, mig.Checksum)
 		default:
 			status := r.Kind
+			if r.Phase == migrate.PhasePostDeploy {
+				status += " (post-deploy)"
+			}
 			if r.Checksum != mig.Checksum {
 				status = "CHANGED"
 			}

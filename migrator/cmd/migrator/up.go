@@ -33,6 +33,7 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 		to     int
 		seedAs string
 		verify string
+		post   bool
 	)
 	flags := a.flags("up", "[flags]", "Apply pending migrations in order, then seed, verify and clean up. A database without a\n"+
 		"history table but with the legacy Carthub tables is adopted: 0001_baseline is recorded, not run.", true)
@@ -40,6 +41,7 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 	flags.intVar(&to, "to", "MIGRATOR_TARGET", 0, "stop after this version (0: the latest)")
 	flags.stringVar(&seedAs, "seed", "MIGRATOR_SEED", "", "load a dataset after migrating: demo")
 	flags.stringVar(&verify, "verify", "MIGRATOR_VERIFY", "auto", "compare the live schema with the expected one: auto (after applying), always, never")
+	flags.boolVar(&post, "post-deploy", "MIGRATOR_POST_DEPLOY", false, "also apply the files marked -- migrator:post-deploy (after the application's rollout)")
 	a.awsSettings.addSnapshots(flags)
 	if err := flags.parseFlags(args); err != nil {
 		return err
@@ -67,7 +69,7 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 	if mode == migrate.VerifyAuto && len(p.expected) == 0 {
 		mode = migrate.VerifyNever // a --dir without schema.sql has nothing to compare with
 	}
-	res, err := s.m.Up(ctx, migrate.UpPlan{Target: to, Seed: seedAs != "", Verify: mode}, migrate.Hooks{
+	res, err := s.m.Up(ctx, migrate.UpPlan{Target: to, Seed: seedAs != "", Verify: mode, PostDeploy: post}, migrate.Hooks{
 		Step:        a.step,
 		BeforeApply: a.beforeApply,
 		Seed: func(ctx context.Context, conn *pgx.Conn) error {
@@ -82,8 +84,18 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 		AfterCleanup: a.pruneSnapshots,
 	})
 	a.metrics.applied = len(res.Applied)
+	a.metrics.waiting = len(res.Waiting)
+	for _, m := range res.Applied {
+		if m.PostDeploy {
+			a.metrics.postDeployApplied++
+		}
+	}
 	if err != nil {
 		return err
+	}
+	if len(res.Waiting) > 0 {
+		a.log.InfoContext(ctx, "post-deploy files wait for the application's rollout: `migrator up --post-deploy` applies them after it (the pipeline's PostDeploy stage)",
+			"waiting", len(res.Waiting), "first", res.Waiting[0].File)
 	}
 	if res.UpToDate {
 		a.summary = fmt.Sprintf("up to date at version %04d", res.Version)

@@ -1,7 +1,8 @@
 // Package lint proves migrations online-safe by running them: it applies them to a scratch
 // database whose tables hold a representative dataset, one statement at a time, and records what
-// each statement locked and for how long, whether it rewrote or scanned a table, and whether a
-// probe session doing the services' reads and writes was blocked. Rules turn that into findings.
+// each statement locked and for how long, whether it rewrote or scanned a table, whether a probe
+// session doing the services' reads and writes waited, and whether the application's own
+// statements (migrations/queries.sql) still work after it. Rules turn that into findings.
 package lint
 
 import (
@@ -14,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/carthub/carthub-db/migrator/internal/corpus"
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
 	"github.com/carthub/carthub-db/migrator/internal/sqlscript"
 )
@@ -24,10 +26,14 @@ type Options struct {
 	From int
 	// Rows go into every empty table before each linted file (COPY).
 	Rows int
-	// MaxLockHold is the longest an ACCESS EXCLUSIVE lock may be held on a populated table.
+	// MaxLockHold is the longest a lock that blocks the application's reads or writes may be
+	// held on a populated table.
 	MaxLockHold time.Duration
-	// ProbeTimeout is the probe's lock_timeout: a read or write that waits longer was blocked.
-	ProbeTimeout time.Duration
+	// MaxBlock is the longest a read or write of the application's may wait for a lock the
+	// migration holds (the probe's lock_timeout), row locks included.
+	MaxBlock time.Duration
+	// Queries are the application's statements, run before and after each file (nil: none).
+	Queries []corpus.Query
 	// Engine are the migrator's options (migrations, baseline, tables, history table); lint
 	// overrides its lock settings.
 	Engine migrate.Options
@@ -36,9 +42,12 @@ type Options struct {
 
 // Report is what lint found.
 type Report struct {
-	Server string  `json:"server"` // PostgreSQL's version
-	Rows   int     `json:"rows_per_table"`
-	Files  []*File `json:"files"`
+	Server      string        `json:"server"` // PostgreSQL's version
+	Rows        int           `json:"rows_per_table"`
+	MaxLockHold time.Duration `json:"max_lock_hold_ns"`
+	MaxBlock    time.Duration `json:"max_block_ns"`
+	Queries     int           `json:"application_statements"`
+	Files       []*File       `json:"files"`
 	// Failed counts the findings no allow directive covers.
 	Failed  int           `json:"failed"`
 	Allowed int           `json:"allowed"`
@@ -49,11 +58,17 @@ type Report struct {
 type File struct {
 	File          string           `json:"file"`
 	NoTransaction bool             `json:"no_transaction"`
+	PostDeploy    bool             `json:"post_deploy,omitempty"`
 	Loaded        map[string]int64 `json:"loaded,omitempty"` // rows COPYed into each table before it
 	LoadTook      time.Duration    `json:"load_duration_ns,omitempty"`
 	Statements    []*Statement     `json:"statements"`
-	Error         string           `json:"error,omitempty"` // it did not apply: lint stopped here
-	Took          time.Duration    `json:"duration_ns"`
+	// NotChecked are the application's statements that already failed before the file, with
+	// their errors: lint cannot tell what the file does to them.
+	NotChecked map[string]string `json:"application_not_checked,omitempty"`
+	Error      string            `json:"error,omitempty"` // it did not apply: lint stopped here
+	Took       time.Duration     `json:"duration_ns"`
+
+	errorCounted bool // Error is a failure of its own (no finding explains it)
 }
 
 // Statement is what one statement did.
@@ -64,7 +79,7 @@ type Statement struct {
 	Locks    []Lock        `json:"locks,omitempty"`
 	Rewrote  []string      `json:"rewrote,omitempty"`
 	Scanned  []string      `json:"scanned,omitempty"`       // tables read in full
-	Blocked  []string      `json:"probe_blocked,omitempty"` // e.g. "write orders"
+	Blocked  []Wait        `json:"probe_blocked,omitempty"` // the probe's waits this statement caused
 	Error    string        `json:"error,omitempty"`
 	Findings []Finding     `json:"findings,omitempty"`
 
@@ -72,8 +87,16 @@ type Statement struct {
 	inTransaction       bool
 	concurrent          bool
 	newIndexes          []relation
+	rebuiltIndexes      []relation
+	rebuiltConstraints  []relation
 	newValidConstraints []relation
 	volatileColumns     []relation
+	droppedTables       []string
+	renamedTables       []rename
+	droppedColumns      []relation
+	renamedColumns      []rename
+	narrowedColumns     []narrowing
+	breaks              []appBreak // application statements that fail after it
 }
 
 // Lock is a table lock a statement took and how long it was held: to the end of the statement,
@@ -109,6 +132,7 @@ type linter struct {
 	conn    *pgx.Conn // the migrator's
 	monitor *pgx.Conn // polls pg_locks while a statement outside a transaction runs
 	probe   *probe
+	app     *app // nil without Options.Queries
 	schema  string
 	history string
 }
@@ -139,7 +163,10 @@ func Run(ctx context.Context, connect Connector, opts Options) (*Report, error) 
 		return nil, err
 	}
 	defer l.monitor.Close(context.WithoutCancel(ctx))
-	if l.probe, err = newProbe(ctx, connect, opts.ProbeTimeout); err != nil {
+	if opts.MaxBlock <= 0 {
+		return nil, fmt.Errorf("the blocking budget (MaxBlock) must be above zero")
+	}
+	if l.probe, err = newProbe(ctx, connect, opts.MaxBlock); err != nil {
 		return nil, err
 	}
 	defer l.probe.close(context.WithoutCancel(ctx))
@@ -152,7 +179,11 @@ func Run(ctx context.Context, connect Connector, opts Options) (*Report, error) 
 		return nil, fmt.Errorf("lint needs PostgreSQL 15 or newer (it reads a statement's table statistics through pg_stat_force_next_flush); "+
 			"this server is %s", l.conn.PgConn().ParameterStatus("server_version"))
 	}
-	rep := &Report{Server: l.conn.PgConn().ParameterStatus("server_version"), Rows: opts.Rows}
+	rep := &Report{Server: l.conn.PgConn().ParameterStatus("server_version"), Rows: opts.Rows,
+		MaxLockHold: opts.MaxLockHold, MaxBlock: opts.MaxBlock, Queries: len(opts.Queries)}
+	if len(opts.Queries) > 0 {
+		l.app = &app{queries: opts.Queries}
+	}
 
 	engine := opts.Engine
 	engine.LockWait, engine.LockRetries, engine.RetryBackoff = 0, 0, 0
@@ -162,7 +193,7 @@ func Run(ctx context.Context, connect Connector, opts Options) (*Report, error) 
 		return nil, err
 	}
 	if opts.From > 1 {
-		if _, err := m.Up(ctx, migrate.UpPlan{Target: opts.From - 1, Verify: migrate.VerifyNever}, migrate.Hooks{}); err != nil {
+		if _, err := m.Up(ctx, migrate.UpPlan{Target: opts.From - 1, Verify: migrate.VerifyNever, PostDeploy: true}, migrate.Hooks{}); err != nil {
 			return nil, fmt.Errorf("apply the migrations below --from %d: %w", opts.From, err)
 		}
 	}
@@ -177,18 +208,21 @@ func Run(ctx context.Context, connect Connector, opts Options) (*Report, error) 
 		}
 	}
 	for _, f := range rep.Files {
-		if f.Error != "" {
-			rep.Failed++ // a file that does not apply is not online-safe, whatever it allows
-		}
+		failed := 0
 		for _, s := range f.Statements {
 			for _, fd := range s.Findings {
 				if fd.Allowed == "" {
-					rep.Failed++
+					failed++
 				} else {
 					rep.Allowed++
 				}
 			}
 		}
+		if f.Error != "" && failed == 0 {
+			failed++ // a file that does not apply is not online-safe, whatever it allows
+			f.errorCounted = true
+		}
+		rep.Failed += failed
 	}
 	rep.Took = time.Since(start)
 	return rep, nil
@@ -198,7 +232,7 @@ func Run(ctx context.Context, connect Connector, opts Options) (*Report, error) 
 // no-transaction file a second time, then judge each statement.
 func (l *linter) file(ctx context.Context, m *migrate.Migrator, mig migrate.Migration) (*File, error) {
 	start := time.Now()
-	f := &File{File: mig.File, NoTransaction: mig.NoTransaction}
+	f := &File{File: mig.File, NoTransaction: mig.NoTransaction, PostDeploy: mig.PostDeploy}
 	defer func() { f.Took = time.Since(start) }()
 	if !mig.NoTransaction {
 		if i := slices.IndexFunc(mig.Up, func(s sqlscript.Statement) bool { return migrate.ConcurrentIndexOp(s.SQL) }); i >= 0 {
@@ -228,8 +262,14 @@ func (l *linter) file(ctx context.Context, m *migrate.Migrator, mig migrate.Migr
 	if err := l.probe.prepare(ctx, populated); err != nil {
 		return f, err
 	}
-	obs := &observer{l: l}
-	_, err = m.Up(ctx, migrate.UpPlan{Target: mig.Version, Verify: migrate.VerifyNever}, migrate.Hooks{Observer: obs})
+	if l.app != nil {
+		if err := l.app.baseline(ctx, l.conn); err != nil {
+			return f, err
+		}
+		f.NotChecked = l.app.before
+	}
+	obs := &observer{l: l, broken: map[string]bool{}}
+	_, err = m.Up(ctx, migrate.UpPlan{Target: mig.Version, Verify: migrate.VerifyNever, PostDeploy: true}, migrate.Hooks{Observer: obs})
 	f.Statements = obs.statements
 	if err != nil {
 		var pe *migrate.PartialError
@@ -238,12 +278,33 @@ func (l *linter) file(ctx context.Context, m *migrate.Migrator, mig migrate.Migr
 		}
 		f.Error = "failed: " + pe.Err.Error()
 	}
+	if err == nil && !mig.NoTransaction && l.app != nil {
+		// The application never sees a transaction's intermediate states: what a later statement
+		// of the file repaired (a view dropped and made again) is no break.
+		end, err := l.app.run(ctx, l.conn, false)
+		if err != nil {
+			return f, err
+		}
+		for _, s := range f.Statements {
+			s.breaks = slices.DeleteFunc(s.breaks, func(b appBreak) bool { return end[b.query.Name] == "" })
+		}
+	}
+	if err == nil && !mig.NoTransaction {
+		end, err := l.catalog(ctx, l.conn)
+		if err != nil {
+			return f, err
+		}
+		for _, s := range f.Statements {
+			s.renamedTables = slices.DeleteFunc(s.renamedTables, func(r rename) bool { return r.undone(before, end) })
+			s.renamedColumns = slices.DeleteFunc(s.renamedColumns, func(r rename) bool { return r.undone(before, end) })
+		}
+	}
 	if err == nil && mig.NoTransaction {
 		l.rerun(ctx, mig, f)
 	}
 	for _, s := range f.Statements {
 		if s.Error == "" {
-			l.evaluate(s, populated)
+			l.evaluate(s, populated, mig)
 		}
 	}
 	l.allow(mig, f.Statements)

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/carthub/carthub-db/migrations"
+	"github.com/carthub/carthub-db/migrator/internal/corpus"
 	"github.com/carthub/carthub-db/migrator/internal/lint"
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
 	"github.com/carthub/carthub-db/migrator/internal/pgtest"
@@ -26,8 +27,23 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 // counters, errors) does not depend on the size; make bench and the default --rows do.
 const testRows = 5000
 
-// lintWith lints the migrations with extra as 0006, from version 6, on a fresh database.
-func lintWith(t *testing.T, extra string) *lint.Report {
+// testMaxBlock is the blocking budget of the tests: the cases that must break it wait a second
+// or more, the ones that must not a few milliseconds.
+const testMaxBlock = 300 * time.Millisecond
+
+// applicationQueries is the application's statements lint runs by default: migrations/queries.sql.
+func applicationQueries(t *testing.T) []corpus.Query {
+	t.Helper()
+	qs, err := corpus.Parse("queries.sql", migrations.Queries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return qs
+}
+
+// lintWith lints the migrations with extra as 0006, from version 6, on a fresh database, with
+// the application's statements of migrations/queries.sql; change changes the options.
+func lintWith(t *testing.T, extra string, change ...func(*lint.Options)) *lint.Report {
 	t.Helper()
 	files := fstest.MapFS{}
 	entries, err := fs.ReadDir(migrations.FS, ".")
@@ -59,10 +75,14 @@ func lintWith(t *testing.T, extra string) *lint.Report {
 		cfg.RuntimeParams["timezone"] = "UTC"
 		return pgx.ConnectConfig(ctx, cfg)
 	}
-	rep, err := lint.Run(context.Background(), connect, lint.Options{
-		From: from, Rows: testRows, MaxLockHold: time.Second, ProbeTimeout: 100 * time.Millisecond,
+	opts := lint.Options{
+		From: from, Rows: testRows, MaxLockHold: time.Second, MaxBlock: testMaxBlock, Queries: applicationQueries(t),
 		Engine: migrate.Options{Migrations: migs, Baseline: baseline, Tables: expected.Tables()},
-	})
+	}
+	for _, c := range change {
+		c(&opts)
+	}
+	rep, err := lint.Run(context.Background(), connect, opts)
 	if err != nil {
 		t.Fatalf("lint: %v", err)
 	}
@@ -96,11 +116,21 @@ func TestRules(t *testing.T) {
 			if err != nil {
 				t.Fatalf("rule %s has no testdata/%s/good.sql: %v", rule.ID, rule.ID, err)
 			}
-			rep := lintWith(t, string(bad))
+			// A rule may bring its own application statements (queries.sql beside the case):
+			// the static backstops are for what those do not show.
+			var change []func(*lint.Options)
+			if q, err := os.ReadFile(filepath.Join("testdata", rule.ID, "queries.sql")); err == nil {
+				qs, err := corpus.Parse("queries.sql", string(q))
+				if err != nil {
+					t.Fatal(err)
+				}
+				change = append(change, func(o *lint.Options) { o.Queries = qs })
+			}
+			rep := lintWith(t, string(bad), change...)
 			if got := findings(rep, false); !slices.Contains(got, rule.ID) {
 				t.Errorf("bad.sql: findings %v, want %s\n%s", got, rule.ID, text(t, rep))
 			}
-			rep = lintWith(t, string(good))
+			rep = lintWith(t, string(good), change...)
 			if rep.Failed != 0 || rep.Files[len(rep.Files)-1].Error != "" {
 				t.Errorf("good.sql: %d findings %v\n%s", rep.Failed, findings(rep, false), text(t, rep))
 			}
@@ -110,7 +140,7 @@ func TestRules(t *testing.T) {
 
 // What lint measures is there to read: the long lock's hold, the probe it blocked, the rewrite.
 func TestReportShowsTheMeasurements(t *testing.T) {
-	bad, _ := os.ReadFile("testdata/long-exclusive-lock/bad.sql")
+	bad, _ := os.ReadFile("testdata/long-blocking-lock/bad.sql")
 	rep := lintWith(t, string(bad))
 	alter := rep.Files[0].Statements[0]
 	var hold time.Duration
@@ -123,8 +153,9 @@ func TestReportShowsTheMeasurements(t *testing.T) {
 		t.Errorf("the ALTER's ACCESS EXCLUSIVE on orders held %s, want it to last to the end of the transaction (>= 1.2s): %+v", hold, alter.Locks)
 	}
 	sleep := rep.Files[0].Statements[1]
-	if !slices.Contains(sleep.Blocked, "read orders") || !slices.Contains(sleep.Blocked, "write orders") {
-		t.Errorf("the probe was not blocked on orders while the lock was held: %v", sleep.Blocked)
+	// The probe waited while the sleep ran; the ALTER's lock made it wait, so the wait is the ALTER's.
+	if !blocked(alter, "read", "orders") || !blocked(alter, "write", "orders") || len(sleep.Blocked) != 0 {
+		t.Errorf("the probe's waits on orders belong to the ALTER: ALTER %v, sleep %v", alter.Blocked, sleep.Blocked)
 	}
 	rewrite, _ := os.ReadFile("testdata/table-rewrite/bad.sql")
 	rep = lintWith(t, string(rewrite))
@@ -176,4 +207,9 @@ func text(t *testing.T, rep *lint.Report) string {
 		t.Fatal(err)
 	}
 	return b.String()
+}
+
+// blocked: the probe's kind (read, write) of table waited past the budget because of s.
+func blocked(s *lint.Statement, kind, table string) bool {
+	return slices.ContainsFunc(s.Blocked, func(w lint.Wait) bool { return w.Kind == kind && w.Table == table })
 }

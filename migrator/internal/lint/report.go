@@ -11,10 +11,20 @@ import (
 // WriteText writes the report as a table per file, then each finding with its reason and fix.
 func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "migrator lint: PostgreSQL %s, %d rows per table, %d file(s) in %s\n", r.Server, r.Rows, len(r.Files), round(r.Took))
+	fmt.Fprintf(w, "budgets: locks that block reads or writes held at most %s (--max-lock-hold); the application's reads and writes wait at most %s (--max-block)\n",
+		r.MaxLockHold, r.MaxBlock)
+	if r.Queries > 0 {
+		fmt.Fprintf(w, "application: %d statement(s) of queries.sql prepared and run before and after every statement\n", r.Queries)
+	} else {
+		fmt.Fprintf(w, "application: no statements (queries.sql): lint cannot tell whether the running application keeps working\n")
+	}
 	for _, f := range r.Files {
 		mode := "one transaction"
 		if f.NoTransaction {
 			mode = "no transaction, run twice"
+		}
+		if f.PostDeploy {
+			mode += ", post-deploy"
 		}
 		fmt.Fprintf(w, "\n%s (%s, %s)\n", f.File, mode, round(f.Took))
 		if len(f.Loaded) > 0 {
@@ -24,11 +34,14 @@ func (r *Report) WriteText(w io.Writer) error {
 			}
 			fmt.Fprintf(w, "  loaded before it: %s rows (%s)\n", strings.Join(parts, ", "), round(f.LoadTook))
 		}
+		for _, name := range sortedKeys(f.NotChecked) {
+			fmt.Fprintf(w, "  not checked: the application's %s already failed before the file: %s\n", name, f.NotChecked[name])
+		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "  LINE\tSTATEMENT\tLOCKS (HOLD)\tREWRITE\tFULL SCAN\tPROBE BLOCKED\tTIME\tVERDICT")
 		for _, s := range f.Statements {
 			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Line, s.SQL, locksText(s.Locks), listText(s.Rewrote),
-				listText(s.Scanned), listText(s.Blocked), round(s.Duration), s.verdict())
+				listText(s.Scanned), waitsText(s.Blocked), round(s.Duration), s.verdict())
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -39,10 +52,17 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	var failed, allowed []string
 	for _, f := range r.Files {
+		if f.errorCounted {
+			failed = append(failed, fmt.Sprintf("%s: %s\n    why: a file that does not apply is not online-safe; nothing after it was linted\n    fix: make it apply on a copy of the schema (make run, then migrator up)", f.File, f.Error))
+		}
 		for _, s := range f.Statements {
 			for _, fd := range s.Findings {
 				rule, _ := RuleByID(fd.Rule)
-				entry := fmt.Sprintf("%s:%d %s: %s\n    why: %s\n    fix: %s", f.File, s.Line, fd.Rule, fd.Detail, rule.Reason, rule.Fix)
+				fix := rule.Fix
+				if fd.Fix != "" {
+					fix = fd.Fix
+				}
+				entry := fmt.Sprintf("%s:%d %s: %s\n    why: %s\n    fix: %s", f.File, s.Line, fd.Rule, fd.Detail, rule.Reason, fix)
 				if fd.Allowed != "" {
 					allowed = append(allowed, fmt.Sprintf("%s:%d %s: %s\n    allowed: %s", f.File, s.Line, fd.Rule, fd.Detail, fd.Allowed))
 				} else {
@@ -58,7 +78,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	if len(allowed) > 0 {
-		fmt.Fprintf(w, "\nAllowed by -- migrator:allow:\n")
+		fmt.Fprintf(w, "\nAllowed (by -- migrator:allow, or reported in a post-deploy file):\n")
 		for _, e := range allowed {
 			fmt.Fprintf(w, "  %s\n", e)
 		}
@@ -108,6 +128,14 @@ func locksText(ls []Lock) string {
 		parts = append(parts, fmt.Sprintf("%s %s (%s)", l.Table, modeName(l.Mode), round(l.Hold)))
 	}
 	return strings.Join(parts, ", ")
+}
+
+func waitsText(ws []Wait) string {
+	parts := make([]string, len(ws))
+	for i, w := range ws {
+		parts[i] = w.String()
+	}
+	return listText(parts)
 }
 
 func listText(l []string) string {

@@ -43,11 +43,30 @@ func (s State) Current() int {
 	return s.Applied[len(s.Applied)-1].Version
 }
 
+// Runnable is the version a run of plan goes to and the pending files it leaves for the rollout:
+// without plan.PostDeploy it stops before the first pending post-deploy file.
+func (s State) Runnable(plan UpPlan) (target int, waiting []Migration) {
+	target = plan.Target
+	pending := s.PendingUpTo(plan.Target)
+	if plan.PostDeploy {
+		return target, nil
+	}
+	for i, p := range pending {
+		if p.PostDeploy {
+			if p.Version-1 == 0 {
+				return -1, pending[i:] // nothing before it: a target no file meets
+			}
+			return p.Version - 1, pending[i:]
+		}
+	}
+	return target, nil
+}
+
 // PendingUpTo lists the pending migrations with versions up to target (0: all).
 func (s State) PendingUpTo(target int) []Migration {
 	var out []Migration
 	for _, p := range s.Pending {
-		if target == 0 || p.Version <= target {
+		if target == 0 || p.Version <= target { // a negative target: none
 			out = append(out, p)
 		}
 	}

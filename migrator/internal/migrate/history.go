@@ -22,6 +22,12 @@ const (
 	KindPartial = "partial" // a no-transaction file stopped after StatementsDone statements
 )
 
+// Phases of a history row: when in a release the file ran (expand and contract).
+const (
+	PhasePreDeploy  = "pre-deploy"  // before the application's rollout, by plain `up`
+	PhasePostDeploy = "post-deploy" // after it, by `up --post-deploy` (the file says -- migrator:post-deploy)
+)
+
 // Applied is one row of the history table.
 type Applied struct {
 	Version   int
@@ -37,6 +43,8 @@ type Applied struct {
 	// VerifyError is set on the newest row when the schema failed verify after it, and cleared
 	// when it passes: a failed verify keeps the next run from being a no-op.
 	VerifyError string
+	// Phase is PhasePreDeploy or PhasePostDeploy ("" for rows written before phases existed).
+	Phase string
 }
 
 // table is the history table, qualified with the schema it lives in once prepare has read it, so
@@ -60,44 +68,57 @@ func (m *Migrator) createHistorySQL() string {
     statements_done integer,
     error           text,
     verify_error    text,
+    phase           text,
     CONSTRAINT ` + pgx.Identifier{m.opts.HistoryTable + "_kind_check"}.Sanitize() + ` CHECK (kind IN ('applied', 'adopted', 'partial'))
 )`
 }
 
-// upgradeHistorySQL brings a history table of the first release (no partial rows, no verify
-// result) to the current shape. Catalog-only: no rewrite.
+// upgradeHistorySQL brings a history table of an earlier release (no partial rows, no verify
+// result, no phase) to the current shape. Catalog-only: no rewrite.
 func (m *Migrator) upgradeHistorySQL() string {
 	check := pgx.Identifier{m.opts.HistoryTable + "_kind_check"}.Sanitize()
 	return `ALTER TABLE ` + m.table() + `
     ADD COLUMN IF NOT EXISTS statements_done integer,
     ADD COLUMN IF NOT EXISTS error text,
     ADD COLUMN IF NOT EXISTS verify_error text,
+    ADD COLUMN IF NOT EXISTS phase text,
     DROP CONSTRAINT IF EXISTS ` + check + `,
     ADD CONSTRAINT ` + check + ` CHECK (kind IN ('applied', 'adopted', 'partial'))`
 }
 
-// errOutdatedHistory: the history table predates the partial and verify columns.
-var errOutdatedHistory = errors.New("the history table has the first release's shape")
+// errOutdatedHistory: the history table predates some of the current columns.
+var errOutdatedHistory = errors.New("the history table has an earlier release's shape")
 
 const historyColumns = `version, name, checksum, applied_at, duration_ms, applied_by, kind`
 
 // readHistory returns the rows in version order; exists is false when there is no history table
 // yet. One simple-protocol round trip: this is the whole cost of a no-op run.
 func (m *Migrator) readHistory(ctx context.Context, q queryer) (rows []Applied, exists bool, err error) {
-	rows, exists, err = m.readHistoryColumns(ctx, q, true)
-	if errors.Is(err, errOutdatedHistory) {
-		rows, exists, err = m.readHistoryColumns(ctx, q, false)
-		if err == nil {
-			err = errOutdatedHistory
+	// The current shape first; an earlier release's table is read in its own shape (the next run
+	// under the lock upgrades it).
+	for shape := historyShapes; shape >= 1; shape-- {
+		rows, exists, err = m.readHistoryColumns(ctx, q, shape)
+		if !errors.Is(err, errOutdatedHistory) {
+			if err == nil && shape < historyShapes {
+				err = errOutdatedHistory
+			}
+			return rows, exists, err
 		}
 	}
 	return rows, exists, err
 }
 
-func (m *Migrator) readHistoryColumns(ctx context.Context, q queryer, current bool) ([]Applied, bool, error) {
+// historyShapes counts the shapes of the history table: 1, the first release's; 2 with partial
+// rows and the verify result; 3 with the phase.
+const historyShapes = 3
+
+func (m *Migrator) readHistoryColumns(ctx context.Context, q queryer, shape int) ([]Applied, bool, error) {
 	cols := historyColumns
-	if current {
+	if shape >= 2 {
 		cols += `, coalesce(statements_done, 0), coalesce(error, ''), coalesce(verify_error, '')`
+	}
+	if shape >= 3 {
+		cols += `, coalesce(phase, '')`
 	}
 	r, err := q.Query(ctx, `SELECT `+cols+` FROM `+m.table()+` ORDER BY version`, pgx.QueryExecModeSimpleProtocol)
 	if err != nil {
@@ -108,8 +129,11 @@ func (m *Migrator) readHistoryColumns(ctx context.Context, q queryer, current bo
 		var a Applied
 		var ms int64
 		dest := []any{&a.Version, &a.Name, &a.Checksum, &a.AppliedAt, &ms, &a.AppliedBy, &a.Kind}
-		if current {
+		if shape >= 2 {
 			dest = append(dest, &a.StatementsDone, &a.Error, &a.VerifyError)
+		}
+		if shape >= 3 {
+			dest = append(dest, &a.Phase)
 		}
 		if err := r.Scan(dest...); err != nil {
 			r.Close()
@@ -159,13 +183,17 @@ func (m *Migrator) recordPartial(ctx context.Context, e execer, mig Migration, t
 // migration lock: a transaction whose history row is refused that way is rolled back whole, so a
 // transaction pooler that moved it elsewhere changes nothing (see Lock).
 func (m *Migrator) upsert(ctx context.Context, e execer, mig Migration, took time.Duration, kind string, done int, cause string) error {
-	tag, err := e.Exec(ctx, `INSERT INTO `+m.table()+` AS h (version, name, checksum, duration_ms, applied_by, kind, statements_done, error)
-SELECT $1::integer, $2::text, $3::text, $4::bigint, current_user || ' via ' || $5::text, $6::text, nullif($7::integer, 0), nullif($8::text, '')
+	phase := PhasePreDeploy
+	if mig.PostDeploy {
+		phase = PhasePostDeploy
+	}
+	tag, err := e.Exec(ctx, `INSERT INTO `+m.table()+` AS h (version, name, checksum, duration_ms, applied_by, kind, statements_done, error, phase)
+SELECT $1::integer, $2::text, $3::text, $4::bigint, current_user || ' via ' || $5::text, $6::text, nullif($7::integer, 0), nullif($8::text, ''), $10::text
  WHERE $9::text = '' OR current_setting('`+ownerSetting+`', true) = $9
 ON CONFLICT (version) DO UPDATE SET name = excluded.name, checksum = excluded.checksum, applied_at = now(),
     duration_ms = h.duration_ms + excluded.duration_ms, applied_by = excluded.applied_by, kind = excluded.kind,
-    statements_done = excluded.statements_done, error = excluded.error, verify_error = NULL`,
-		mig.Version, mig.Name, mig.Checksum, took.Milliseconds(), m.opts.AppliedBy, kind, done, cause, m.owner)
+    statements_done = excluded.statements_done, error = excluded.error, verify_error = NULL, phase = excluded.phase`,
+		mig.Version, mig.Name, mig.Checksum, took.Milliseconds(), m.opts.AppliedBy, kind, done, cause, m.owner, phase)
 	if err != nil {
 		return fmt.Errorf("record %s in %s: %w", mig.ID(), m.opts.HistoryTable, err)
 	}

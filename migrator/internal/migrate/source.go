@@ -18,6 +18,10 @@ import (
 const (
 	DirectiveDown          = "-- migrator:down"
 	DirectiveNoTransaction = "-- migrator:no-transaction"
+	// DirectivePostDeploy marks a contract step (expand and contract): it drops or renames what
+	// the application's running version still uses, so `migrator up` applies it only with
+	// --post-deploy, which the pipeline passes after the application's rollout.
+	DirectivePostDeploy = "-- migrator:post-deploy"
 	// DirectiveAllow starts "-- migrator:allow RULE-ID: reason": migrator lint reports the rule's
 	// finding on the next statement as allowed instead of failing.
 	DirectiveAllow = "-- migrator:allow"
@@ -49,6 +53,7 @@ type Migration struct {
 	Down          []sqlscript.Statement
 	HasDown       bool // a down part is present (it may hold no statement: nothing to undo)
 	NoTransaction bool
+	PostDeploy    bool    // the file has a -- migrator:post-deploy line: it waits for the rollout
 	Allows        []Allow // in line order
 	// Checksum is the hex SHA-256 of the up part exactly as written: that is what ran, so that
 	// is what must not change once applied. Adding a down part later is allowed, and so is an
@@ -134,6 +139,8 @@ func Parse(file string, version int, name, text string) (Migration, error) {
 			noTx = c.Offset
 		case c.Text == DirectiveNoTransaction && c.Alone:
 			// the down part may say it too; the up part's setting decides how up runs
+		case c.Text == DirectivePostDeploy && c.Alone:
+			m.PostDeploy = m.PostDeploy || downAt < 0 || c.Offset < downAt
 		case allowDirective.MatchString(c.Text) && c.Alone:
 			g := allowDirective.FindStringSubmatch(c.Text)
 			m.Allows = append(m.Allows, Allow{Rule: g[1], Reason: strings.TrimSpace(g[2]), Line: c.Line})
@@ -142,13 +149,13 @@ func Parse(file string, version int, name, text string) (Migration, error) {
 				"a colon, then why the finding is acceptable), alone on its line", file, c.Line, c.Text, DirectiveAllow)
 		default:
 			why := "is not a directive"
-			if (c.Text == DirectiveDown || c.Text == DirectiveNoTransaction) && !c.Alone {
+			if (c.Text == DirectiveDown || c.Text == DirectiveNoTransaction || c.Text == DirectivePostDeploy) && !c.Alone {
 				why = "must stand alone on its line"
 			} else if c.Text == DirectiveDown {
 				why = "appears twice"
 			}
-			return m, fmt.Errorf("migration %s:%d: %q %s: the directives are %q and %q, each alone on its line, "+
-				"spelt exactly so (and %q RULE-ID: reason); fix it or reword the comment", file, c.Line, c.Text, why, DirectiveDown, DirectiveNoTransaction, DirectiveAllow)
+			return m, fmt.Errorf("migration %s:%d: %q %s: the directives are %q, %q and %q, each alone on its line, "+
+				"spelt exactly so (and %q RULE-ID: reason); fix it or reword the comment", file, c.Line, c.Text, why, DirectiveDown, DirectiveNoTransaction, DirectivePostDeploy, DirectiveAllow)
 		}
 	}
 	up, down := text, ""

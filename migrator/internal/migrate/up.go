@@ -64,6 +64,9 @@ type UpPlan struct {
 	Target int        // the version to stop after (0: the latest)
 	Seed   bool       // run Hooks.Seed
 	Verify VerifyMode // "" is VerifyAuto
+	// PostDeploy also applies the files marked -- migrator:post-deploy (contract steps, after the
+	// application's rollout). Without it the run stops before the first pending one.
+	PostDeploy bool
 }
 
 // UpResult is what Up did.
@@ -72,6 +75,9 @@ type UpResult struct {
 	Version  int                // the version after it
 	Applied  []AppliedMigration // this run's files, in order
 	UpToDate bool               // nothing was pending: the run took no lock and changed nothing
+	// Waiting are the pending files left for `up --post-deploy`: the first post-deploy file and
+	// everything after it.
+	Waiting []Migration
 }
 
 // Up brings the database to plan.Target: check the history without a lock (the no-op path of
@@ -95,10 +101,11 @@ func (m *Migrator) Up(ctx context.Context, plan UpPlan, h Hooks) (UpResult, erro
 	if err != nil {
 		return UpResult{}, err
 	}
-	res := UpResult{From: st.Current(), Version: st.Current()}
-	h.Step(ctx, "check history", start, "version", st.Current(), "pending", len(st.PendingUpTo(plan.Target)))
+	target, waiting := st.Runnable(plan)
+	res := UpResult{From: st.Current(), Version: st.Current(), Waiting: waiting}
+	h.Step(ctx, "check history", start, "version", st.Current(), "pending", len(st.PendingUpTo(target)), "post_deploy_waiting", len(waiting))
 	// A verify that failed last time, or a history table to upgrade, is not up to date.
-	if st.UpToDate(plan.Target) && !plan.Seed {
+	if st.UpToDate(target) && !plan.Seed {
 		res.UpToDate = true
 		if plan.Verify == VerifyAlways {
 			return res, h.Verify(ctx, m.conn)
@@ -118,7 +125,8 @@ func (m *Migrator) Up(ctx context.Context, plan UpPlan, h Hooks) (UpResult, erro
 	if st, err = m.prepare(ctx); err != nil {
 		return res, err
 	}
-	pending := st.PendingUpTo(plan.Target)
+	target, res.Waiting = st.Runnable(plan) // the history as the lock holder sees it
+	pending := st.PendingUpTo(target)
 	res.From, res.Version = st.Current(), st.Current()
 	h.Step(ctx, "prepare history", start, "version", res.From, "pending", len(pending))
 

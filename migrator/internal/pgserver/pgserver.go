@@ -31,6 +31,9 @@ type Options struct {
 	Port   int    // 0 picks a free port
 	Detach bool   // keep running after this process exits (pg_ctl); otherwise it dies with us
 	TLS    bool   // also accept TLS, with a certificate from a throwaway CA (Server.CAFile)
+	// Settings are extra server settings, "name=value" each, e.g.
+	// "shared_preload_libraries=pg_stat_statements".
+	Settings []string
 }
 
 // Server is a running PostgreSQL that accepts password (SCRAM) logins on 127.0.0.1.
@@ -154,6 +157,9 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		"-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
 		"-c", "max_connections=300", "-c", "log_min_messages=warning"}
 	args = append(args, tlsArgs...)
+	for _, kv := range opts.Settings {
+		args = append(args, "-c", kv)
+	}
 	if opts.Detach {
 		logFile := filepath.Join(files, "postgres.log")
 		cmd := command(ctx, owner, filepath.Join(bin, "pg_ctl"), "start", "-w", "-t", "60", "-D", data, "-l", logFile, "-o", quoteArgs(args[2:]))

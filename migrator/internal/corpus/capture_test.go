@@ -1,0 +1,105 @@
+package corpus
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/carthub/carthub-db/migrator/internal/pgserver"
+)
+
+// Capture reads what ran from pg_stat_statements on a server that preloads it, as RDS does:
+// normalized texts with call counts, the catalog's queries and DDL left out, and a role without
+// pg_read_all_stats told how many texts it could not see.
+func TestCaptureFromPgStatStatements(t *testing.T) {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "carthub-capture-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pgserver.Remove(ctx, dir) })
+	srv, err := pgserver.Start(ctx, pgserver.Options{Dir: dir, Settings: []string{"shared_preload_libraries=pg_stat_statements"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := pgx.Connect(ctx, srv.URL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	// Before the extension exists: the error says how to create it.
+	if _, err := Capture(ctx, admin, "schema_migrations", 10); !errors.Is(err, ErrNoExtension) || !strings.Contains(err.Error(), "CREATE EXTENSION IF NOT EXISTS pg_stat_statements") {
+		t.Fatalf("without the extension: %v", err)
+	}
+	for _, sql := range []string{
+		"CREATE EXTENSION pg_stat_statements",
+		"CREATE TABLE carts (id serial PRIMARY KEY, customer_id text)",
+		"CREATE TABLE schema_migrations (version int)",
+		"CREATE ROLE other LOGIN PASSWORD 'other-pw'",
+		"GRANT ALL ON carts TO other",
+		"SELECT pg_stat_statements_reset()",
+	} {
+		if _, err := admin.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	for i := range 3 {
+		if _, err := admin.Exec(ctx, "INSERT INTO carts (customer_id) VALUES ('c-"+string(rune('a'+i))+"')", pgx.QueryExecModeSimpleProtocol); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := admin.Exec(ctx, "SELECT id FROM carts WHERE customer_id = $1", "c-a"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, _ = admin.Exec(ctx, "SELECT count(*) FROM pg_catalog.pg_class")
+	_, _ = admin.Exec(ctx, "SELECT * FROM schema_migrations")
+	other, err := pgx.Connect(ctx, strings.Replace(srv.URL("postgres"), "postgres:"+srv.Password, "other:other-pw", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Exec(ctx, "SELECT customer_id FROM carts WHERE id = $1", 1); err != nil {
+		t.Fatal(err)
+	}
+	other.Close(ctx)
+
+	got, err := Capture(ctx, admin, "schema_migrations", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	texts := map[string]int64{}
+	for _, q := range got.Queries {
+		texts[q.SQL] = q.Calls
+	}
+	want := map[string]int64{
+		"INSERT INTO carts (customer_id) VALUES ($1)": 3, // the literal became a parameter
+		"SELECT id FROM carts WHERE customer_id = $1": 3,
+		"SELECT customer_id FROM carts WHERE id = $1": 1, // another role's, seen by the superuser
+	}
+	for sql, calls := range want {
+		if texts[sql] != calls {
+			t.Errorf("captured %q %d times, want %d; all: %v", sql, texts[sql], calls, texts)
+		}
+	}
+	for sql := range texts {
+		if strings.Contains(sql, "pg_catalog") || strings.Contains(sql, "schema_migrations") || strings.HasPrefix(sql, "CREATE") || strings.Contains(sql, "pg_stat_statements") {
+			t.Errorf("captured %q, which is not the application's", sql)
+		}
+	}
+	// A role without pg_read_all_stats sees its own texts and is told of the others.
+	otherConn, err := pgx.Connect(ctx, strings.Replace(srv.URL("postgres"), "postgres:"+srv.Password, "other:other-pw", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer otherConn.Close(ctx)
+	mine, err := Capture(ctx, otherConn, "schema_migrations", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mine.Hidden == 0 || len(mine.Queries) == 0 {
+		t.Errorf("as a role without pg_read_all_stats: %d hidden, %d seen; want both above zero", mine.Hidden, len(mine.Queries))
+	}
+}

@@ -1,0 +1,226 @@
+package lint
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// catalogState is what a statement can change that the rules look at. Objects are keyed by what
+// they are (a table or index by its oid, a column by its table's oid and attnum, a constraint by
+// its oid), so that a rename is a rename, not a drop and an add.
+type catalogState struct {
+	tables      map[uint32]string          // table oid -> name
+	filenode    map[uint32]int64           // table or index oid -> relfilenode
+	names       map[uint32]string          // table or index oid -> name
+	indexTable  map[uint32]string          // index oid -> its table's name
+	constraints map[uint32]constraintState // CHECK and FOREIGN KEY constraints
+	columns     map[columnKey]columnState
+	rows        map[string]int64 // table name -> rows (reltuples, after ANALYZE)
+}
+
+type columnKey struct {
+	table  uint32
+	attnum int16
+}
+
+type columnState struct {
+	table, name string
+	typ         uint32 // atttypid
+	typmod      int32  // atttypmod: -1 unbounded; varchar(n) is n+4
+	typeName    string // format_type, e.g. "character varying(255)"
+	volatile    bool   // it has a default that no stored missing value covers
+}
+
+type constraintState struct {
+	relation
+	validated bool
+}
+
+func (l *linter) catalog(ctx context.Context, conn *pgx.Conn) (*catalogState, error) {
+	c := &catalogState{tables: map[uint32]string{}, filenode: map[uint32]int64{}, names: map[uint32]string{}, indexTable: map[uint32]string{},
+		constraints: map[uint32]constraintState{}, columns: map[columnKey]columnState{}, rows: map[string]int64{}}
+	rows, err := conn.Query(ctx, `SELECT c.oid, c.relname, c.relkind = 'i', c.relfilenode::int8, coalesce(t.relname, ''), greatest(c.reltuples, 0)::int8
+  FROM pg_class c LEFT JOIN pg_index i ON i.indexrelid = c.oid LEFT JOIN pg_class t ON t.oid = i.indrelid
+ WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p', 'i') AND c.relname <> $1`, l.history)
+	if err != nil {
+		return nil, fmt.Errorf("read the catalog: %w", err)
+	}
+	var (
+		oid         uint32
+		name, table string
+		isIndex     bool
+		node, n     int64
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&oid, &name, &isIndex, &node, &table, &n}, func() error {
+		c.filenode[oid], c.names[oid] = node, name
+		if isIndex {
+			c.indexTable[oid] = table
+		} else {
+			c.tables[oid] = name
+			c.rows[name] = n
+		}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read the catalog: %w", err)
+	}
+	var valid bool
+	rows, err = conn.Query(ctx, `SELECT oid, conname, conrelid::regclass::text, convalidated FROM pg_constraint
+ WHERE connamespace = current_schema()::regnamespace AND contype IN ('c', 'f')`)
+	if err != nil {
+		return nil, fmt.Errorf("read the constraints: %w", err)
+	}
+	if _, err := pgx.ForEachRow(rows, []any{&oid, &name, &table, &valid}, func() error {
+		c.constraints[oid] = constraintState{relation{name: name, table: table}, valid}
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read the constraints: %w", err)
+	}
+	var (
+		col                 columnState
+		key                 columnKey
+		hasDef, hasMissing  bool
+		typeName            string
+		tableOid, typeOid   uint32
+		attnum              int16
+		typmod              int32
+		columnName, relName string
+	)
+	rows, err = conn.Query(ctx, `SELECT a.attrelid, a.attnum, c.relname, a.attname, a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod),
+       a.atthasdef, a.atthasmissing
+  FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+ WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND c.relname <> $1`, l.history)
+	if err != nil {
+		return nil, fmt.Errorf("read the columns: %w", err)
+	}
+	if _, err := pgx.ForEachRow(rows, []any{&tableOid, &attnum, &relName, &columnName, &typeOid, &typmod, &typeName, &hasDef, &hasMissing}, func() error {
+		key = columnKey{tableOid, attnum}
+		col = columnState{table: relName, name: columnName, typ: typeOid, typmod: typmod, typeName: typeName, volatile: hasDef && !hasMissing}
+		c.columns[key] = col
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read the columns: %w", err)
+	}
+	return c, nil
+}
+
+// tableName names a table by oid from this state or, for one that is gone, from before.
+func (c *catalogState) tableName(oid uint32, before *catalogState) (string, bool) {
+	if n, ok := c.tables[oid]; ok {
+		return n, true
+	}
+	if before != nil {
+		n, ok := before.tables[oid]
+		return n, ok
+	}
+	return "", false
+}
+
+// compare records in s what changed from before to c.
+func (c *catalogState) compare(before *catalogState, s *Statement) {
+	// An ALTER COLUMN TYPE rebuilds the table's indexes and constraints under new oids, with
+	// their names: an object whose oid is new but whose name and table were there is a rebuild.
+	indexesBefore := map[relation]bool{}
+	for oid, table := range before.indexTable {
+		indexesBefore[relation{name: before.names[oid], table: table}] = true
+	}
+	constraintsBefore := map[relation]bool{}
+	for _, con := range before.constraints {
+		constraintsBefore[con.relation] = true
+	}
+	for oid, node := range c.filenode {
+		old, existed := before.filenode[oid]
+		table, isIndex := c.indexTable[oid]
+		ix := relation{name: c.names[oid], table: table}
+		switch {
+		case existed && old != node:
+			s.Rewrote = append(s.Rewrote, c.names[oid]) // tables and indexes; the rule looks at tables
+			if isIndex {
+				s.rebuiltIndexes = append(s.rebuiltIndexes, ix)
+			}
+		case !existed && isIndex && !indexesBefore[ix] && before.rows[table] > 0:
+			s.newIndexes = append(s.newIndexes, ix)
+		}
+	}
+	sort.Strings(s.Rewrote)
+	for oid, con := range c.constraints {
+		_, existed := before.constraints[oid]
+		switch {
+		case !existed && !constraintsBefore[con.relation] && con.validated && before.rows[con.table] > 0:
+			s.newValidConstraints = append(s.newValidConstraints, con.relation)
+		case !existed && con.validated: // made again under its name (ALTER COLUMN TYPE): checked again
+			s.rebuiltConstraints = append(s.rebuiltConstraints, con.relation)
+		}
+	}
+	for key, col := range c.columns {
+		old, existed := before.columns[key]
+		switch {
+		case !existed && col.volatile && before.rows[col.table] > 0:
+			s.volatileColumns = append(s.volatileColumns, relation{name: col.name, table: col.table})
+		case existed && old.name != col.name:
+			s.renamedColumns = append(s.renamedColumns, rename{table: col.table, from: old.name, to: col.name, column: key})
+		case existed && narrows(old, col):
+			s.narrowedColumns = append(s.narrowedColumns, narrowing{relation{name: col.name, table: col.table}, old.typeName, col.typeName})
+		}
+	}
+	for oid, name := range before.tables {
+		now, still := c.tables[oid]
+		switch {
+		case !still:
+			s.droppedTables = append(s.droppedTables, name)
+		case now != name:
+			s.renamedTables = append(s.renamedTables, rename{from: name, to: now, oid: oid})
+		}
+	}
+	for key, col := range before.columns {
+		if _, still := c.columns[key]; !still {
+			if _, tableStill := c.tables[key.table]; tableStill {
+				s.droppedColumns = append(s.droppedColumns, relation{name: col.name, table: c.tables[key.table]})
+			}
+		}
+	}
+	sort.Slice(s.droppedColumns, func(i, j int) bool { return s.droppedColumns[i].String() < s.droppedColumns[j].String() })
+	sort.Slice(s.renamedColumns, func(i, j int) bool { return s.renamedColumns[i].String() < s.renamedColumns[j].String() })
+	sort.Strings(s.droppedTables)
+}
+
+// narrows: the same type with a smaller bound (varchar(255) to varchar(50), numeric(12,2) to
+// numeric(10,2)), or a bound where there was none (text-like varchar to varchar(50)). Values that
+// no longer fit make the ALTER fail, or lose data where a USING clause cuts them.
+func narrows(old, now columnState) bool {
+	if old.typ != now.typ || old.typmod == now.typmod || now.typmod == -1 {
+		return false
+	}
+	return old.typmod == -1 || now.typmod < old.typmod
+}
+
+type rename struct {
+	table, from, to string
+	oid             uint32    // a renamed table's
+	column          columnKey // a renamed column's
+}
+
+// undone: the object has the same name at the end of the transaction as at its start (a later
+// statement renamed it back), so the application never saw another.
+func (r rename) undone(start, end *catalogState) bool {
+	if r.oid != 0 {
+		return end.tables[r.oid] == start.tables[r.oid]
+	}
+	return end.columns[r.column].name == start.columns[r.column].name
+}
+
+func (r rename) String() string {
+	if r.table == "" {
+		return r.from + " to " + r.to
+	}
+	return r.table + "." + r.from + " to " + r.to
+}
+
+type narrowing struct {
+	relation
+	from, to string
+}
+
+func (r relation) String() string { return r.table + "." + r.name }

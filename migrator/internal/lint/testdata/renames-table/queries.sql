@@ -1,0 +1,3 @@
+-- The application as lint sees it here: nothing of it uses carts.
+-- name: open_orders
+SELECT id, customer_id FROM orders WHERE status = 'pending' ORDER BY created_at LIMIT 50;
