@@ -33,6 +33,7 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 		maxHold       time.Duration
 		maxBlock      time.Duration
 		queriesFile   string
+		cacheDir      string
 	)
 	var rules strings.Builder
 	for _, r := range lint.Rules {
@@ -49,6 +50,7 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 	flags.durationVar(&maxHold, "max-lock-hold", "MIGRATOR_LINT_MAX_LOCK_HOLD", time.Second, "the longest a lock that blocks reads or writes (SHARE or stronger) may be held on a populated table")
 	flags.durationVar(&maxBlock, "max-block", "MIGRATOR_LINT_MAX_BLOCK", 500*time.Millisecond, "the longest the application's reads and writes may wait for the migration's locks, row locks included")
 	flags.stringVar(&queriesFile, "queries", "MIGRATOR_LINT_QUERIES", "", "the application's statements to run around every migration (default: queries.sql of --dir, else the embedded migrations/queries.sql)")
+	flags.stringVar(&cacheDir, "cache-dir", "MIGRATOR_LINT_CACHE_DIR", defaultLintCache(), "where lint keeps its local PostgreSQL and dataset templates between runs (none: a throwaway server each run)")
 	flags.stringVar(&format, "format", "MIGRATOR_LINT_FORMAT", "text", "report format: text or json")
 	if err := flags.parseFlags(args); err != nil {
 		return err
@@ -78,15 +80,24 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 		}
 	}
 
-	connect, cleanup, err := a.scratchDatabase(ctx, dbURL)
+	opts := lint.Options{
+		From: from, Rows: rows, MaxLockHold: maxHold, MaxBlock: maxBlock, Queries: queries, Logger: a.log,
+		Engine: migrate.Options{Migrations: p.migrations, Baseline: p.baseline, Tables: p.expected.Tables()},
+	}
+	var (
+		connect lint.Connector
+		cleanup func()
+	)
+	if dbURL == "" && cacheDir != "" && cacheDir != "none" {
+		connect, cleanup, opts.Dataset, err = a.cachedScratch(ctx, cacheDir, opts)
+	} else {
+		connect, cleanup, err = a.scratchDatabase(ctx, dbURL)
+	}
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	rep, err := lint.Run(ctx, connect, lint.Options{
-		From: from, Rows: rows, MaxLockHold: maxHold, MaxBlock: maxBlock, Queries: queries, Logger: a.log,
-		Engine: migrate.Options{Migrations: p.migrations, Baseline: p.baseline, Tables: p.expected.Tables()},
-	})
+	rep, err := lint.Run(ctx, connect, opts)
 	if rep != nil {
 		write := rep.WriteText
 		if format == "json" {

@@ -34,6 +34,8 @@ type Options struct {
 	MaxBlock time.Duration
 	// Queries are the application's statements, run before and after each file (nil: none).
 	Queries []corpus.Query
+	// Dataset says where the rows came from when the caller prepared them (a template copy).
+	Dataset string
 	// Engine are the migrator's options (migrations, baseline, tables, history table); lint
 	// overrides its lock settings.
 	Engine migrate.Options
@@ -47,6 +49,7 @@ type Report struct {
 	MaxLockHold time.Duration `json:"max_lock_hold_ns"`
 	MaxBlock    time.Duration `json:"max_block_ns"`
 	Queries     int           `json:"application_statements"`
+	Dataset     string        `json:"dataset,omitempty"`
 	Files       []*File       `json:"files"`
 	// Failed counts the findings no allow directive covers.
 	Failed  int           `json:"failed"`
@@ -180,7 +183,7 @@ func Run(ctx context.Context, connect Connector, opts Options) (*Report, error) 
 			"this server is %s", l.conn.PgConn().ParameterStatus("server_version"))
 	}
 	rep := &Report{Server: l.conn.PgConn().ParameterStatus("server_version"), Rows: opts.Rows,
-		MaxLockHold: opts.MaxLockHold, MaxBlock: opts.MaxBlock, Queries: len(opts.Queries)}
+		MaxLockHold: opts.MaxLockHold, MaxBlock: opts.MaxBlock, Queries: len(opts.Queries), Dataset: opts.Dataset}
 	if len(opts.Queries) > 0 {
 		l.app = &app{queries: opts.Queries}
 	}

@@ -13,6 +13,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(w, "migrator lint: PostgreSQL %s, %d rows per table, %d file(s) in %s\n", r.Server, r.Rows, len(r.Files), round(r.Took))
 	fmt.Fprintf(w, "budgets: locks that block reads or writes held at most %s (--max-lock-hold); the application's reads and writes wait at most %s (--max-block)\n",
 		r.MaxLockHold, r.MaxBlock)
+	if r.Dataset != "" {
+		fmt.Fprintf(w, "dataset: %s\n", r.Dataset)
+	}
 	if r.Queries > 0 {
 		fmt.Fprintf(w, "application: %d statement(s) of queries.sql prepared and run before and after every statement\n", r.Queries)
 	} else {
@@ -103,15 +106,24 @@ func (s *Statement) verdict() string {
 		return "error"
 	}
 	var out []string
+	count := map[string]int{}
 	for _, f := range s.Findings {
+		v := "FAIL " + f.Rule
 		if f.Allowed != "" {
-			out = append(out, "allowed "+f.Rule)
-		} else {
-			out = append(out, "FAIL "+f.Rule)
+			v = "allowed " + f.Rule
 		}
+		if count[v] == 0 {
+			out = append(out, v)
+		}
+		count[v]++
 	}
 	if len(out) == 0 {
 		return "ok"
+	}
+	for i, v := range out {
+		if count[v] > 1 {
+			out[i] = fmt.Sprintf("%s (%d)", v, count[v])
+		}
 	}
 	return strings.Join(out, ", ")
 }

@@ -137,8 +137,9 @@ func (l *linter) evaluate(s *Statement, populated map[string]int64, mig migrate.
 		}
 	}
 	for _, t := range s.Scanned {
-		if slices.Contains(s.Rewrote, t) || slices.ContainsFunc(s.newIndexes, func(ix relation) bool { return ix.table == t }) {
-			continue // a rewrite or an index build reads the table in full: their own rules say so
+		if slices.Contains(s.Rewrote, t) || slices.ContainsFunc(s.newIndexes, func(ix relation) bool { return ix.table == t }) ||
+			slices.ContainsFunc(s.newValidConstraints, func(c relation) bool { return c.table == t }) {
+			continue // a rewrite, an index build or a validated constraint reads the table in full: their own rules say so
 		}
 		if mode := s.strongestLock(t); isPopulated(t) && slices.Contains(writeBlocking, mode) {
 			detail := fmt.Sprintf("%s (%d rows) read in full under %s", t, populated[t], modeName(mode))

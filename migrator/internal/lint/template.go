@@ -1,0 +1,61 @@
+package lint
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/carthub/carthub-db/migrator/internal/migrate"
+)
+
+// datasetVersion changes whenever fill makes different rows, so that no template of the old
+// dataset is reused.
+const datasetVersion = "1"
+
+// TemplateKey names the state lint starts a run of opts in: the migrations below opts.From,
+// applied, and the dataset of opts.Rows rows loaded. Two runs with the same key start from the
+// same database, so the second may copy it from a template instead of loading it again (as
+// pgtestdb does). "" when there is nothing to keep (linting from 0001: no table exists before it).
+func TemplateKey(opts Options, serverVersion string) string {
+	if opts.From <= 1 {
+		return ""
+	}
+	h := sha256.New()
+	fmt.Fprintf(h, "dataset %s\nrows %d\nserver %s\n", datasetVersion, opts.Rows, serverVersion)
+	for _, mig := range opts.Engine.Migrations[:opts.From-1] {
+		fmt.Fprintf(h, "%s %s\n", mig.File, mig.Checksum)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// Prepare brings the empty database connect opens to where a run of opts starts: the migrations
+// below opts.From applied, their tables filled. Run on a copy of it skips both.
+func Prepare(ctx context.Context, connect Connector, opts Options) (time.Duration, error) {
+	start := time.Now()
+	conn, err := connect(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	engine := opts.Engine
+	engine.LockWait, engine.LockRetries, engine.RetryBackoff = 0, 0, 0
+	engine.Logger = opts.Logger
+	m, err := migrate.New(conn, engine)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := m.Up(ctx, migrate.UpPlan{Target: opts.From - 1, Verify: migrate.VerifyNever, PostDeploy: true}, migrate.Hooks{}); err != nil {
+		return 0, fmt.Errorf("apply the migrations below --from %d: %w", opts.From, err)
+	}
+	history := opts.Engine.HistoryTable
+	if history == "" {
+		history = migrate.DefaultHistoryTable
+	}
+	_, err = fill(ctx, conn, history, opts.Rows)
+	if err != nil {
+		return 0, err
+	}
+	return time.Since(start), nil
+}
