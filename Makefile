@@ -30,13 +30,15 @@ postgres: ## install Debian's PostgreSQL 15 (server for PG_VERSION=15, psql, pg_
 	@if { command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } && \
 	  { command -v pgbouncer >/dev/null || [ -x /usr/sbin/pgbouncer ]; }; then exit 0; fi; \
 	echo "installing Debian's postgresql and pgbouncer (the tests start their own servers from them)"; \
-	SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	SUDO=; [ "$$(id -u)" = 0 ] || { command -v sudo >/dev/null || { echo "$@: installing Debian packages needs root (no sudo here): run make $@ as root once"; exit 1; }; SUDO=sudo; }; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql pgbouncer >/dev/null; \
 	$$SUDO service pgbouncer stop >/dev/null 2>&1 || true  # the tests run their own, on free ports
 
 .PHONY: moto
 moto: ## install moto_server (the AWS emulator the tests use) if this machine has none
-	@command -v moto_server >/dev/null || pip install --quiet 'moto[server]'
+	@command -v moto_server >/dev/null || pip install --quiet 'moto[server]' || { \
+	  echo "moto_server is not on PATH and pip could not install it (PyPI unreachable, or an externally managed Python):" \
+	  "install moto[server] for this user, or put a Python that has it on PATH (CI uses the machine's pyenv: ~/.pyenv/shims)"; exit 1; }
 
 .PHONY: run
 run: postgres node_modules build ## start a local PostgreSQL in .data/pg, migrate it, seed demo data, show status
@@ -117,7 +119,7 @@ image-test: image node_modules ## build the image, then run up and verify in eac
 .PHONY: container-tools
 container-tools: ## install podman, runc, a static busybox and qemu-user-static where missing; enable arm64 emulation where the kernel allows
 	@command -v podman >/dev/null && command -v runc >/dev/null && command -v busybox >/dev/null && command -v qemu-aarch64-static >/dev/null || { \
-	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  SUDO=; [ "$$(id -u)" = 0 ] || { command -v sudo >/dev/null || { echo "$@: installing Debian packages needs root (no sudo here): run make $@ as root once"; exit 1; }; SUDO=sudo; }; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq podman runc busybox-static qemu-user-static binfmt-support >/dev/null; }
 	@migrator/image/emulation.sh enable || true
 
@@ -191,13 +193,14 @@ synth: node_modules ## synthesize the CDK app with the pinned CDK CLI into cdk.o
 
 .PHONY: cfn-lint
 cfn-lint: ## lint every template in cdk.out; warnings are shown, errors fail
-	@command -v cfn-lint >/dev/null || pip install --quiet cfn-lint
+	@command -v cfn-lint >/dev/null || pip install --quiet cfn-lint || { \
+	  echo "cfn-lint is not on PATH and pip could not install it: install cfn-lint for this user, or put a Python that has it on PATH (~/.pyenv/shims)"; exit 1; }
 	@rc=0; cfn-lint cdk.out/*.template.json || rc=$$?; \
 	if [ $$((rc & 2)) -ne 0 ]; then echo "cfn-lint found errors"; exit 1; fi; echo "cfn-lint: no errors"
 
 .PHONY: shellcheck
 shellcheck: ## install shellcheck where missing (the deploy script's test runs it)
-	@command -v shellcheck >/dev/null || { SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	@command -v shellcheck >/dev/null || { SUDO=; [ "$$(id -u)" = 0 ] || { command -v sudo >/dev/null || { echo "$@: installing Debian packages needs root (no sudo here): run make $@ as root once"; exit 1; }; SUDO=sudo; }; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq shellcheck >/dev/null; }
 
 .PHONY: test-infra

@@ -164,11 +164,14 @@ func historyVersions(t *testing.T, url string) []int {
 	return v
 }
 
+// legacyFixture is what the old Python script left on live databases: a copy of the project's
+// shared fixtures/legacy-schema.sql in testdata, so that a clone alone runs every test (CI checks
+// the copy against the shared file).
 func legacyFixture(t *testing.T) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "shared", "fixtures", "legacy-schema.sql"))
+	b, err := os.ReadFile(filepath.Join("testdata", "legacy-schema.sql"))
 	if err != nil {
-		t.Fatalf("the legacy fixture comes from ../shared beside the repository: %v", err)
+		t.Fatalf("the legacy fixture: %v", err)
 	}
 	return string(b)
 }

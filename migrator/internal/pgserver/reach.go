@@ -43,7 +43,7 @@ func CanReach(ctx context.Context, owner *user.User, path string) bool {
 // ReachableBin returns bin when owner can execute the PostgreSQL binaries in it; otherwise a copy
 // of the whole installation (bin's parent: bin, lib, share, as the npm builds lay it out; the
 // binaries find lib and share relative to themselves) under StagedBinRoot, made once per build
-// and shared by every later server.
+// and shared by every later server and every clone.
 func ReachableBin(ctx context.Context, owner *user.User, bin string) (string, error) {
 	if CanReach(ctx, owner, filepath.Join(bin, "initdb")) {
 		return bin, nil
@@ -52,14 +52,14 @@ func ReachableBin(ctx context.Context, owner *user.User, bin string) (string, er
 	if err != nil {
 		return "", err
 	}
-	st, err := os.Stat(filepath.Join(abs, "postgres"))
+	// Named by the build (the postgres binary's content): every clone and reinstall of the same
+	// build shares one copy.
+	key, err := fileHash(filepath.Join(abs, "postgres"))
 	if err != nil {
 		return "", fmt.Errorf("no postgres binary in %s: %w", abs, err)
 	}
-	// Named by where the build is and which build it is: a reinstall (npm ci) makes a new copy.
-	key := sha256.Sum256([]byte(fmt.Sprintf("%s\x00%d\x00%d", abs, st.Size(), st.ModTime().UnixNano())))
 	install := filepath.Dir(abs)
-	staged := filepath.Join(StagedBinRoot, filepath.Base(filepath.Dir(install))+"-"+filepath.Base(install)+"-"+hex.EncodeToString(key[:6]))
+	staged := filepath.Join(StagedBinRoot, filepath.Base(filepath.Dir(install))+"-"+filepath.Base(install)+"-"+key[:12])
 	stagedBin := filepath.Join(staged, filepath.Base(abs))
 	if _, err := os.Stat(filepath.Join(stagedBin, "initdb")); err == nil {
 		return stagedBin, nil
@@ -91,6 +91,20 @@ func ReachableBin(ctx context.Context, owner *user.User, bin string) (string, er
 			owner.Username, stagedBin, StagedBinRoot)
 	}
 	return stagedBin, nil
+}
+
+// fileHash is the hex SHA-256 of a file's content.
+func fileHash(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // ServerDir returns the directory a server run as owner keeps its files in for the caller's dir:
