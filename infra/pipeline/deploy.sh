@@ -9,7 +9,8 @@
 #
 # Environment: CLUSTER_NAME and AWS_REGION (for aws eks update-kubeconfig; without CLUSTER_NAME
 # the current kubeconfig is used), NAMESPACE (shopping-cart), JOB_NAME (database-migration),
-# POST_DEPLOY=true (the PostDeploy stage: the same Job with MIGRATOR_POST_DEPLOY=true, which also
+# UNSCHEDULABLE_GRACE seconds a pod may stay unschedulable before the run fails with the
+# scheduler's reason (300: time for the node group to add a node), POST_DEPLOY=true (the PostDeploy stage: the same Job with MIGRATOR_POST_DEPLOY=true, which also
 # applies the files marked -- migrator:post-deploy), JOB_TIMEOUT seconds to wait (default and minimum: the Job's activeDeadlineSeconds plus
 # DEADLINE_MARGIN, 120 s, for scheduling and image pulls), POLL_SECONDS (5), KUBECTL (kubectl).
 #
@@ -47,7 +48,8 @@ if [ -n "${CLUSTER_NAME:-}" ]; then
   aws eks update-kubeconfig --name "$CLUSTER_NAME" --region "${AWS_REGION:?AWS_REGION must be set with CLUSTER_NAME}" >/dev/null \
     || die 3 "aws eks update-kubeconfig failed for $CLUSTER_NAME"
 fi
-log "$(k version --client 2>/dev/null | head -n1 || echo "kubectl version unknown")"
+# Read whole, then cut: a pipe into head would end kubectl with SIGPIPE, which pipefail reports.
+if version=$(k version --client 2>/dev/null); then log "${version%%$'\n'*}"; else log "kubectl version unknown"; fi
 
 # The previous run's Job: remove it when it has finished; refuse to touch it while it runs.
 if state=$(k get job "$job" -n "$namespace" --ignore-not-found \
@@ -56,14 +58,25 @@ if state=$(k get job "$job" -n "$namespace" --ignore-not-found \
 else
   die 3 "reading Job $job in namespace $namespace failed: $state (does the namespace exist? the Cluster stack creates it: cdk deploy)"
 fi
+# started_pods counts the pods of the Job whose container got to run (phase past Pending): a Job
+# without one never ran the migrator, so removing it interrupts nothing.
+started_pods() {
+  k get pods -n "$namespace" -l "job-name=$job" -o jsonpath='{range .items[*]}{.status.phase}{"\n"}{end}' 2>/dev/null \
+    | grep -cvE '^(Pending)?$' || true
+}
 if [ -n "$state" ]; then
   IFS='|' read -r _ finished active started <<<"$state"
   case " $finished " in
     *" Complete "* | *" Failed "*)
-      log "removing the finished Job $job ($finished)"
+      log "removing the finished Job $job (${finished% })"
       k delete job "$job" -n "$namespace" --ignore-not-found --wait=true --cascade=background || die 3 "deleting the finished Job $job failed" ;;
     *)
-      die 4 "Job $job in $namespace is still running (active pods: ${active:-0}, started ${started:-not yet}): a migration is never interrupted. Wait for it (kubectl get job $job -n $namespace -w), then retry this stage." ;;
+      if [ "$(started_pods)" = 0 ]; then
+        log "removing the Job $job that never started the migrator (an earlier run stopped while it could not start)"
+        k delete job "$job" -n "$namespace" --ignore-not-found --wait=true --cascade=foreground || die 3 "deleting the Job $job failed"
+      else
+        die 4 "Job $job in $namespace is still running (active pods: ${active:-0}, started ${started:-not yet}): a migration is never interrupted. Wait for it (kubectl get job $job -n $namespace -w), then retry this stage."
+      fi ;;
   esac
 fi
 
@@ -79,6 +92,8 @@ else
   log "creating Job $job"
 fi
 k apply -n "$namespace" -f "$job_file" || die 3 "creating the Job failed (does namespace $namespace exist? the Cluster stack creates it: cdk deploy)"
+# This run's Job, by uid: events and objects of an earlier Job of the same name are not its own.
+uid=$(k get job "$job" -n "$namespace" -o jsonpath='{.metadata.uid}') || die 3 "reading the new Job's uid failed"
 
 # pods prints the Job's pods, oldest first: one line per attempt.
 pods() {
@@ -104,8 +119,15 @@ show_failure() {
   log "conditions of Job $job:"
   k get job "$job" -n "$namespace" \
     -o jsonpath='{range .status.conditions[*]}  {.type}={.status} {.reason}: {.message}{"\n"}{end}' 2>&1 || true
-  log "recent events in $namespace:"
-  k get events -n "$namespace" --sort-by=.lastTimestamp 2>&1 | tail -n 30 || true
+  log "events of this Job and its pods, oldest first:"
+  {
+    k get events -n "$namespace" --field-selector "involvedObject.uid=$uid" --no-headers \
+      -o custom-columns='TIME:.metadata.creationTimestamp,TYPE:.type,REASON:.reason,OBJECT:.involvedObject.name,MESSAGE:.message' 2>/dev/null || true
+    for pod in $(pods); do
+      k get events -n "$namespace" --field-selector "involvedObject.kind=Pod,involvedObject.name=$pod" --no-headers \
+        -o custom-columns='TIME:.metadata.creationTimestamp,TYPE:.type,REASON:.reason,OBJECT:.involvedObject.name,MESSAGE:.message' 2>/dev/null || true
+    done
+  } | sort | tail -n 30
 }
 
 # hopeless names a state no amount of waiting fixes: an image that cannot be pulled, a container
@@ -122,15 +144,30 @@ hopeless() {
         echo "$r: a Secret, ConfigMap or ServiceAccount the pod needs is missing or wrong (see the events below)"; return 0 ;;
     esac
   done
-  rejected=$(k get events -n "$namespace" --field-selector "involvedObject.kind=Job,involvedObject.name=$job,reason=FailedCreate" \
+  rejected=$(k get events -n "$namespace" --field-selector "involvedObject.uid=$uid,reason=FailedCreate" \
     -o jsonpath='{range .items[*]}{.message}{"\n"}{end}' 2>/dev/null || true)
   if [ -n "$rejected" ]; then
-    echo "the Job cannot create its pod: $(head -n1 <<<"$rejected")"
+    echo "the Job cannot create its pod: ${rejected%%$'\n'*}"
     return 0
+  fi
+  # A pod no node can take: the scheduler says why (no node of its architecture, not enough memory).
+  unschedulable=$(k get pods -n "$namespace" -l "job-name=$job" \
+    -o jsonpath='{range .items[*]}{range .status.conditions[?(@.reason=="Unschedulable")]}{.message}{"\n"}{end}{end}' 2>/dev/null || true)
+  if [ -n "$unschedulable" ]; then
+    [ -n "$unschedulable_since" ] || unschedulable_since=$SECONDS
+    if [ $((SECONDS - unschedulable_since)) -ge "${UNSCHEDULABLE_GRACE:-300}" ]; then
+      echo "no node can run the pod (unschedulable for ${UNSCHEDULABLE_GRACE:-300}s): ${unschedulable%%$'\n'*}"
+      return 0
+    fi
+  else
+    unschedulable_since=
   fi
   return 1
 }
+unschedulable_since=
 
+reason_file=$(mktemp)
+trap 'rm -f "$reason_file" ${post_file:+"$post_file"}' EXIT
 log "waiting up to ${timeout}s for Job $job (its deadline is ${deadline_s}s)"
 end=$((SECONDS + timeout))
 while :; do
@@ -146,9 +183,13 @@ while :; do
       reason=$(k get job "$job" -n "$namespace" -o jsonpath='{.status.conditions[?(@.type=="Failed")].reason}' || true)
       die 1 "Job $job failed (${reason:-no reason given})" ;;
   esac
-  if why=$(hopeless); then
+  if hopeless >"$reason_file"; then
+    why=$(cat "$reason_file")
     show_failure
-    die 1 "Job $job cannot run: $why. The Job is left for inspection; the next run removes it once it has failed or been deleted (kubectl delete job $job -n $namespace)."
+    # Its migrator never ran: remove it, so that it cannot start later with nobody watching, and
+    # the next run does not meet it.
+    k delete job "$job" -n "$namespace" --ignore-not-found --wait=false --cascade=foreground >/dev/null 2>&1 || true
+    die 1 "Job $job cannot run: $why. The Job is removed (its migrator never started); fix the cause and run this stage again."
   fi
   if [ "$SECONDS" -ge "$end" ]; then
     show_failure

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# stop.sh WORKDIR [--keep]: stop the processes start.sh started (by pid) and remove WORKDIR
+set -uo pipefail
+W=${1:?workdir}
+[[ -f $W/pids ]] || exit 0
+tac "$W/pids" | while read -r name pid; do kill "$pid" 2>/dev/null; done
+for i in $(seq 1 50); do
+  alive=0; while read -r name pid; do kill -0 "$pid" 2>/dev/null && alive=1; done <"$W/pids"
+  [[ $alive == 0 ]] && break; sleep 0.1
+done
+while read -r name pid; do kill -9 "$pid" 2>/dev/null; done <"$W/pids"
+[[ ${2:-} == --keep ]] || rm -rf "$W"

@@ -1,0 +1,225 @@
+package pipeline
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The deploy script against a real Kubernetes 1.35 control plane (infra/kube: etcd,
+// kube-apiserver, kube-controller-manager, kube-scheduler built from the module proxy, kwok
+// playing the nodes and the pods), as the Deploy stage's identity: a token bound to the
+// namespace-scoped edit role, what AmazonEKSEditPolicy grants, and nothing more.
+
+// cluster is the control plane of this package's tests, started once by TestMain.
+var cluster struct {
+	dir      string // start.sh's work directory
+	admin    string // its kubeconfig: cluster-admin, the role cdk deploy's kubectl provider has
+	deployer string // a kubeconfig with the Deploy stage's rights
+	kubectl  string
+	root     string
+	job      string // migration-job.yaml as k8s-synth writes it
+	err      error
+}
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		if err := startCluster(); err != nil {
+			cluster.err = err
+		}
+		defer stopCluster()
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+func startCluster() error {
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		return err
+	}
+	cluster.root = root
+	cluster.kubectl = filepath.Join(root, ".data", "tools", "kubectl")
+	if _, err := os.Stat(cluster.kubectl); err != nil {
+		return fmt.Errorf("no %s: run make kubectl (make test-infra does)", cluster.kubectl)
+	}
+	dir, err := os.MkdirTemp("", "carthub-kube-")
+	if err != nil {
+		return err
+	}
+	cluster.dir = dir
+	cmd := exec.Command(filepath.Join(root, "infra", "kube", "start.sh"), dir)
+	cmd.Env = append(os.Environ(), "KUBECTL="+cluster.kubectl)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	start := time.Now()
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("start the control plane (infra/kube/start.sh; make kube builds it): %v\n%s", err, out.String())
+	}
+	fmt.Fprintf(os.Stderr, "kube: control plane ready in %s\n", time.Since(start).Round(100*time.Millisecond))
+	cluster.admin = filepath.Join(dir, "admin.kubeconfig")
+	return nil
+}
+
+func stopCluster() {
+	if cluster.dir != "" {
+		_ = exec.Command(filepath.Join(cluster.root, "infra", "kube", "stop.sh"), cluster.dir).Run()
+	}
+}
+
+// needCluster fails a test whose control plane did not start, with the reason.
+func needCluster(t *testing.T) {
+	t.Helper()
+	if cluster.err != nil {
+		t.Fatal(cluster.err)
+	}
+}
+
+// kubectl runs the real kubectl with a kubeconfig.
+func kubectl(t *testing.T, kubeconfig, stdin string, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command(cluster.kubectl, append([]string{"--kubeconfig", kubeconfig}, args...)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func mustKubectl(t *testing.T, kubeconfig, stdin string, args ...string) string {
+	t.Helper()
+	out, err := kubectl(t, kubeconfig, stdin, args...)
+	if err != nil {
+		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// goldenObjects are k8s-synth's objects (its golden stream, which its tests keep equal to what
+// it writes), by kind.
+func goldenObjects(t *testing.T) map[string][]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(cluster.root, "k8s-synth", "testdata", "default.k8s.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]string{}
+	for _, doc := range strings.Split(string(b), "\n---\n") {
+		for _, line := range strings.Split(doc, "\n") {
+			if kind, ok := strings.CutPrefix(line, "kind: "); ok {
+				out[kind] = append(out[kind], doc)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// bootstrap creates what cdk deploy applies before the pipeline exists (the namespace with its
+// Pod Security labels, the NetworkPolicies, the Job's ServiceAccount), then the Deploy stage's
+// identity: a ServiceAccount bound to the edit ClusterRole in the namespace, whose token is all
+// the deploy script gets.
+func bootstrap(t *testing.T) {
+	t.Helper()
+	needCluster(t)
+	if cluster.deployer != "" {
+		return
+	}
+	objs := goldenObjects(t)
+	var all []string
+	for _, kind := range []string{"Namespace", "ServiceAccount", "NetworkPolicy"} {
+		all = append(all, objs[kind]...)
+	}
+	mustKubectl(t, cluster.admin, strings.Join(all, "\n---\n"), "apply", "--server-side", "--field-manager", "cdk-kubectl-provider", "-f", "-")
+	cluster.job = objs["Job"][0]
+	mustKubectl(t, cluster.admin, `apiVersion: v1
+kind: ServiceAccount
+metadata: {name: pipeline-deploy, namespace: shopping-cart}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: pipeline-deploy-edit, namespace: shopping-cart}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+subjects: [{kind: ServiceAccount, name: pipeline-deploy, namespace: shopping-cart}]
+`, "apply", "-f", "-")
+	token := strings.TrimSpace(mustKubectl(t, cluster.admin, "", "create", "token", "pipeline-deploy", "-n", "shopping-cart", "--duration", "2h"))
+	server := strings.TrimSpace(mustKubectl(t, cluster.admin, "", "config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}"))
+	cfg := filepath.Join(cluster.dir, "deployer.kubeconfig")
+	for _, args := range [][]string{
+		{"config", "set-cluster", "eks", "--server", server, "--certificate-authority", filepath.Join(cluster.dir, "pki", "ca.crt"), "--embed-certs"},
+		{"config", "set-credentials", "deploy", "--token", token},
+		{"config", "set-context", "deploy", "--cluster", "eks", "--user", "deploy", "--namespace", "shopping-cart"},
+		{"config", "use-context", "deploy"},
+	} {
+		mustKubectl(t, cfg, "", args...)
+	}
+	cluster.deployer = cfg
+}
+
+// jobWith is the migration Job with changes made by the real kubectl on the manifest (set env,
+// patch), as a test scenario needs it.
+func jobWith(t *testing.T, edits ...[]string) string {
+	t.Helper()
+	manifest := cluster.job
+	for _, e := range edits {
+		f := filepath.Join(t.TempDir(), "job.yaml")
+		if err := os.WriteFile(f, []byte(manifest), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args := append(append([]string{e[0]}, e[1:]...), "--local", "-f", f, "-o", "yaml")
+		manifest = mustKubectl(t, cluster.admin, "", args...)
+	}
+	return manifest
+}
+
+// exitCode makes kwok end the migrator container with code n (stages.yaml reads SIM_EXIT_CODE).
+func exitCode(n int) []string { return []string{"set", "env", fmt.Sprintf("SIM_EXIT_CODE=%d", n)} }
+
+func patch(p string) []string { return []string{"patch", "--type", "merge", "-p", p} }
+
+// realDeploy runs deploy.sh as the Deploy stage does, with the deployer's kubeconfig.
+func realDeploy(t *testing.T, manifest string, env ...string) run {
+	t.Helper()
+	bootstrap(t)
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "k8s"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "k8s", "migration-job.yaml"), []byte(manifest), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("bash", "deploy.sh", filepath.Join(dir, "k8s"))
+	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=" + dir, "KUBECONFIG=" + cluster.deployer, "KUBECTL=" + cluster.kubectl,
+		"POLL_SECONDS=0.3"}, env...)
+	var out, errOut strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	start := time.Now()
+	err := cmd.Run()
+	r := run{stdout: out.String(), stderr: errOut.String()}
+	if exitErr, ok := err.(*exec.ExitError); ok {
+		r.code = exitErr.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("deploy.sh exit %d in %s", r.code, time.Since(start).Round(100*time.Millisecond))
+	return r
+}
+
+func (r run) story() string { return r.stdout + r.stderr }
+
+// wantRun fails unless the run ended with code and told each part of the story.
+func wantRun(t *testing.T, r run, code int, parts ...string) {
+	t.Helper()
+	if r.code != code {
+		t.Errorf("exit %d, want %d\n%s", r.code, code, r.story())
+		return
+	}
+	for _, p := range parts {
+		if !strings.Contains(r.story(), p) {
+			t.Errorf("the output lacks %q:\n%s", p, r.story())
+		}
+	}
+}

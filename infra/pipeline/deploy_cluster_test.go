@@ -1,0 +1,55 @@
+package pipeline
+
+import (
+	"strings"
+	"testing"
+)
+
+// Every way a run of the Deploy stage ends, one after another on the same cluster, as the
+// pipeline meets them: each run leaves its Job and its events behind for the next.
+func TestDeployOnARealControlPlane(t *testing.T) {
+	bootstrap(t)
+	healthy := func(t *testing.T) string { return jobWith(t) }
+	steps := []struct {
+		name     string
+		manifest func(t *testing.T) string
+		env      []string
+		code     int
+		story    []string
+	}{
+		{"success", healthy, nil, 0, []string{"creating Job database-migration", "attempt 1: pod database-migration-",
+			"simulated by kwok", "Job database-migration completed"}},
+		{"rerun_after_success", healthy, nil, 0, []string{"removing the finished Job database-migration (SuccessCriteriaMet Complete)", "Job database-migration completed"}},
+		{"exit_1_fails_the_job_at_once", func(t *testing.T) string { return jobWith(t, exitCode(1)) }, nil, 1,
+			[]string{"Job database-migration failed (PodFailurePolicy)", "attempt 1: pod"}},
+		// backoffLimit 1 instead of 3 keeps the test to one retry (the controller waits 10 s, 20 s, ...).
+		{"exit_3_is_retried_to_the_backoff_limit", func(t *testing.T) string { return jobWith(t, exitCode(3), patch(`{"spec":{"backoffLimit":1}}`)) }, nil, 1,
+			[]string{"Job database-migration failed (BackoffLimitExceeded)", "attempt 1: pod", "attempt 2: pod"}},
+		{"pod_security_rejects_a_privileged_pod", func(t *testing.T) string {
+			return jobWith(t, []string{"patch", "--type", "strategic", "-p",
+				`{"spec":{"template":{"spec":{"containers":[{"name":"migrator","securityContext":{"privileged":true,"allowPrivilegeEscalation":true}}]}}}}`})
+		}, nil, 1, []string{"the Job cannot create its pod", `violates PodSecurity "baseline:v1.35"`, "privileged"}},
+		// Bug 1: the rejection's events outlive its Job; bug 2: the Job it left never ended.
+		{"healthy_after_a_rejection", healthy, nil, 0, []string{"Job database-migration completed"}},
+		{"image_pull_backoff", func(t *testing.T) string {
+			return jobWith(t, []string{"set", "image", "migrator=registry.invalid/carthub-database:missing"})
+		}, nil, 1, []string{"ImagePullBackOff: the node cannot pull the image"}},
+		{"healthy_after_an_image_that_cannot_be_pulled", healthy, nil, 0, []string{"Job database-migration completed"}},
+		// Bug 3: a pod no node can take fails with the scheduler's reason, not after the deadline.
+		{"unschedulable_pod", func(t *testing.T) string {
+			return jobWith(t, []string{"patch", "--type", "strategic", "-p",
+				`{"spec":{"template":{"spec":{"containers":[{"name":"migrator","resources":{"requests":{"memory":"64Gi"},"limits":{"memory":"64Gi"}}}]}}}}`})
+		}, []string{"UNSCHEDULABLE_GRACE=3"}, 1, []string{"no node can run the pod", "Insufficient memory"}},
+		{"healthy_after_an_unschedulable_pod", healthy, nil, 0, []string{"Job database-migration completed"}},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			r := realDeploy(t, st.manifest(t), st.env...)
+			wantRun(t, r, st.code, st.story...)
+			// Bug 4: the version line is kubectl's, never a SIGPIPE's "unknown".
+			if !strings.Contains(r.stdout, "Client Version: v1.35") || strings.Contains(r.stdout, "kubectl version unknown") {
+				t.Errorf("the version line is wrong:\n%s", r.stdout)
+			}
+		})
+	}
+}
