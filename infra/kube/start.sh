@@ -36,7 +36,10 @@ USED_PORTS=" "
 free_port() {
   local p
   while :; do
-    p=$(( 20000 + RANDOM % 30000 ))
+    # Below the kernel's ephemeral range (ip_local_port_range), where no outgoing connection
+    # takes the port between this check and the server's bind.
+    lo=$(awk '{print $1}' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+    p=$(( 10000 + RANDOM % (lo - 10000) ))
     [[ $USED_PORTS == *" $p "* ]] && continue
     if ! ss -Htan "( sport = :$p )" | grep -q .; then USED_PORTS+="$p "; echo "$p"; return; fi
   done

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -9,113 +8,39 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/carthub/carthub-db/infra/internal/kubetest"
 )
 
-// The deploy script against a real Kubernetes 1.35 control plane (infra/kube: etcd,
-// kube-apiserver, kube-controller-manager, kube-scheduler built from the module proxy, kwok
-// playing the nodes and the pods), as the Deploy stage's identity: a token bound to the
-// namespace-scoped edit role, what AmazonEKSEditPolicy grants, and nothing more.
+// The deploy script against a real Kubernetes 1.35 control plane (kubetest), as the Deploy
+// stage's identity: a token bound to the namespace-scoped edit role, what AmazonEKSEditPolicy
+// grants, and nothing more.
 
-// cluster is the control plane of this package's tests, started once by TestMain.
+// cluster is what this package's tests share: the control plane and, once bootstrap made it,
+// the Deploy stage's kubeconfig.
 var cluster struct {
-	dir      string // start.sh's work directory
-	admin    string // its kubeconfig: cluster-admin, the role cdk deploy's kubectl provider has
+	*kubetest.Cluster
+	admin    string
 	deployer string // a kubeconfig with the Deploy stage's rights
 	kubectl  string
-	root     string
+	dir      string
 	job      string // migration-job.yaml as k8s-synth writes it
-	err      error
 }
 
 func TestMain(m *testing.M) {
-	code := func() int {
-		if err := startCluster(); err != nil {
-			cluster.err = err
-		}
-		defer stopCluster()
-		return m.Run()
-	}()
+	code := m.Run()
+	kubetest.Stop()
 	os.Exit(code)
 }
 
-func startCluster() error {
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		return err
-	}
-	cluster.root = root
-	cluster.kubectl = filepath.Join(root, ".data", "tools", "kubectl")
-	if _, err := os.Stat(cluster.kubectl); err != nil {
-		return fmt.Errorf("no %s: run make kubectl (make test-infra does)", cluster.kubectl)
-	}
-	dir, err := os.MkdirTemp("", "carthub-kube-")
-	if err != nil {
-		return err
-	}
-	cluster.dir = dir
-	cmd := exec.Command(filepath.Join(root, "infra", "kube", "start.sh"), dir)
-	cmd.Env = append(os.Environ(), "KUBECTL="+cluster.kubectl)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	start := time.Now()
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("start the control plane (infra/kube/start.sh; make kube builds it): %v\n%s", err, out.String())
-	}
-	fmt.Fprintf(os.Stderr, "kube: control plane ready in %s\n", time.Since(start).Round(100*time.Millisecond))
-	cluster.admin = filepath.Join(dir, "admin.kubeconfig")
-	return nil
-}
-
-func stopCluster() {
-	if cluster.dir != "" {
-		_ = exec.Command(filepath.Join(cluster.root, "infra", "kube", "stop.sh"), cluster.dir).Run()
-	}
-}
-
-// needCluster fails a test whose control plane did not start, with the reason.
-func needCluster(t *testing.T) {
-	t.Helper()
-	if cluster.err != nil {
-		t.Fatal(cluster.err)
-	}
-}
-
-// kubectl runs the real kubectl with a kubeconfig.
 func kubectl(t *testing.T, kubeconfig, stdin string, args ...string) (string, error) {
 	t.Helper()
-	cmd := exec.Command(cluster.kubectl, append([]string{"--kubeconfig", kubeconfig}, args...)...)
-	cmd.Stdin = strings.NewReader(stdin)
-	out, err := cmd.CombinedOutput()
-	return string(out), err
+	return cluster.Run(kubeconfig, stdin, args...)
 }
 
 func mustKubectl(t *testing.T, kubeconfig, stdin string, args ...string) string {
 	t.Helper()
-	out, err := kubectl(t, kubeconfig, stdin, args...)
-	if err != nil {
-		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return out
-}
-
-// goldenObjects are k8s-synth's objects (its golden stream, which its tests keep equal to what
-// it writes), by kind.
-func goldenObjects(t *testing.T) map[string][]string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(cluster.root, "k8s-synth", "testdata", "default.k8s.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string][]string{}
-	for _, doc := range strings.Split(string(b), "\n---\n") {
-		for _, line := range strings.Split(doc, "\n") {
-			if kind, ok := strings.CutPrefix(line, "kind: "); ok {
-				out[kind] = append(out[kind], doc)
-				break
-			}
-		}
-	}
-	return out
+	return cluster.Must(t, kubeconfig, stdin, args...)
 }
 
 // bootstrap creates what cdk deploy applies before the pipeline exists (the namespace with its
@@ -124,11 +49,12 @@ func goldenObjects(t *testing.T) map[string][]string {
 // the deploy script gets.
 func bootstrap(t *testing.T) {
 	t.Helper()
-	needCluster(t)
 	if cluster.deployer != "" {
 		return
 	}
-	objs := goldenObjects(t)
+	cluster.Cluster = kubetest.Shared(t)
+	cluster.admin, cluster.kubectl, cluster.dir = cluster.Admin, cluster.Kubectl, cluster.Dir
+	objs := cluster.GoldenObjects(t)
 	var all []string
 	for _, kind := range []string{"Namespace", "ServiceAccount", "NetworkPolicy"} {
 		all = append(all, objs[kind]...)

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/carthub/carthub-db/infra/internal/kubetest"
 )
 
 const (
@@ -91,6 +92,7 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	code := m.Run()
+	kubetest.Stop()
 	jsii.Close()
 	os.RemoveAll(tmp)
 	os.Exit(code)

@@ -1,0 +1,131 @@
+// Package kubetest gives tests a real Kubernetes 1.35 control plane (infra/kube: etcd,
+// kube-apiserver, kube-controller-manager and kube-scheduler built from the Go module proxy, kwok
+// playing the nodes and the pods) and the real kubectl of the cluster's minor. One control plane
+// serves a test binary: started by the first test that asks, stopped by Stop in TestMain.
+package kubetest
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Cluster is a running control plane.
+type Cluster struct {
+	Dir     string // start.sh's work directory: pki/, logs/, the kubeconfigs
+	Admin   string // a cluster-admin kubeconfig (what cdk deploy's kubectl provider has)
+	Kubectl string // the kubectl binary (npm kubectl layer, make kubectl)
+	Root    string // the repository
+}
+
+var (
+	once    sync.Once
+	shared  *Cluster
+	started error
+)
+
+// Shared starts the control plane on first use and returns it; a test fails with the reason
+// when it cannot start.
+func Shared(t testing.TB) *Cluster {
+	t.Helper()
+	once.Do(func() { shared, started = start() })
+	if started != nil {
+		t.Fatal(started)
+	}
+	return shared
+}
+
+// Stop ends the control plane, if one was started. Call it from TestMain after m.Run.
+func Stop() {
+	if shared != nil {
+		_ = exec.Command(filepath.Join(shared.Root, "infra", "kube", "stop.sh"), shared.Dir).Run()
+	}
+}
+
+func start() (*Cluster, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return nil, err
+	}
+	c := &Cluster{Root: root, Kubectl: filepath.Join(root, ".data", "tools", "kubectl")}
+	if _, err := os.Stat(c.Kubectl); err != nil {
+		return nil, fmt.Errorf("no %s: run make kubectl (make test-infra does)", c.Kubectl)
+	}
+	if c.Dir, err = os.MkdirTemp("", "carthub-kube-"); err != nil {
+		return nil, err
+	}
+	cmd := exec.Command(filepath.Join(root, "infra", "kube", "start.sh"), c.Dir)
+	cmd.Env = append(os.Environ(), "KUBECTL="+c.Kubectl)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	begin := time.Now()
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("start the control plane (infra/kube/start.sh; make kube builds it): %v\n%s", err, out.String())
+	}
+	fmt.Fprintf(os.Stderr, "kubetest: Kubernetes control plane ready in %s\n", time.Since(begin).Round(100*time.Millisecond))
+	shared = c
+	c.Admin = filepath.Join(c.Dir, "admin.kubeconfig")
+	return c, nil
+}
+
+// repoRoot is the directory above the working directory that holds infra/kube.
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "infra", "kube", "start.sh")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no infra/kube/start.sh above the test's directory")
+		}
+		dir = parent
+	}
+}
+
+// Run runs kubectl with a kubeconfig and stdin.
+func (c *Cluster) Run(kubeconfig, stdin string, args ...string) (string, error) {
+	cmd := exec.Command(c.Kubectl, append([]string{"--kubeconfig", kubeconfig}, args...)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// Must is Run that fails the test on an error.
+func (c *Cluster) Must(t testing.TB, kubeconfig, stdin string, args ...string) string {
+	t.Helper()
+	out, err := c.Run(kubeconfig, stdin, args...)
+	if err != nil {
+		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+// GoldenObjects are k8s-synth's objects (its golden stream, which its tests keep equal to what
+// it writes) by kind.
+func (c *Cluster) GoldenObjects(t testing.TB) map[string][]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(c.Root, "k8s-synth", "testdata", "default.k8s.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]string{}
+	for _, doc := range strings.Split(string(b), "\n---\n") {
+		for _, line := range strings.Split(doc, "\n") {
+			if kind, ok := strings.CutPrefix(line, "kind: "); ok {
+				out[kind] = append(out[kind], doc)
+				break
+			}
+		}
+	}
+	return out
+}
