@@ -33,11 +33,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func kubectl(t *testing.T, kubeconfig, stdin string, args ...string) (string, error) {
-	t.Helper()
-	return cluster.Run(kubeconfig, stdin, args...)
-}
-
 func mustKubectl(t *testing.T, kubeconfig, stdin string, args ...string) string {
 	t.Helper()
 	return cluster.Must(t, kubeconfig, stdin, args...)
