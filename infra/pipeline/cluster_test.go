@@ -115,16 +115,8 @@ func realDeploy(t *testing.T, manifest string, env ...string) run {
 	cmd := exec.Command("bash", "deploy.sh", filepath.Join(dir, "k8s"))
 	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=" + dir, "KUBECONFIG=" + cluster.deployer, "KUBECTL=" + cluster.kubectl,
 		"POLL_SECONDS=0.3"}, env...)
-	var out, errOut strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errOut
 	start := time.Now()
-	err := cmd.Run()
-	r := run{stdout: out.String(), stderr: errOut.String()}
-	if exitErr, ok := err.(*exec.ExitError); ok {
-		r.code = exitErr.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
+	r := runScript(t, cmd)
 	t.Logf("deploy.sh exit %d in %s", r.code, time.Since(start).Round(100*time.Millisecond))
 	return r
 }

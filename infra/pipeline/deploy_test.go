@@ -76,6 +76,19 @@ func deploy(t *testing.T, env map[string]string, manifest string) run {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
+	r := runScript(t, cmd)
+	b, _ := os.ReadFile(calls)
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if l != "" {
+			r.calls = append(r.calls, l)
+		}
+	}
+	return r
+}
+
+// runScript runs the deploy script's command and keeps its exit code and output.
+func runScript(t *testing.T, cmd *exec.Cmd) run {
+	t.Helper()
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -84,12 +97,6 @@ func deploy(t *testing.T, env map[string]string, manifest string) run {
 		r.code = exitErr.ExitCode()
 	} else if err != nil {
 		t.Fatal(err)
-	}
-	b, _ := os.ReadFile(calls)
-	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		if l != "" {
-			r.calls = append(r.calls, l)
-		}
 	}
 	return r
 }
