@@ -60,7 +60,7 @@ func TestPostDeployReportsBreaksAndKeepsBudgets(t *testing.T) {
 	if out := text(t, rep); !strings.Contains(out, "post-deploy file: it runs after the rollout") || !strings.Contains(out, "one transaction, post-deploy") {
 		t.Errorf("the report does not say why it is only reported:\n%s", out)
 	}
-	rep = lintWith(t, "-- migrator:post-deploy\nLOCK TABLE orders IN SHARE MODE;\nSELECT pg_sleep(1.2);\n")
+	rep = lintWith(t, "-- migrator:post-deploy\nLOCK TABLE orders IN SHARE MODE;\nSELECT pg_sleep(1.5);\n")
 	if got := findings(rep, false); len(got) < 2 {
 		t.Errorf("a post-deploy file that blocks writes for 1.2s: failed %v, want long-blocking-lock and blocks-traffic", got)
 	}

@@ -87,6 +87,7 @@ type Statement struct {
 	Findings []Finding     `json:"findings,omitempty"`
 
 	start, end          time.Time
+	measuredBefore      time.Duration // the observer's measuring time in the transaction when it ran
 	inTransaction       bool
 	concurrent          bool
 	newIndexes          []relation

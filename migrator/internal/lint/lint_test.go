@@ -27,9 +27,10 @@ func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
 // counters, errors) does not depend on the size; make bench and the default --rows do.
 const testRows = 5000
 
-// testMaxBlock is the blocking budget of the tests: the cases that must break it wait a second
-// or more, the ones that must not a few milliseconds.
-const testMaxBlock = 300 * time.Millisecond
+// testMaxBlock is the blocking budget of the tests: the cases that must break it hold their lock
+// through a 1.5 s sleep, so they wait at least that; the ones that must not wait milliseconds on
+// an idle machine, and stay well under it when CI runs three servers' tests on 2 cores at once.
+const testMaxBlock = 800 * time.Millisecond
 
 // applicationQueries is the application's statements lint runs by default: migrations/queries.sql.
 func applicationQueries(t *testing.T) []corpus.Query {
@@ -149,8 +150,8 @@ func TestReportShowsTheMeasurements(t *testing.T) {
 			hold = l.Hold
 		}
 	}
-	if hold < 1200*time.Millisecond {
-		t.Errorf("the ALTER's ACCESS EXCLUSIVE on orders held %s, want it to last to the end of the transaction (>= 1.2s): %+v", hold, alter.Locks)
+	if hold < 2*time.Second {
+		t.Errorf("the ALTER's ACCESS EXCLUSIVE on orders held %s, want it to last to the end of the transaction (>= 2s, the sleep): %+v", hold, alter.Locks)
 	}
 	sleep := rep.Files[0].Statements[1]
 	// The probe waited while the sleep ran; the ALTER's lock made it wait, so the wait is the ALTER's.

@@ -21,6 +21,10 @@ type observer struct {
 	statements []*Statement
 	open       []*Statement // this transaction's statements, until FileDone
 	broken     map[string]bool
+	// measuring is the time lint spent measuring (catalog, statistics, the application's
+	// statements) inside the open transaction: the locks are held through it, but the migration
+	// alone would not hold them that long, so it is taken off the holds.
+	measuring time.Duration
 }
 
 // Statement measures one statement around exec: the catalog and table statistics before and
@@ -28,6 +32,7 @@ type observer struct {
 // outside one), what the probe waited for meanwhile, and which of the application's statements
 // stopped working after it.
 func (o *observer) Statement(ctx context.Context, os migrate.ObservedStatement, exec func(context.Context) error) error {
+	entered := time.Now()
 	l := o.l
 	s := &Statement{Line: os.Statement.Line, SQL: summary(os.Statement.SQL), inTransaction: os.InTransaction,
 		concurrent: migrate.ConcurrentIndexOp(os.Statement.SQL)}
@@ -74,6 +79,11 @@ func (o *observer) Statement(ctx context.Context, os migrate.ObservedStatement, 
 	}
 	s.end = time.Now()
 	s.Duration = s.end.Sub(s.start)
+	if os.InTransaction {
+		o.measuring += s.start.Sub(entered)
+		s.measuredBefore = o.measuring
+		defer func() { o.measuring += time.Since(s.end) }()
+	}
 	waits := stopProbe()
 	if err != nil {
 		s.Error = firstLine(err.Error())
@@ -163,15 +173,15 @@ func (s *Statement) conflicts(w Wait) bool {
 }
 
 // FileDone ends the transaction of a transactional file: its statements' locks were held until
-// now.
+// now, less the time lint spent measuring after they took them.
 func (o *observer) FileDone(ctx context.Context, mig migrate.Migration, err error) {
 	end := time.Now()
 	for _, s := range o.open {
 		for i := range s.Locks {
-			s.Locks[i].Hold = end.Sub(s.start)
+			s.Locks[i].Hold = end.Sub(s.start) - (o.measuring - s.measuredBefore)
 		}
 	}
-	o.open = nil
+	o.open, o.measuring = nil, 0
 }
 
 type scanCount struct{ seqScan, tupRead int64 }

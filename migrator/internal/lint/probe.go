@@ -170,12 +170,20 @@ func (p *probe) run(ctx context.Context) (stop func() []Wait) {
 	return func() []Wait {
 		once.Do(func() {
 			cancel()
-			// A probe statement waiting for a lock would hold the migration's transaction open
-			// until its lock_timeout: cancel it on the server instead of waiting.
-			cctx, stop := context.WithTimeout(context.Background(), time.Second)
-			_ = p.conn.PgConn().CancelRequest(cctx)
-			stop()
-			out = <-done
+			// A probe statement waiting for a lock the migration's open transaction holds would
+			// wait its whole lock_timeout, and the transaction could not end meanwhile: cancel it
+			// on the server, again until the probe has stopped, since a cancel that arrives
+			// between two of its statements is lost.
+			for {
+				cctx, stop := context.WithTimeout(context.Background(), time.Second)
+				_ = p.conn.PgConn().CancelRequest(cctx)
+				stop()
+				select {
+				case out = <-done:
+					return
+				case <-time.After(10 * time.Millisecond):
+				}
+			}
 		})
 		return out
 	}

@@ -13,14 +13,14 @@ import (
 // statement blocks the application's writes, and both the hold and the writes' wait fail the
 // statement that took the lock, naming the lock and how long.
 func TestEveryMeasuredBlockIsAVerdict(t *testing.T) {
-	rep := lintWith(t, "LOCK TABLE orders IN SHARE MODE;\nSELECT pg_sleep(1.2);\n")
+	rep := lintWith(t, "LOCK TABLE orders IN SHARE MODE;\nSELECT pg_sleep(1.5);\n")
 	lock := rep.Files[0].Statements[0]
 	rules := ruleIDs(lock)
 	if !slices.Contains(rules, "long-blocking-lock") || !slices.Contains(rules, "blocks-traffic") {
 		t.Fatalf("LOCK TABLE orders IN SHARE MODE held through 1.2s: findings %v, want long-blocking-lock and blocks-traffic\n%s", rules, text(t, rep))
 	}
 	detail := findingDetail(lock, "blocks-traffic")
-	for _, want := range []string{"write of orders", "ROW EXCLUSIVE on orders", "SHARE lock blocks", "limit 300ms"} {
+	for _, want := range []string{"write of orders", "ROW EXCLUSIVE on orders", "SHARE lock blocks", "limit 800ms"} {
 		if !strings.Contains(detail, want) {
 			t.Errorf("the blocks-traffic finding lacks %q: %s", want, detail)
 		}
@@ -32,7 +32,7 @@ func TestEveryMeasuredBlockIsAVerdict(t *testing.T) {
 		t.Errorf("a SHARE lock lets reads through, yet a read is reported blocked: %s", detail)
 	}
 	out := text(t, rep)
-	for _, want := range []string{"held at most 1s (--max-lock-hold)", "wait at most 300ms (--max-block)", "write orders 1."} {
+	for _, want := range []string{"held at most 1s (--max-lock-hold)", "wait at most 800ms (--max-block)", "write orders 1."} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the report lacks %q:\n%s", want, out)
 		}
@@ -41,7 +41,7 @@ func TestEveryMeasuredBlockIsAVerdict(t *testing.T) {
 
 // Row locks count: a backfill that keeps the rows it changed locked blocks the writes of them.
 func TestRowLocksBlockTraffic(t *testing.T) {
-	rep := lintWith(t, "UPDATE order_items SET product_name = upper(product_name);\nSELECT pg_sleep(1);\n")
+	rep := lintWith(t, "UPDATE order_items SET product_name = upper(product_name);\nSELECT pg_sleep(1.5);\n")
 	update := rep.Files[0].Statements[0]
 	if d := findingDetail(update, "blocks-traffic"); !strings.Contains(d, "a row lock on order_items") {
 		t.Errorf("the UPDATE's finding should name the row lock the write waited for: %q\n%s", d, text(t, rep))
