@@ -20,10 +20,7 @@ import (
 // the Deploy stage's kubeconfig.
 var cluster struct {
 	*kubetest.Cluster
-	admin    string
 	deployer string // a kubeconfig with the Deploy stage's rights
-	kubectl  string
-	dir      string
 	job      string // migration-job.yaml as k8s-synth writes it
 }
 
@@ -33,9 +30,24 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func mustKubectl(t *testing.T, kubeconfig, stdin string, args ...string) string {
+// goldenObjects are k8s-synth's objects (its golden stream, which its tests keep equal to what
+// it writes) by kind.
+func goldenObjects(t *testing.T, root string) map[string][]string {
 	t.Helper()
-	return cluster.Must(t, kubeconfig, stdin, args...)
+	b, err := os.ReadFile(filepath.Join(root, "k8s-synth", "testdata", "default.k8s.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]string{}
+	for _, doc := range strings.Split(string(b), "\n---\n") {
+		for _, line := range strings.Split(doc, "\n") {
+			if kind, ok := strings.CutPrefix(line, "kind: "); ok {
+				out[kind] = append(out[kind], doc)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // bootstrap creates what cdk deploy applies before the pipeline exists (the namespace with its
@@ -48,15 +60,14 @@ func bootstrap(t *testing.T) {
 		return
 	}
 	cluster.Cluster = kubetest.Shared(t)
-	cluster.admin, cluster.kubectl, cluster.dir = cluster.Admin, cluster.Kubectl, cluster.Dir
-	objs := cluster.GoldenObjects(t)
+	objs := goldenObjects(t, cluster.Root)
 	var all []string
 	for _, kind := range []string{"Namespace", "ServiceAccount", "NetworkPolicy"} {
 		all = append(all, objs[kind]...)
 	}
-	mustKubectl(t, cluster.admin, strings.Join(all, "\n---\n"), "apply", "--server-side", "--field-manager", "cdk-kubectl-provider", "-f", "-")
+	cluster.Must(t, cluster.Admin, strings.Join(all, "\n---\n"), "apply", "--server-side", "--field-manager", "cdk-kubectl-provider", "-f", "-")
 	cluster.job = objs["Job"][0]
-	mustKubectl(t, cluster.admin, `apiVersion: v1
+	cluster.Must(t, cluster.Admin, `apiVersion: v1
 kind: ServiceAccount
 metadata: {name: pipeline-deploy, namespace: shopping-cart}
 ---
@@ -66,16 +77,16 @@ metadata: {name: pipeline-deploy-edit, namespace: shopping-cart}
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
 subjects: [{kind: ServiceAccount, name: pipeline-deploy, namespace: shopping-cart}]
 `, "apply", "-f", "-")
-	token := strings.TrimSpace(mustKubectl(t, cluster.admin, "", "create", "token", "pipeline-deploy", "-n", "shopping-cart", "--duration", "2h"))
-	server := strings.TrimSpace(mustKubectl(t, cluster.admin, "", "config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}"))
-	cfg := filepath.Join(cluster.dir, "deployer.kubeconfig")
+	token := strings.TrimSpace(cluster.Must(t, cluster.Admin, "", "create", "token", "pipeline-deploy", "-n", "shopping-cart", "--duration", "2h"))
+	server := strings.TrimSpace(cluster.Must(t, cluster.Admin, "", "config", "view", "--minify", "-o", "jsonpath={.clusters[0].cluster.server}"))
+	cfg := filepath.Join(cluster.Dir, "deployer.kubeconfig")
 	for _, args := range [][]string{
-		{"config", "set-cluster", "eks", "--server", server, "--certificate-authority", filepath.Join(cluster.dir, "pki", "ca.crt"), "--embed-certs"},
+		{"config", "set-cluster", "eks", "--server", server, "--certificate-authority", filepath.Join(cluster.Dir, "pki", "ca.crt"), "--embed-certs"},
 		{"config", "set-credentials", "deploy", "--token", token},
 		{"config", "set-context", "deploy", "--cluster", "eks", "--user", "deploy", "--namespace", "shopping-cart"},
 		{"config", "use-context", "deploy"},
 	} {
-		mustKubectl(t, cfg, "", args...)
+		cluster.Must(t, cfg, "", args...)
 	}
 	cluster.deployer = cfg
 }
@@ -91,7 +102,7 @@ func jobWith(t *testing.T, edits ...[]string) string {
 			t.Fatal(err)
 		}
 		args := append(append([]string{e[0]}, e[1:]...), "--local", "-f", f, "-o", "yaml")
-		manifest = mustKubectl(t, cluster.admin, "", args...)
+		manifest = cluster.Must(t, cluster.Admin, "", args...)
 	}
 	return manifest
 }
@@ -113,7 +124,7 @@ func realDeploy(t *testing.T, manifest string, env ...string) run {
 		t.Fatal(err)
 	}
 	cmd := exec.Command("bash", "deploy.sh", filepath.Join(dir, "k8s"))
-	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=" + dir, "KUBECONFIG=" + cluster.deployer, "KUBECTL=" + cluster.kubectl,
+	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=" + dir, "KUBECONFIG=" + cluster.deployer, "KUBECTL=" + cluster.Kubectl,
 		"POLL_SECONDS=0.3"}, env...)
 	start := time.Now()
 	r := runScript(t, cmd)

@@ -10,8 +10,10 @@
 # Environment: CLUSTER_NAME and AWS_REGION (for aws eks update-kubeconfig; without CLUSTER_NAME
 # the current kubeconfig is used), NAMESPACE (shopping-cart), JOB_NAME (database-migration),
 # UNSCHEDULABLE_GRACE seconds a pod may stay unschedulable before the run fails with the
-# scheduler's reason (300: time for the node group to add a node), POST_DEPLOY=true (the PostDeploy stage: the same Job with MIGRATOR_POST_DEPLOY=true, which also
-# applies the files marked -- migrator:post-deploy), JOB_TIMEOUT seconds to wait (default and minimum: the Job's activeDeadlineSeconds plus
+# scheduler's reason (300: time for the node group to add a node), POST_DEPLOY=true (the
+# PostDeploy stage: the same Job with MIGRATOR_POST_DEPLOY=true, which also applies the files
+# marked -- migrator:post-deploy), JOB_TIMEOUT seconds to wait (default and minimum: the Job's
+# activeDeadlineSeconds plus
 # DEADLINE_MARGIN, 120 s, for scheduling and image pulls), POLL_SECONDS (5), KUBECTL (kubectl).
 #
 # Exit: 0 the Job completed; 1 the Job failed or cannot start (every attempt's logs, the Job's
@@ -95,9 +97,9 @@ k apply -n "$namespace" -f "$job_file" || die 3 "creating the Job failed (does n
 # This run's Job, by uid: events and objects of an earlier Job of the same name are not its own.
 uid=$(k get job "$job" -n "$namespace" -o jsonpath='{.metadata.uid}') || die 3 "reading the new Job's uid failed"
 
-# pods prints the Job's pods, oldest first: one line per attempt.
+# pods prints this Job's pods (by its uid), oldest first: one line per attempt.
 pods() {
-  k get pods -n "$namespace" -l "job-name=$job" --sort-by=.metadata.creationTimestamp \
+  k get pods -n "$namespace" -l "batch.kubernetes.io/controller-uid=$uid" --sort-by=.metadata.creationTimestamp \
     -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}' 2>/dev/null || true
 }
 
@@ -130,33 +132,35 @@ show_failure() {
   } | sort | tail -n 30
 }
 
-# hopeless names a state no amount of waiting fixes: an image that cannot be pulled, a container
-# that cannot be configured, a pod that Pod Security admission rejects.
+# hopeless finds a state no amount of waiting fixes and says why in $why: an image that cannot be
+# pulled, a container that cannot be configured, a pod that Pod Security admission rejects, a pod
+# no node takes within UNSCHEDULABLE_GRACE. It runs in this shell, not a subshell, so that it
+# remembers since when a pod has been unschedulable.
 hopeless() {
-  local reasons rejected
-  reasons=$(k get pods -n "$namespace" -l "job-name=$job" \
+  local reasons rejected unschedulable
+  reasons=$(k get pods -n "$namespace" -l "batch.kubernetes.io/controller-uid=$uid" \
     -o jsonpath='{range .items[*]}{range .status.containerStatuses[*]}{.state.waiting.reason}{" "}{end}{end}' 2>/dev/null || true)
   for r in $reasons; do
     case "$r" in
       ImagePullBackOff | ErrImagePull | InvalidImageName)
-        echo "$r: the node cannot pull the image; check the image reference and that the nodes' architecture is in the image (make image-test prints it)"; return 0 ;;
+        why="$r: the node cannot pull the image; check the image reference and that the nodes' architecture is in the image (make image-test prints it)"; return 0 ;;
       CreateContainerConfigError | CreateContainerError)
-        echo "$r: a Secret, ConfigMap or ServiceAccount the pod needs is missing or wrong (see the events below)"; return 0 ;;
+        why="$r: a Secret, ConfigMap or ServiceAccount the pod needs is missing or wrong (see the events below)"; return 0 ;;
     esac
   done
   rejected=$(k get events -n "$namespace" --field-selector "involvedObject.uid=$uid,reason=FailedCreate" \
     -o jsonpath='{range .items[*]}{.message}{"\n"}{end}' 2>/dev/null || true)
   if [ -n "$rejected" ]; then
-    echo "the Job cannot create its pod: ${rejected%%$'\n'*}"
+    why="the Job cannot create its pod: ${rejected%%$'\n'*}"
     return 0
   fi
   # A pod no node can take: the scheduler says why (no node of its architecture, not enough memory).
-  unschedulable=$(k get pods -n "$namespace" -l "job-name=$job" \
+  unschedulable=$(k get pods -n "$namespace" -l "batch.kubernetes.io/controller-uid=$uid" \
     -o jsonpath='{range .items[*]}{range .status.conditions[?(@.reason=="Unschedulable")]}{.message}{"\n"}{end}{end}' 2>/dev/null || true)
   if [ -n "$unschedulable" ]; then
     [ -n "$unschedulable_since" ] || unschedulable_since=$SECONDS
     if [ $((SECONDS - unschedulable_since)) -ge "${UNSCHEDULABLE_GRACE:-300}" ]; then
-      echo "no node can run the pod (unschedulable for ${UNSCHEDULABLE_GRACE:-300}s): ${unschedulable%%$'\n'*}"
+      why="no node can run the pod (unschedulable for ${UNSCHEDULABLE_GRACE:-300}s): ${unschedulable%%$'\n'*}"
       return 0
     fi
   else
@@ -166,8 +170,6 @@ hopeless() {
 }
 unschedulable_since=
 
-reason_file=$(mktemp)
-trap 'rm -f "$reason_file" ${post_file:+"$post_file"}' EXIT
 log "waiting up to ${timeout}s for Job $job (its deadline is ${deadline_s}s)"
 end=$((SECONDS + timeout))
 while :; do
@@ -183,8 +185,7 @@ while :; do
       reason=$(k get job "$job" -n "$namespace" -o jsonpath='{.status.conditions[?(@.type=="Failed")].reason}' || true)
       die 1 "Job $job failed (${reason:-no reason given})" ;;
   esac
-  if hopeless >"$reason_file"; then
-    why=$(cat "$reason_file")
+  if hopeless; then
     show_failure
     # Its migrator never ran: remove it, so that it cannot start later with nobody watching, and
     # the next run does not meet it.

@@ -53,3 +53,15 @@ func TestDeployOnARealControlPlane(t *testing.T) {
 		})
 	}
 }
+
+// The PostDeploy stage runs the same Job spec with MIGRATOR_POST_DEPLOY=true, which deploy.sh
+// adds with kubectl itself; the API server holds that Job.
+func TestPostDeployRunsTheSameJob(t *testing.T) {
+	r := realDeploy(t, jobWith(t), "POST_DEPLOY=true")
+	wantRun(t, r, 0, "creating Job database-migration for the post-deploy migrations (MIGRATOR_POST_DEPLOY=true)", "Job database-migration completed")
+	env := cluster.Must(t, cluster.Admin, "", "get", "job", "database-migration", "-n", "shopping-cart",
+		"-o", `jsonpath={.spec.template.spec.containers[0].env[?(@.name=="MIGRATOR_POST_DEPLOY")].value}|{.spec.activeDeadlineSeconds}|{.spec.podFailurePolicy.rules[0].action}`)
+	if env != "true|3600|FailJob" {
+		t.Errorf("the post-deploy Job on the server: MIGRATOR_POST_DEPLOY|deadline|policy = %q, want the same spec with the setting", env)
+	}
+}

@@ -32,7 +32,6 @@ case "$*" in
   *"get pod "*"terminated.message"*) case "$*" in *bbbbb*) printf 'exit 5: the database has version 0009 applied' ;; esac ;;
   *"get events"*"FailedCreate"*) printf '%s' "${FAKE_REJECTED:-}" ;;
   *"get events"*) echo "LAST SEEN   TYPE      REASON   OBJECT   MESSAGE"; echo "1m   Warning   BackOff   pod/database-migration-bbbbb   Back-off" ;;
-  "set env --local -f "*) cat "$5"; echo "#   MIGRATOR_POST_DEPLOY added" ;;
   "logs "*) echo "{\"level\":\"INFO\",\"msg\":\"step done\",\"pod\":\"$2\"}" ;;
 esac
 exit 0
@@ -207,52 +206,5 @@ func TestDeployScriptPassesShellcheck(t *testing.T) {
 	}
 	if !strings.Contains(string(DeployScript), "set -euo pipefail") {
 		t.Error("deploy.sh must run with set -euo pipefail")
-	}
-}
-
-// The PostDeploy stage runs the same Job spec with MIGRATOR_POST_DEPLOY=true, added to the
-// manifest by kubectl itself.
-func TestDeployPostDeploy(t *testing.T) {
-	r := deploy(t, map[string]string{"FAKE_RESULT": "Complete", "POST_DEPLOY": "true"}, jobManifest)
-	if r.code != 0 {
-		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
-	}
-	r.inOrder(t, "kubectl set env --local -f", "kubectl apply -n shopping-cart -f")
-	if !strings.Contains(r.stdout, "for the post-deploy migrations (MIGRATOR_POST_DEPLOY=true)") {
-		t.Errorf("stdout:\n%s", r.stdout)
-	}
-}
-
-// What the PostDeploy stage applies, made by the real kubectl of the cluster's minor from the
-// Job k8s-synth writes: the same Job, with the one setting added to the migrator's container.
-func TestPostDeployManifestFromRealKubectl(t *testing.T) {
-	root, _ := filepath.Abs("../..")
-	kubectl := filepath.Join(root, ".data", "tools", "kubectl")
-	if _, err := os.Stat(kubectl); err != nil {
-		t.Fatalf("no %s: run make kubectl (make test-infra does)", kubectl)
-	}
-	// migration-job.yaml holds the Job alone: take it from the golden stream of every object.
-	golden, err := os.ReadFile(filepath.Join(root, "k8s-synth", "testdata", "default.k8s.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var job string
-	for _, doc := range strings.Split(string(golden), "\n---\n") {
-		if strings.Contains(doc, "\nkind: Job\n") || strings.HasPrefix(doc, "kind: Job\n") {
-			job = doc
-		}
-	}
-	file := filepath.Join(t.TempDir(), "migration-job.yaml")
-	if err := os.WriteFile(file, []byte(job), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(kubectl, "set", "env", "--local", "-f", file, "MIGRATOR_POST_DEPLOY=true", "-o", "yaml").CombinedOutput()
-	if err != nil {
-		t.Fatalf("kubectl set env --local: %v\n%s", err, out)
-	}
-	s := string(out)
-	if !strings.Contains(s, "kind: Job") || !strings.Contains(s, "name: MIGRATOR_POST_DEPLOY\n") || !strings.Contains(s, `value: "true"`) ||
-		!strings.Contains(s, "activeDeadlineSeconds:") {
-		t.Errorf("the post-deploy Job lacks the setting or the Job's spec:\n%s", s)
 	}
 }

@@ -109,23 +109,3 @@ func (c *Cluster) Must(t testing.TB, kubeconfig, stdin string, args ...string) s
 	}
 	return out
 }
-
-// GoldenObjects are k8s-synth's objects (its golden stream, which its tests keep equal to what
-// it writes) by kind.
-func (c *Cluster) GoldenObjects(t testing.TB) map[string][]string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(c.Root, "k8s-synth", "testdata", "default.k8s.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string][]string{}
-	for _, doc := range strings.Split(string(b), "\n---\n") {
-		for _, line := range strings.Split(doc, "\n") {
-			if kind, ok := strings.CutPrefix(line, "kind: "); ok {
-				out[kind] = append(out[kind], doc)
-				break
-			}
-		}
-	}
-	return out
-}

@@ -88,10 +88,13 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 		connect lint.Connector
 		cleanup func()
 	)
-	if dbURL == "" && cacheDir != "" && cacheDir != "none" {
-		connect, cleanup, opts.Dataset, err = a.cachedScratch(ctx, cacheDir, opts)
-	} else {
-		connect, cleanup, err = a.scratchDatabase(ctx, dbURL)
+	switch {
+	case dbURL != "":
+		connect, cleanup, err = a.remoteScratch(ctx, dbURL)
+	case cacheDir == "none":
+		connect, cleanup, _, err = a.localScratch(ctx, "", opts)
+	default:
+		connect, cleanup, opts.Dataset, err = a.localScratch(ctx, cacheDir, opts)
 	}
 	if err != nil {
 		return err
@@ -140,47 +143,10 @@ func (a *app) applicationQueries(file string) ([]corpus.Query, error) {
 	return qs, nil
 }
 
-// scratchDatabase makes the empty database lint works in, and returns how to connect to it and
-// how to remove it. With serverURL it creates a database of a random name there (and never
-// touches another); without, it starts a throwaway PostgreSQL, where lint runs as a database
-// owner that is not a superuser, like the migrator on RDS.
-func (a *app) scratchDatabase(ctx context.Context, serverURL string) (lint.Connector, func(), error) {
+// remoteScratch makes the empty database lint works in on the server serverURL names: a database
+// of a random name (it never touches another), dropped after the run.
+func (a *app) remoteScratch(ctx context.Context, serverURL string) (lint.Connector, func(), error) {
 	name := "carthub_lint_" + pgserver.RandomHex(6)
-	if serverURL == "" {
-		dir, err := os.MkdirTemp("", "carthub-lint-")
-		if err != nil {
-			return nil, nil, err
-		}
-		start := time.Now()
-		srv, err := pgserver.Start(ctx, pgserver.Options{Dir: dir})
-		if err != nil {
-			os.RemoveAll(dir)
-			return nil, nil, fmt.Errorf("start a throwaway PostgreSQL for lint (or give --database-url): %w", err)
-		}
-		cleanup := func() { _ = srv.Stop(); _ = os.RemoveAll(dir) }
-		password := pgserver.RandomHex(16)
-		admin, err := pgx.Connect(ctx, srv.URL("postgres"))
-		if err == nil {
-			_, err = admin.Exec(ctx, fmt.Sprintf("CREATE ROLE carthub_lint LOGIN PASSWORD '%s'", password))
-			if err == nil {
-				_, err = admin.Exec(ctx, "CREATE DATABASE "+name+" OWNER carthub_lint")
-			}
-			admin.Close(context.WithoutCancel(ctx))
-		}
-		if err != nil {
-			cleanup()
-			return nil, nil, fmt.Errorf("prepare the throwaway PostgreSQL for lint: %w", err)
-		}
-		a.redactor.Add(password)
-		a.step(ctx, "throwaway PostgreSQL", start, "port", srv.Port)
-		cfg, err := pgx.ParseConfig(srv.URL(name))
-		if err != nil {
-			cleanup()
-			return nil, nil, err
-		}
-		cfg.User, cfg.Password = "carthub_lint", password
-		return connector(cfg), cleanup, nil
-	}
 	admin, err := pgx.Connect(ctx, serverURL)
 	if err != nil {
 		return nil, nil, fmt.Errorf("lint: connect to --database-url: %w", err)
@@ -191,21 +157,23 @@ func (a *app) scratchDatabase(ctx context.Context, serverURL string) (lint.Conne
 	}
 	cfg := admin.Config().Copy()
 	a.redactor.Add(cfg.Password)
-	cleanup := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.ConnectConfig(ctx, cfg)
-		if err == nil {
-			_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			conn.Close(ctx)
-		}
-		if err != nil {
-			a.log.WarnContext(ctx, "could not drop lint's scratch database; drop it by hand", "database", name, "error", err)
-		}
-	}
 	scratch := cfg.Copy()
 	scratch.Database = name
-	return connector(scratch), cleanup, nil
+	return connector(scratch), func() { a.dropScratch(serverURL, name) }, nil
+}
+
+// dropScratch drops lint's scratch database name on the server adminURL reaches.
+func (a *app) dropScratch(adminURL, name string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, adminURL)
+	if err == nil {
+		_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+		conn.Close(ctx)
+	}
+	if err != nil {
+		a.log.WarnContext(ctx, "could not drop lint's scratch database; drop it by hand", "database", name, "error", err)
+	}
 }
 
 // connector opens sessions on cfg's database with the settings the migrator's have.

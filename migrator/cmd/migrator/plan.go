@@ -30,13 +30,7 @@ func cmdPlan(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	target, waiting := st.Runnable(migrate.UpPlan{Target: to, PostDeploy: post})
-	pending := st.PendingUpTo(target)
-	defer func() {
-		for _, mig := range waiting {
-			fmt.Fprintf(a.stdout, "-- %s waits for the application's rollout (-- migrator:post-deploy): up --post-deploy applies it\n", mig.File)
-		}
-	}()
+	pending, waiting := st.Runnable(migrate.UpPlan{Target: to, PostDeploy: post})
 	if !st.HistoryExists {
 		present, diffs, err := m.Legacy(ctx)
 		if err != nil {
@@ -52,7 +46,6 @@ func cmdPlan(ctx context.Context, a *app, args []string) error {
 	}
 	if len(pending) == 0 {
 		fmt.Fprintf(a.stdout, "-- nothing to apply: the database is at version %04d\n", st.Current())
-		return nil
 	}
 	for _, mig := range pending {
 		mode := "in one transaction"
@@ -60,6 +53,9 @@ func cmdPlan(ctx context.Context, a *app, args []string) error {
 			mode = "outside a transaction, statement by statement"
 		}
 		fmt.Fprintf(a.stdout, "-- ==== %s (%s) ====\n%s\n", mig.File, mode, strings.TrimSpace(mig.UpSQL))
+	}
+	for _, mig := range waiting {
+		fmt.Fprintf(a.stdout, "-- %s waits for the application's rollout (-- migrator:post-deploy): up --post-deploy applies it\n", mig.File)
 	}
 	return nil
 }

@@ -68,16 +68,6 @@ func Parse(file, text string) ([]Query, error) {
 	return out, nil
 }
 
-// ByName finds a statement.
-func ByName(qs []Query, name string) (Query, bool) {
-	for _, q := range qs {
-		if q.Name == name {
-			return q, true
-		}
-	}
-	return Query{}, false
-}
-
 // Format writes a corpus file: header comment lines, then each statement with its tags.
 func Format(header string, qs []Query) string {
 	var b strings.Builder

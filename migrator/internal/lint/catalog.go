@@ -12,7 +12,6 @@ import (
 // they are (a table or index by its oid, a column by its table's oid and attnum, a constraint by
 // its oid), so that a rename is a rename, not a drop and an add.
 type catalogState struct {
-	tables      map[uint32]string          // table oid -> name
 	filenode    map[uint32]int64           // table or index oid -> relfilenode
 	names       map[uint32]string          // table or index oid -> name
 	indexTable  map[uint32]string          // index oid -> its table's name
@@ -40,7 +39,7 @@ type constraintState struct {
 }
 
 func (l *linter) catalog(ctx context.Context, conn *pgx.Conn) (*catalogState, error) {
-	c := &catalogState{tables: map[uint32]string{}, filenode: map[uint32]int64{}, names: map[uint32]string{}, indexTable: map[uint32]string{},
+	c := &catalogState{filenode: map[uint32]int64{}, names: map[uint32]string{}, indexTable: map[uint32]string{},
 		constraints: map[uint32]constraintState{}, columns: map[columnKey]columnState{}, rows: map[string]int64{}}
 	rows, err := conn.Query(ctx, `SELECT c.oid, c.relname, c.relkind = 'i', c.relfilenode::int8, coalesce(t.relname, ''), greatest(c.reltuples, 0)::int8
   FROM pg_class c LEFT JOIN pg_index i ON i.indexrelid = c.oid LEFT JOIN pg_class t ON t.oid = i.indrelid
@@ -59,7 +58,6 @@ func (l *linter) catalog(ctx context.Context, conn *pgx.Conn) (*catalogState, er
 		if isIndex {
 			c.indexTable[oid] = table
 		} else {
-			c.tables[oid] = name
 			c.rows[name] = n
 		}
 		return nil
@@ -79,14 +77,9 @@ func (l *linter) catalog(ctx context.Context, conn *pgx.Conn) (*catalogState, er
 		return nil, fmt.Errorf("read the constraints: %w", err)
 	}
 	var (
-		col                 columnState
-		key                 columnKey
-		hasDef, hasMissing  bool
-		typeName            string
-		tableOid, typeOid   uint32
-		attnum              int16
-		typmod              int32
-		columnName, relName string
+		key                columnKey
+		col                columnState
+		hasDef, hasMissing bool
 	)
 	rows, err = conn.Query(ctx, `SELECT a.attrelid, a.attnum, c.relname, a.attname, a.atttypid, a.atttypmod, format_type(a.atttypid, a.atttypmod),
        a.atthasdef, a.atthasmissing
@@ -95,9 +88,8 @@ func (l *linter) catalog(ctx context.Context, conn *pgx.Conn) (*catalogState, er
 	if err != nil {
 		return nil, fmt.Errorf("read the columns: %w", err)
 	}
-	if _, err := pgx.ForEachRow(rows, []any{&tableOid, &attnum, &relName, &columnName, &typeOid, &typmod, &typeName, &hasDef, &hasMissing}, func() error {
-		key = columnKey{tableOid, attnum}
-		col = columnState{table: relName, name: columnName, typ: typeOid, typmod: typmod, typeName: typeName, volatile: hasDef && !hasMissing}
+	if _, err := pgx.ForEachRow(rows, []any{&key.table, &key.attnum, &col.table, &col.name, &col.typ, &col.typmod, &col.typeName, &hasDef, &hasMissing}, func() error {
+		col.volatile = hasDef && !hasMissing
 		c.columns[key] = col
 		return nil
 	}); err != nil {
@@ -106,16 +98,21 @@ func (l *linter) catalog(ctx context.Context, conn *pgx.Conn) (*catalogState, er
 	return c, nil
 }
 
+// table names a table by oid ("", false for an index or an oid not there).
+func (c *catalogState) table(oid uint32) (string, bool) {
+	if _, isIndex := c.indexTable[oid]; isIndex {
+		return "", false
+	}
+	name, ok := c.names[oid]
+	return name, ok
+}
+
 // tableName names a table by oid from this state or, for one that is gone, from before.
 func (c *catalogState) tableName(oid uint32, before *catalogState) (string, bool) {
-	if n, ok := c.tables[oid]; ok {
+	if n, ok := c.table(oid); ok {
 		return n, true
 	}
-	if before != nil {
-		n, ok := before.tables[oid]
-		return n, ok
-	}
-	return "", false
+	return before.table(oid)
 }
 
 // compare records in s what changed from before to c.
@@ -165,8 +162,12 @@ func (c *catalogState) compare(before *catalogState, s *Statement) {
 			s.narrowedColumns = append(s.narrowedColumns, narrowing{relation{name: col.name, table: col.table}, old.typeName, col.typeName})
 		}
 	}
-	for oid, name := range before.tables {
-		now, still := c.tables[oid]
+	for oid := range before.names {
+		name, isTable := before.table(oid)
+		if !isTable {
+			continue
+		}
+		now, still := c.table(oid)
 		switch {
 		case !still:
 			s.droppedTables = append(s.droppedTables, name)
@@ -176,8 +177,8 @@ func (c *catalogState) compare(before *catalogState, s *Statement) {
 	}
 	for key, col := range before.columns {
 		if _, still := c.columns[key]; !still {
-			if _, tableStill := c.tables[key.table]; tableStill {
-				s.droppedColumns = append(s.droppedColumns, relation{name: col.name, table: c.tables[key.table]})
+			if table, tableStill := c.table(key.table); tableStill {
+				s.droppedColumns = append(s.droppedColumns, relation{name: col.name, table: table})
 			}
 		}
 	}
@@ -206,7 +207,9 @@ type rename struct {
 // statement renamed it back), so the application never saw another.
 func (r rename) undone(start, end *catalogState) bool {
 	if r.oid != 0 {
-		return end.tables[r.oid] == start.tables[r.oid]
+		endName, _ := end.table(r.oid)
+		startName, _ := start.table(r.oid)
+		return endName == startName
 	}
 	return end.columns[r.column].name == start.columns[r.column].name
 }

@@ -70,8 +70,6 @@ type File struct {
 	NotChecked map[string]string `json:"application_not_checked,omitempty"`
 	Error      string            `json:"error,omitempty"` // it did not apply: lint stopped here
 	Took       time.Duration     `json:"duration_ns"`
-
-	errorCounted bool // Error is a failure of its own (no finding explains it)
 }
 
 // Statement is what one statement did.
@@ -154,10 +152,10 @@ func Run(ctx context.Context, connect Connector, opts Options) (*Report, error) 
 	if opts.From > len(migs) {
 		return nil, fmt.Errorf("--from %d: the migrations go from 1 to %d", opts.From, len(migs))
 	}
-	l := &linter{opts: opts, connect: connect, history: opts.Engine.HistoryTable}
-	if l.history == "" {
-		l.history = migrate.DefaultHistoryTable
+	if opts.MaxBlock <= 0 {
+		return nil, fmt.Errorf("the blocking budget (MaxBlock) must be above zero")
 	}
+	l := &linter{opts: opts, connect: connect, history: historyTable(opts)}
 	var err error
 	if l.conn, err = connect(ctx); err != nil {
 		return nil, err
@@ -167,9 +165,6 @@ func Run(ctx context.Context, connect Connector, opts Options) (*Report, error) 
 		return nil, err
 	}
 	defer l.monitor.Close(context.WithoutCancel(ctx))
-	if opts.MaxBlock <= 0 {
-		return nil, fmt.Errorf("the blocking budget (MaxBlock) must be above zero")
-	}
 	if l.probe, err = newProbe(ctx, connect, opts.MaxBlock); err != nil {
 		return nil, err
 	}
@@ -189,17 +184,9 @@ func Run(ctx context.Context, connect Connector, opts Options) (*Report, error) 
 		l.app = &app{queries: opts.Queries}
 	}
 
-	engine := opts.Engine
-	engine.LockWait, engine.LockRetries, engine.RetryBackoff = 0, 0, 0
-	engine.Logger = opts.Logger
-	m, err := migrate.New(l.conn, engine)
+	m, err := applyBelow(ctx, l.conn, opts)
 	if err != nil {
 		return nil, err
-	}
-	if opts.From > 1 {
-		if _, err := m.Up(ctx, migrate.UpPlan{Target: opts.From - 1, Verify: migrate.VerifyNever, PostDeploy: true}, migrate.Hooks{}); err != nil {
-			return nil, fmt.Errorf("apply the migrations below --from %d: %w", opts.From, err)
-		}
 	}
 	for _, mig := range migs[opts.From-1:] {
 		f, err := l.file(ctx, m, mig)
@@ -212,21 +199,12 @@ func Run(ctx context.Context, connect Connector, opts Options) (*Report, error) 
 		}
 	}
 	for _, f := range rep.Files {
-		failed := 0
-		for _, s := range f.Statements {
-			for _, fd := range s.Findings {
-				if fd.Allowed == "" {
-					failed++
-				} else {
-					rep.Allowed++
-				}
-			}
-		}
-		if f.Error != "" && failed == 0 {
-			failed++ // a file that does not apply is not online-safe, whatever it allows
-			f.errorCounted = true
-		}
+		failed, allowed := f.counts()
 		rep.Failed += failed
+		rep.Allowed += allowed
+		if f.failsOnItsOwn() {
+			rep.Failed++ // a file that does not apply is not online-safe, whatever it allows
+		}
 	}
 	rep.Took = time.Since(start)
 	return rep, nil
@@ -354,4 +332,25 @@ func (l *linter) allow(mig migrate.Migration, stmts []*Statement) {
 			break
 		}
 	}
+}
+
+// counts are the file's findings that fail and those an allow directive (or the post-deploy
+// phase) covers.
+func (f *File) counts() (failed, allowed int) {
+	for _, s := range f.Statements {
+		for _, fd := range s.Findings {
+			if fd.Allowed == "" {
+				failed++
+			} else {
+				allowed++
+			}
+		}
+	}
+	return failed, allowed
+}
+
+// failsOnItsOwn: the file did not apply, and no failed finding says why.
+func (f *File) failsOnItsOwn() bool {
+	failed, _ := f.counts()
+	return f.Error != "" && failed == 0
 }

@@ -48,7 +48,6 @@ func (o *observer) Statement(ctx context.Context, os migrate.ObservedStatement, 
 	if err != nil {
 		return err
 	}
-	polled := map[lockKey]bool{}
 	var locksBefore map[lockKey]bool
 	if os.InTransaction {
 		if locksBefore, err = l.ownLocks(ctx, os.Conn); err != nil {
@@ -60,7 +59,7 @@ func (o *observer) Statement(ctx context.Context, os migrate.ObservedStatement, 
 	// the locks exactly; statements PostgreSQL refuses in a transaction block (CONCURRENTLY,
 	// VACUUM, a DO block that commits) run as they are while another session polls their locks.
 	wrapped := !os.InTransaction && !s.concurrent
-	var held map[lockKey]bool
+	var held map[lockKey]bool // outside a transaction: what the statement held
 	stopProbe := l.probe.run(ctx)
 	if wrapped {
 		s.start = time.Now()
@@ -72,7 +71,7 @@ func (o *observer) Statement(ctx context.Context, os migrate.ObservedStatement, 
 		poll := l.pollLocks(ctx, os.Conn.PgConn().PID())
 		s.start = time.Now()
 		err = exec(ctx)
-		polled = poll.stop()
+		held = poll.stop()
 	} else if os.InTransaction {
 		s.start = time.Now()
 		err = exec(ctx)
@@ -94,9 +93,6 @@ func (o *observer) Statement(ctx context.Context, os migrate.ObservedStatement, 
 	if err != nil {
 		return err
 	}
-	for k := range held {
-		polled[k] = true
-	}
 	if os.InTransaction {
 		now, err := l.ownLocks(ctx, os.Conn)
 		if err != nil {
@@ -108,7 +104,7 @@ func (o *observer) Statement(ctx context.Context, os migrate.ObservedStatement, 
 		s.Locks = tableLocks(now, after, before, 0) // hold: set at FileDone
 		o.open = append(o.open, s)
 	} else {
-		s.Locks = tableLocks(polled, after, before, s.Duration)
+		s.Locks = tableLocks(held, after, before, s.Duration)
 	}
 	after.compare(before, s)
 	scansAfter, err := l.scans(ctx, os.Conn, os.InTransaction)

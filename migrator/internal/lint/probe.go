@@ -150,14 +150,12 @@ func (p *probe) run(ctx context.Context) (stop func() []Wait) {
 		}
 		for ctx.Err() == nil {
 			for _, t := range p.tables {
-				if ctx.Err() != nil {
-					return
+				for _, kind := range [...]struct{ name, sql string }{{"read", t.read}, {"write", t.write}} {
+					if ctx.Err() != nil {
+						return
+					}
+					attempt(t.name, kind.name, kind.sql)
 				}
-				attempt(t.name, "read", t.read)
-				if ctx.Err() != nil {
-					return
-				}
-				attempt(t.name, "write", t.write)
 			}
 			select {
 			case <-ctx.Done():

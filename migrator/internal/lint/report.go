@@ -55,7 +55,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	var failed, allowed []string
 	for _, f := range r.Files {
-		if f.errorCounted {
+		if f.failsOnItsOwn() {
 			failed = append(failed, fmt.Sprintf("%s: %s\n    why: a file that does not apply is not online-safe; nothing after it was linted\n    fix: make it apply on a copy of the schema (make run, then migrator up)", f.File, f.Error))
 		}
 		for _, s := range f.Statements {

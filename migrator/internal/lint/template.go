@@ -5,9 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
+	"github.com/jackc/pgx/v5"
 )
 
 // datasetVersion changes whenever fill makes different rows, so that no template of the old
@@ -39,23 +41,41 @@ func Prepare(ctx context.Context, connect Connector, opts Options) (time.Duratio
 		return 0, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	engine := opts.Engine
-	engine.LockWait, engine.LockRetries, engine.RetryBackoff = 0, 0, 0
-	engine.Logger = opts.Logger
-	m, err := migrate.New(conn, engine)
-	if err != nil {
+	if _, err := applyBelow(ctx, conn, opts); err != nil {
 		return 0, err
 	}
-	if _, err := m.Up(ctx, migrate.UpPlan{Target: opts.From - 1, Verify: migrate.VerifyNever, PostDeploy: true}, migrate.Hooks{}); err != nil {
-		return 0, fmt.Errorf("apply the migrations below --from %d: %w", opts.From, err)
-	}
-	history := opts.Engine.HistoryTable
-	if history == "" {
-		history = migrate.DefaultHistoryTable
-	}
-	_, err = fill(ctx, conn, history, opts.Rows)
-	if err != nil {
+	if _, err := fill(ctx, conn, historyTable(opts), opts.Rows); err != nil {
 		return 0, err
 	}
 	return time.Since(start), nil
+}
+
+// applyBelow returns the engine lint applies files with (no lock waits or retries: the scratch
+// database has no other session), having applied the migrations below opts.From (a no-op where
+// they are, as in a copy of a template).
+func applyBelow(ctx context.Context, conn *pgx.Conn, opts Options) (*migrate.Migrator, error) {
+	engine := opts.Engine
+	engine.LockWait, engine.LockRetries, engine.RetryBackoff = 0, 0, 0
+	engine.Logger = opts.Logger
+	if engine.Logger == nil {
+		engine.Logger = slog.New(slog.DiscardHandler)
+	}
+	m, err := migrate.New(conn, engine)
+	if err != nil {
+		return nil, err
+	}
+	if opts.From > 1 {
+		if _, err := m.Up(ctx, migrate.UpPlan{Target: opts.From - 1, Verify: migrate.VerifyNever, PostDeploy: true}, migrate.Hooks{}); err != nil {
+			return nil, fmt.Errorf("apply the migrations below --from %d: %w", opts.From, err)
+		}
+	}
+	return m, nil
+}
+
+// historyTable is the migrator's history table, which lint leaves out of what it measures.
+func historyTable(opts Options) string {
+	if opts.Engine.HistoryTable != "" {
+		return opts.Engine.HistoryTable
+	}
+	return migrate.DefaultHistoryTable
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // State is what the database has applied compared with the known migrations.
@@ -29,10 +30,11 @@ func (s State) VerifyFailed() string {
 	return s.Applied[len(s.Applied)-1].VerifyError
 }
 
-// UpToDate: nothing to apply up to target, and nothing left to check again (a failed verify,
+// UpToDate: nothing a run of plan would apply, and nothing left to check again (a failed verify,
 // a history table to upgrade).
-func (s State) UpToDate(target int) bool {
-	return s.HistoryExists && !s.Outdated && len(s.PendingUpTo(target)) == 0 && s.VerifyFailed() == ""
+func (s State) UpToDate(plan UpPlan) bool {
+	run, _ := s.Runnable(plan)
+	return s.HistoryExists && !s.Outdated && len(run) == 0 && s.VerifyFailed() == ""
 }
 
 // Current is the highest applied version (0 when nothing is applied).
@@ -43,30 +45,21 @@ func (s State) Current() int {
 	return s.Applied[len(s.Applied)-1].Version
 }
 
-// Runnable is the version a run of plan goes to and the pending files it leaves for the rollout:
-// without plan.PostDeploy it stops before the first pending post-deploy file.
-func (s State) Runnable(plan UpPlan) (target int, waiting []Migration) {
-	target = plan.Target
+// Runnable splits the pending files up to plan.Target into those a run of plan applies and those
+// it leaves for the rollout: without plan.PostDeploy it stops before the first post-deploy file.
+func (s State) Runnable(plan UpPlan) (run, waiting []Migration) {
 	pending := s.PendingUpTo(plan.Target)
-	if plan.PostDeploy {
-		return target, nil
+	if i := slices.IndexFunc(pending, func(m Migration) bool { return m.PostDeploy }); i >= 0 && !plan.PostDeploy {
+		return pending[:i], pending[i:]
 	}
-	for i, p := range pending {
-		if p.PostDeploy {
-			if p.Version-1 == 0 {
-				return -1, pending[i:] // nothing before it: a target no file meets
-			}
-			return p.Version - 1, pending[i:]
-		}
-	}
-	return target, nil
+	return pending, nil
 }
 
 // PendingUpTo lists the pending migrations with versions up to target (0: all).
 func (s State) PendingUpTo(target int) []Migration {
 	var out []Migration
 	for _, p := range s.Pending {
-		if target == 0 || p.Version <= target { // a negative target: none
+		if target == 0 || p.Version <= target {
 			out = append(out, p)
 		}
 	}

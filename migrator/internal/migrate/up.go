@@ -101,11 +101,11 @@ func (m *Migrator) Up(ctx context.Context, plan UpPlan, h Hooks) (UpResult, erro
 	if err != nil {
 		return UpResult{}, err
 	}
-	target, waiting := st.Runnable(plan)
+	pending, waiting := st.Runnable(plan)
 	res := UpResult{From: st.Current(), Version: st.Current(), Waiting: waiting}
-	h.Step(ctx, "check history", start, "version", st.Current(), "pending", len(st.PendingUpTo(target)), "post_deploy_waiting", len(waiting))
+	h.Step(ctx, "check history", start, "version", st.Current(), "pending", len(pending), "post_deploy_waiting", len(waiting))
 	// A verify that failed last time, or a history table to upgrade, is not up to date.
-	if st.UpToDate(target) && !plan.Seed {
+	if st.UpToDate(plan) && !plan.Seed {
 		res.UpToDate = true
 		if plan.Verify == VerifyAlways {
 			return res, h.Verify(ctx, m.conn)
@@ -125,8 +125,7 @@ func (m *Migrator) Up(ctx context.Context, plan UpPlan, h Hooks) (UpResult, erro
 	if st, err = m.prepare(ctx); err != nil {
 		return res, err
 	}
-	target, res.Waiting = st.Runnable(plan) // the history as the lock holder sees it
-	pending := st.PendingUpTo(target)
+	pending, res.Waiting = st.Runnable(plan) // the history as the lock holder sees it
 	res.From, res.Version = st.Current(), st.Current()
 	h.Step(ctx, "prepare history", start, "version", res.From, "pending", len(pending))
 

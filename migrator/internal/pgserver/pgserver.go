@@ -275,11 +275,11 @@ func (s *Server) Stop() error {
 
 // Remove stops the server recorded in dir, if one runs, and deletes its files and dir.
 func Remove(ctx context.Context, dir string) error {
-	s, err := load(dir)
-	if err != nil {
+	s, running := Running(ctx, dir)
+	if s == nil {
 		return os.RemoveAll(dir)
 	}
-	if _, running := Running(ctx, dir); running {
+	if running {
 		if err := s.Stop(); err != nil {
 			return err
 		}
@@ -315,7 +315,8 @@ func ChownAll(dir string, u *user.User) error {
 	if u == nil {
 		return nil
 	}
-	uid, gid := ownerIDs(u)
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
 	return filepath.Walk(dir, func(p string, _ os.FileInfo, err error) error {
 		if err != nil {
 			return err

@@ -12,7 +12,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
-	"strconv"
+	"strings"
 )
 
 // As root, the servers run as the postgres user (PostgreSQL and pgbouncer refuse root), and that
@@ -74,11 +74,8 @@ func ReachableBin(ctx context.Context, owner *user.User, bin string) (string, er
 		return "", err
 	}
 	defer os.RemoveAll(tmp) // after a successful rename there is nothing left to remove
-	if err := copyTree(install, tmp); err != nil {
+	if err := copyTree(ctx, install, tmp); err != nil {
 		return "", fmt.Errorf("copy the PostgreSQL installation %s to %s: %w", install, StagedBinRoot, err)
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return "", err
 	}
 	// Another process may have staged the same build meanwhile: either copy will do.
 	if err := os.Rename(tmp, staged); err != nil && !errors.Is(err, fs.ErrExist) {
@@ -148,67 +145,13 @@ func mkdirShared(dir string) error {
 	return nil
 }
 
-// copyTree copies the files, directories and symbolic links under src into dst, keeping their
-// modes and adding read (and, where the owner has it, execute) permission for everyone.
-func copyTree(src, dst string) error {
-	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
+// copyTree copies everything under src into dst with cp -a (files, directories and the
+// libraries' symbolic links, modes kept), then opens it to every user to read and enter.
+func copyTree(ctx context.Context, src, dst string) error {
+	for _, args := range [][]string{{"cp", "-a", src + "/.", dst}, {"chmod", "-R", "a+rX", dst}} {
+		if out, err := exec.CommandContext(ctx, args[0], args[1:]...).CombinedOutput(); err != nil {
+			return fmt.Errorf("%s: %w\n%s", strings.Join(args, " "), err, out)
 		}
-		rel, err := filepath.Rel(src, p)
-		if err != nil {
-			return err
-		}
-		target := filepath.Join(dst, rel)
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		mode := info.Mode().Perm() | 0o444
-		if mode&0o100 != 0 {
-			mode |= 0o011
-		}
-		switch {
-		case d.Type()&fs.ModeSymlink != 0:
-			link, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			return os.Symlink(link, target)
-		case d.IsDir():
-			if rel == "." {
-				return nil
-			}
-			return os.Mkdir(target, mode|0o111)
-		default:
-			return copyFile(p, target, mode)
-		}
-	})
-}
-
-func copyFile(src, dst string, mode os.FileMode) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
 	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	if err := out.Close(); err != nil {
-		return err
-	}
-	return os.Chmod(dst, mode) // the umask may have narrowed it
-}
-
-// ownerIDs are u's numeric uid and gid.
-func ownerIDs(u *user.User) (int, int) {
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	return uid, gid
+	return nil
 }

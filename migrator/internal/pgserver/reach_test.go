@@ -46,7 +46,7 @@ func TestStartsFromAPrivateDirectory(t *testing.T) {
 	if err := os.Mkdir(install, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := copyTree(filepath.Dir(bin), install); err != nil {
+	if err := copyTree(context.Background(), filepath.Dir(bin), install); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("PG_BINDIR", filepath.Join(install, filepath.Base(bin)))
