@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # The migrator image: a static Go binary (and its AWS helper), CA certificates and the RDS CA
 # bundle on an empty base, running as uid 65532. The Go stage runs on the build host's own
 # platform and cross-compiles for the target (--platform linux/arm64 for Graviton nodes), so a

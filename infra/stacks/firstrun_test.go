@@ -228,6 +228,17 @@ func TestBaseImagesArePinned(t *testing.T) {
 			t.Errorf("FROM %s: use a pinned base argument or scratch", from[1])
 		}
 	}
+	// A syntax directive makes BuildKit pull that frontend image (docker/dockerfile: Docker Hub,
+	// anonymously) before it reads a line: the rate limit the pinned bases avoid. The built-in
+	// frontend reads everything this Dockerfile uses.
+	for _, line := range strings.Split(string(b), "\n") {
+		if !strings.HasPrefix(line, "#") {
+			break // parser directives come before anything else
+		}
+		if d := strings.ToLower(strings.ReplaceAll(strings.TrimPrefix(line, "#"), " ", "")); strings.HasPrefix(d, "syntax=") {
+			t.Errorf("Dockerfile: %q pulls a frontend image from a registry on every build: remove it (the built-in frontend is enough)", line)
+		}
+	}
 }
 
 // Everything the Dockerfile copies from the repository gets past .dockerignore: otherwise the

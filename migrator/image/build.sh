@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Builds the migrator image for each platform and joins them under one name (a manifest list:
 # one tag, one digest, every architecture). With --push, each platform's image and the list go
-# to the registry (docker: the images must be pushed before `docker manifest create`).
+# to the registry (docker: the images are pushed first, the list is made in the registry).
 #
 #   build.sh [--push] IMAGE_NAME PLATFORMS ENGINE... -- BUILD_ARGS...
 #     PLATFORMS   comma-separated, e.g. linux/amd64,linux/arm64
 #
 # Each platform's image is also tagged IMAGE_NAME-ARCH. With GO_BASE_PREFIX set (bases.sh's
 # output), each platform builds on GO_BASE_PREFIX-ARCH.
+#
+# docker pushes plain image manifests (--provenance=false --sbom=false: a Docker on the containerd
+# image store would otherwise push each variant as an index with an attestation) and joins them
+# with `docker buildx imagetools create`, which reads the registry and takes images and indexes
+# alike. The registry's tags are immutable: a retry after a failed push reuses each variant an
+# earlier try pushed instead of pushing a rebuild under the same tag (which ECR refuses).
 set -euo pipefail
 push=false
 if [ "${1:-}" = --push ]; then push=true; shift; fi
@@ -27,13 +33,18 @@ for platform in "${list[@]}"; do
     *) echo "platform $platform: use linux/amd64 or linux/arm64 (what EKS nodes run)" >&2; exit 2 ;;
   esac
   variant="$image-${platform#linux/}"
-  echo "building $variant for $platform"
-  base=()
-  [ -n "${GO_BASE_PREFIX:-}" ] && base=(--build-arg "GO_IMAGE=$GO_BASE_PREFIX-${platform#linux/}")
-  "${engine[@]}" build --platform "$platform" --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
-    "${build_args[@]}" "${base[@]}" -t "$variant" .
-  if $push; then "${engine[@]}" push "$variant"; fi
   variants+=("$variant")
+  if $push && [ "${engine[0]}" = docker ] && docker buildx imagetools inspect "$variant" >/dev/null 2>&1; then
+    echo "$variant is already in the registry (an earlier try pushed it; tags are immutable): reusing it"
+    continue
+  fi
+  echo "building $variant for $platform"
+  base=() attest=()
+  [ -n "${GO_BASE_PREFIX:-}" ] && base=(--build-arg "GO_IMAGE=$GO_BASE_PREFIX-${platform#linux/}")
+  [ "${engine[0]}" = docker ] && attest=(--provenance=false --sbom=false)
+  "${engine[@]}" build --platform "$platform" --ulimit nofile=1024:1024 --ulimit nproc=1024:1024 \
+    "${attest[@]}" "${build_args[@]}" "${base[@]}" -t "$variant" .
+  if $push; then "${engine[@]}" push "$variant"; fi
 done
 
 case "${engine[0]}" in
@@ -48,8 +59,7 @@ case "${engine[0]}" in
     if $push; then "${engine[@]}" manifest push --all "$image" "docker://$image"; fi ;;
   docker)
     if $push; then
-      docker manifest create "$image" "${variants[@]}"
-      docker manifest push "$image"
+      docker buildx imagetools create --tag "$image" "${variants[@]}"
     else
       # A local docker store holds no manifest lists: the last variant also gets the plain name.
       docker tag "${variants[-1]}" "$image"
