@@ -48,6 +48,9 @@ type ClusterStack struct {
 	ControlPlaneLogs awslogs.LogGroup
 	// ContainerLogs are the groups the Container Insights add-on ships pod and node logs to.
 	ContainerLogs MigratorLogs
+	// NodeRole is the nodes' role; CNIRole the VPC CNI's (Pod Identity).
+	NodeRole awsiam.IRole
+	CNIRole  awsiam.Role
 }
 
 // KubernetesVersion is the cluster's version.
@@ -74,6 +77,7 @@ func NewClusterStack(scope constructs.Construct, id string, props *ClusterStackP
 	controlPlane := awsec2.NewSecurityGroup(stack, str("ControlPlaneSecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc: props.Vpc, Description: str("EKS control plane (additional group; the cluster security group admits the API)"), AllowAllOutbound: jsii.Bool(false),
 	})
+	kubectlRole := kubectlHandlerRole(stack)
 	cluster := awseksv2.NewCluster(stack, str("Cluster"), &awseksv2.ClusterProps{
 		SecurityGroup:        controlPlane,
 		ClusterName:          str(cfg.Prefix()),
@@ -90,9 +94,21 @@ func NewClusterStack(scope constructs.Construct, id string, props *ClusterStackP
 		},
 		RemovalPolicy: cfg.RemovalPolicy,
 		// The provider behind AddManifest: a Lambda in the private subnets with the cluster's
-		// security group, so it reaches the private endpoint.
-		KubectlProviderOptions: &awseksv2.KubectlProviderOptions{KubectlLayer: kubectlLayer(stack)},
+		// security group, so it reaches the private endpoint, with a role of its own (logs, ENIs,
+		// eks:DescribeCluster; the CDK's default adds ECR read it never uses).
+		KubectlProviderOptions: &awseksv2.KubectlProviderOptions{KubectlLayer: kubectlLayer(stack),
+			// Without policy updates: the CDK would attach ECR read policies to any role it is given.
+			Role: kubectlRole.WithoutPolicyUpdates(nil)},
+		// CloudFormation's role would otherwise become a cluster admin no access entry shows; the
+		// kubectl provider has its own entry, and people come in through AdminRoleArn.
+		BootstrapClusterCreatorAdminPermissions: jsii.Bool(false),
 	})
+	// EKS encrypts secrets, the only kind there is; the Resources list is deprecated (W9009).
+	cluster.Node().DefaultChild().(awscdk.CfnResource).AddPropertyDeletionOverride(str("EncryptionConfig.0.Resources"))
+	// The CDK's condition for the ECR Public policy it would have attached to the handler role.
+	stack.Node().TryRemoveChild(str("HasEcrPublic"))
+	kubectlRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: str("Kubeconfig"), Actions: jsii.Strings("eks:DescribeCluster"), Resources: jsii.Strings(*cluster.ClusterArn())}))
 	controlPlaneLogs := controlPlaneLogs(stack, cfg, cluster)
 	if cfg.AdminRoleArn != "" {
 		cluster.GrantClusterAdmin(str("AdminAccess"), str(cfg.AdminRoleArn))
@@ -104,6 +120,7 @@ func NewClusterStack(scope constructs.Construct, id string, props *ClusterStackP
 		DesiredSize:   jsii.Number(cfg.NodeMin),
 		MaxSize:       jsii.Number(cfg.NodeMax),
 		Subnets:       &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
+		NodeRole:      nodeRole(stack),
 	})
 
 	// Without enableNetworkPolicy the VPC CNI ignores NetworkPolicies: the manifests' default
@@ -121,6 +138,7 @@ func NewClusterStack(scope constructs.Construct, id string, props *ClusterStackP
 		{"coredns", nil, true},
 	}
 	var podIdentityAgent awseksv2.Addon
+	cni := cniRole(stack, cfg)
 	for _, a := range addons {
 		p := &awseksv2.AddonProps{Cluster: cluster, AddonName: str(a.name), AddonVersion: str(AddonVersions[a.name])}
 		if a.config != nil {
@@ -129,6 +147,12 @@ func NewClusterStack(scope constructs.Construct, id string, props *ClusterStackP
 		}
 		addon := awseksv2.NewAddon(stack, str("Addon-"+a.name), p)
 		addon.Node().DefaultChild().(awseksv2.CfnAddon).SetResolveConflicts(str("OVERWRITE"))
+		if a.name == "vpc-cni" {
+			// aws-node's ENI and IP rights through Pod Identity, not on every node's role.
+			addon.Node().DefaultChild().(awseksv2.CfnAddon).SetPodIdentityAssociations(&[]any{&awseksv2.CfnAddon_PodIdentityAssociationProperty{
+				ServiceAccount: str("aws-node"), RoleArn: cni.RoleArn(),
+			}})
+		}
 		if a.afterNodes {
 			addon.Node().AddDependency(nodes)
 		}
@@ -163,7 +187,63 @@ func NewClusterStack(scope constructs.Construct, id string, props *ClusterStackP
 	awscdk.NewCfnOutput(stack, str("ClusterName"), &awscdk.CfnOutputProps{Value: cluster.ClusterName()})
 	awscdk.NewCfnOutput(stack, str("MigratorRoleArn"), &awscdk.CfnOutputProps{Value: role.RoleArn()})
 	return &ClusterStack{Stack: stack, Cluster: cluster, Nodes: nodes, MigratorRole: role, Bootstrap: bootstrap,
-		ControlPlaneLogs: controlPlaneLogs, ContainerLogs: logs}
+		ControlPlaneLogs: controlPlaneLogs, ContainerLogs: logs, NodeRole: nodes.Role(), CNIRole: cni}
+}
+
+// podIdentityPrincipal trusts EKS Pod Identity for one ServiceAccount of this environment's
+// cluster only, with the conditions of the EKS Pod Identity guide: the account and cluster the
+// request comes from, and the session tags EKS sets for the cluster, namespace and
+// ServiceAccount. Without them any Pod Identity association in the account (another
+// environment's cluster, another namespace) could bind the role.
+func podIdentityPrincipal(stack awscdk.Stack, cfg EnvConfig, namespace, serviceAccount string) awsiam.IPrincipal {
+	clusterArn := stack.FormatArn(&awscdk.ArnComponents{Service: str("eks"), Resource: str("cluster"), ResourceName: str(cfg.Prefix()),
+		ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME})
+	conditions := map[string]any{
+		"StringEquals": map[string]any{
+			"aws:SourceAccount":                         *stack.Account(),
+			"aws:RequestTag/eks-cluster-name":           cfg.Prefix(),
+			"aws:RequestTag/kubernetes-namespace":       namespace,
+			"aws:RequestTag/kubernetes-service-account": serviceAccount,
+		},
+		"ArnEquals": map[string]any{"aws:SourceArn": *clusterArn},
+	}
+	// Pod Identity needs sts:TagSession besides sts:AssumeRole.
+	return awsiam.NewSessionTagsPrincipal(awsiam.NewPrincipalWithConditions(awsiam.NewServicePrincipal(str("pods.eks.amazonaws.com"), nil), &conditions))
+}
+
+// kubectlHandlerRole is the kubectl provider's Lambda role: its logs and ENIs (the managed
+// policies Lambda documents); NewClusterStack adds eks:DescribeCluster on this cluster.
+func kubectlHandlerRole(stack awscdk.Stack) awsiam.Role {
+	return awsiam.NewRole(stack, str("KubectlProviderRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(str("lambda.amazonaws.com"), nil),
+		Description: str("the cluster's kubectl provider (applies the namespace and NetworkPolicies)"),
+		ManagedPolicies: &[]awsiam.IManagedPolicy{
+			awsiam.ManagedPolicy_FromAwsManagedPolicyName(str("service-role/AWSLambdaBasicExecutionRole")),
+			awsiam.ManagedPolicy_FromAwsManagedPolicyName(str("service-role/AWSLambdaVPCAccessExecutionRole")),
+		},
+	})
+}
+
+// nodeRole is the managed nodes' role: joining the cluster and pulling images. Pod networking's
+// EC2 rights (AmazonEKS_CNI_Policy) belong to aws-node alone (cniRole).
+func nodeRole(stack awscdk.Stack) awsiam.Role {
+	return awsiam.NewRole(stack, str("NodeRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(str("ec2.amazonaws.com"), nil),
+		Description: str("EKS managed nodes: join the cluster, pull images"),
+		ManagedPolicies: &[]awsiam.IManagedPolicy{
+			awsiam.ManagedPolicy_FromAwsManagedPolicyName(str("AmazonEKSWorkerNodePolicy")),
+			awsiam.ManagedPolicy_FromAwsManagedPolicyName(str("AmazonEC2ContainerRegistryPullOnly")),
+		},
+	})
+}
+
+// cniRole is the VPC CNI's (aws-node in kube-system) through Pod Identity.
+func cniRole(stack awscdk.Stack, cfg EnvConfig) awsiam.Role {
+	return awsiam.NewRole(stack, str("CNIRole"), &awsiam.RoleProps{
+		AssumedBy:       podIdentityPrincipal(stack, cfg, "kube-system", "aws-node"),
+		Description:     str("the VPC CNI (kube-system/aws-node via EKS Pod Identity): ENIs and IP addresses for pods"),
+		ManagedPolicies: &[]awsiam.IManagedPolicy{awsiam.ManagedPolicy_FromAwsManagedPolicyName(str("AmazonEKS_CNI_Policy"))},
+	})
 }
 
 // migratorRole is the role EKS Pod Identity gives the migration Job: exactly the actions the
@@ -171,13 +251,8 @@ func NewClusterStack(scope constructs.Construct, id string, props *ClusterStackP
 func migratorRole(stack awscdk.Stack, cfg EnvConfig, props *ClusterStackProps) awsiam.Role {
 	role := awsiam.NewRole(stack, str("MigratorRole"), &awsiam.RoleProps{
 		Description: str(fmt.Sprintf("carthub migrator (%s/%s via EKS Pod Identity)", Namespace, MigrationSA)),
-		AssumedBy:   awsiam.NewServicePrincipal(str("pods.eks.amazonaws.com"), nil),
+		AssumedBy:   podIdentityPrincipal(stack, cfg, Namespace, MigrationSA),
 	})
-	// Pod Identity needs sts:TagSession besides sts:AssumeRole.
-	role.AssumeRolePolicy().AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:    jsii.Strings("sts:TagSession"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(str("pods.eks.amazonaws.com"), nil)},
-	}))
 	snapshots := awscdk.Stack_Of(stack).FormatArn(&awscdk.ArnComponents{
 		Service: str("rds"), Resource: str("snapshot"), ResourceName: str(SnapshotPrefix + "-*"),
 		ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME,

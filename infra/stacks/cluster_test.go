@@ -44,18 +44,7 @@ func TestCluster(t *testing.T) {
 // The migrator's role has exactly the documented actions, each on the narrowest resource.
 func TestMigratorRoleIsLeastPrivilege(t *testing.T) {
 	tpl := template(appFor(t, "dev").Cluster.Stack)
-	var role, policy map[string]any
-	for _, r := range resources(t, tpl, "AWS::IAM::Role") {
-		if contains(props(r)["AssumeRolePolicyDocument"], "pods.eks.amazonaws.com") {
-			role = r
-		}
-	}
-	if role == nil {
-		t.Fatal("no role trusted by pods.eks.amazonaws.com")
-	}
-	if !contains(props(role)["AssumeRolePolicyDocument"], "sts:TagSession") {
-		t.Error("the Pod Identity trust policy lacks sts:TagSession")
-	}
+	var policy map[string]any
 	for _, p := range resources(t, tpl, "AWS::IAM::Policy") {
 		if contains(props(p)["Roles"], "MigratorRole") {
 			policy = p
@@ -98,6 +87,50 @@ func TestMigratorRoleIsLeastPrivilege(t *testing.T) {
 	for _, act := range []string{"rds:AddTagsToResource", "rds:DeleteDBSnapshot"} {
 		if !strings.Contains(got[act], "snapshot:carthub-premigrate-*") || strings.Contains(got[act], ":db:") {
 			t.Errorf("%s is not limited to the migrator's snapshots: %s", act, got[act])
+		}
+	}
+}
+
+// Every role EKS Pod Identity hands out trusts one ServiceAccount of this environment's cluster:
+// without the conditions any Pod Identity association in the account (another environment's
+// cluster, another namespace) could bind it.
+func TestPodIdentityRolesTrustOneServiceAccount(t *testing.T) {
+	want := map[string]string{ // role's logical id prefix: namespace/ServiceAccount
+		"MigratorRole": "shopping-cart/database-migration", "CloudWatchAgentRole": "amazon-cloudwatch/cloudwatch-agent", "CNIRole": "kube-system/aws-node",
+	}
+	for _, env := range []string{"dev", "prod"} {
+		cluster := "carthub-" + env
+		seen := 0
+		for id, r := range resources(t, template(appFor(t, env).Cluster.Stack), "AWS::IAM::Role") {
+			doc := props(r)["AssumeRolePolicyDocument"]
+			if !contains(doc, "pods.eks.amazonaws.com") {
+				continue
+			}
+			seen++
+			var sa string
+			for prefix, v := range want {
+				if strings.HasPrefix(id, prefix) {
+					sa = v
+				}
+			}
+			if sa == "" {
+				t.Errorf("%s %s: a Pod Identity role this test does not know", env, id)
+				continue
+			}
+			ns, name, _ := strings.Cut(sa, "/")
+			for _, s := range doc.(map[string]any)["Statement"].([]any) {
+				st, _ := json.Marshal(s)
+				for _, c := range []string{`"sts:AssumeRole"`, `"sts:TagSession"`, `"aws:SourceAccount":"`, `":eks:` + testRegion + `:` + map[string]string{"dev": testAccount, "prod": testProdAccount}[env] + `:cluster/` + cluster + `"`,
+					`"aws:RequestTag/eks-cluster-name":"` + cluster + `"`, `"aws:RequestTag/kubernetes-namespace":"` + ns + `"`,
+					`"aws:RequestTag/kubernetes-service-account":"` + name + `"`} {
+					if !strings.Contains(string(st), c) {
+						t.Errorf("%s %s: trust statement lacks %s: %s", env, id, c, st)
+					}
+				}
+			}
+		}
+		if seen != len(want) {
+			t.Errorf("%s: %d Pod Identity roles, want %d", env, seen, len(want))
 		}
 	}
 }

@@ -106,6 +106,12 @@ func TestAccessEntryScopes(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			a := newTestApp(t, "dev", tt.extra)
+			// The identity that creates the cluster (CloudFormation's) would be an admin no entry shows.
+			for _, c := range resources(t, assertions.Template_FromStack(a.Cluster.Stack, nil), "AWS::EKS::Cluster") {
+				if !contains(props(c)["AccessConfig"], `"BootstrapClusterCreatorAdminPermissions":false`) {
+					t.Errorf("the cluster creator is a cluster admin by default: AccessConfig = %v", props(c)["AccessConfig"])
+				}
+			}
 			var got []string
 			for _, s := range []awscdk.Stack{a.Cluster.Stack, a.Pipeline.Stack} {
 				for _, e := range resources(t, assertions.Template_FromStack(s, nil), "AWS::EKS::AccessEntry") {

@@ -12,9 +12,12 @@ func suppress(a *App) {
 	on(a.Cluster.Cluster.Role(), false, &cdknag.NagPackSuppression{Id: str("AwsSolutions-IAM4"),
 		AppliesTo: managedPolicies("AmazonEKSClusterPolicy"),
 		Reason:    str("EKS requires AmazonEKSClusterPolicy on the cluster role; AWS maintains it with the service's needs")})
-	on(a.Cluster.Nodes.Role(), true, &cdknag.NagPackSuppression{Id: str("AwsSolutions-IAM4"),
-		AppliesTo: managedPolicies("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"),
-		Reason:    str("the policies EKS documents for managed node groups: joining the cluster, pod networking, pulling images from ECR")})
+	on(a.Cluster.NodeRole, true, &cdknag.NagPackSuppression{Id: str("AwsSolutions-IAM4"),
+		AppliesTo: managedPolicies("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly"),
+		Reason:    str("the policies EKS documents for managed node groups: joining the cluster, pulling images from ECR (pod networking is aws-node's, through Pod Identity)")})
+	on(a.Cluster.CNIRole, true, &cdknag.NagPackSuppression{Id: str("AwsSolutions-IAM4"),
+		AppliesTo: managedPolicies("AmazonEKS_CNI_Policy"),
+		Reason:    str("the policy EKS documents for the VPC CNI; bound by Pod Identity to kube-system/aws-node of this cluster only")})
 	on(a.Cluster.MigratorRole, true, &cdknag.NagPackSuppression{Id: str("AwsSolutions-IAM5"),
 		AppliesTo: regex(`/^Resource::arn:<AWS::Partition>:rds:[^:]+:\d+:snapshot:` + SnapshotPrefix + `-\*$/`),
 		Reason:    str("each run names its snapshot from the versions and the time, so the role may act only on snapshots with the migrator's prefix")})
@@ -56,6 +59,9 @@ func suppress(a *App) {
 // behind the namespace and NetworkPolicies manifests: its runtime, managed policies and the
 // invoke grant of its provider framework are the CDK's, not ours to change.
 func kubectlProviderSuppressions(a *App) {
+	on(a.Cluster.Stack.Node().FindChild(str("KubectlProviderRole")), true, &cdknag.NagPackSuppression{Id: str("AwsSolutions-IAM4"),
+		AppliesTo: managedPolicies("service-role/AWSLambdaBasicExecutionRole", "service-role/AWSLambdaVPCAccessExecutionRole"),
+		Reason:    str("the kubectl handler's logs and its ENIs in the private subnets (the endpoint is private): the policies Lambda documents")})
 	provider := a.Cluster.Cluster.Node().TryFindChild(str("KubectlProvider"))
 	if provider == nil {
 		return

@@ -8,7 +8,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
-	"github.com/aws/jsii-runtime-go"
 
 	"github.com/carthub/carthub-db/names"
 )
@@ -62,6 +61,12 @@ func migratorFluentBit(cfg EnvConfig) string {
 `, names.MigrationJob, names.Namespace, names.MigrationContainer, ContainerLogGroup(cfg, "migrator"))
 }
 
+// The add-on's agent and Fluent Bit run as this ServiceAccount in this namespace.
+const (
+	cloudWatchNamespace = "amazon-cloudwatch"
+	cloudWatchAgentSA   = "cloudwatch-agent"
+)
+
 // MigratorLogs is what containerLogs made: the log groups, with retention, and the agent's role.
 type MigratorLogs struct {
 	Groups    map[string]awslogs.LogGroup // by kind
@@ -80,14 +85,10 @@ func containerLogs(stack awscdk.Stack, cfg EnvConfig, cluster awseksv2.Cluster, 
 		})
 	}
 	out.AgentRole = awsiam.NewRole(stack, str("CloudWatchAgentRole"), &awsiam.RoleProps{
-		AssumedBy:       awsiam.NewServicePrincipal(str("pods.eks.amazonaws.com"), nil),
+		AssumedBy:       podIdentityPrincipal(stack, cfg, cloudWatchNamespace, cloudWatchAgentSA),
 		Description:     str("the CloudWatch agent and Fluent Bit of the amazon-cloudwatch-observability add-on (Pod Identity)"),
 		ManagedPolicies: &[]awsiam.IManagedPolicy{awsiam.ManagedPolicy_FromAwsManagedPolicyName(str("CloudWatchAgentServerPolicy"))},
 	})
-	out.AgentRole.AssumeRolePolicy().AddStatements(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:    jsii.Strings("sts:TagSession"),
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(str("pods.eks.amazonaws.com"), nil)},
-	}))
 	config := map[string]any{"containerLogs": map[string]any{"enabled": true, "fluentBit": map[string]any{
 		"config": map[string]any{"extraFiles": map[string]any{"migrator-log.conf": migratorFluentBit(cfg)}}}}}
 	name := "amazon-cloudwatch-observability"
@@ -97,7 +98,7 @@ func containerLogs(stack awscdk.Stack, cfg EnvConfig, cluster awseksv2.Cluster, 
 	cfn := addon.Node().DefaultChild().(awseksv2.CfnAddon)
 	cfn.SetResolveConflicts(str("OVERWRITE"))
 	cfn.SetPodIdentityAssociations(&[]any{&awseksv2.CfnAddon_PodIdentityAssociationProperty{
-		ServiceAccount: str("cloudwatch-agent"), RoleArn: out.AgentRole.RoleArn(),
+		ServiceAccount: str(cloudWatchAgentSA), RoleArn: out.AgentRole.RoleArn(),
 	}})
 	for _, d := range after {
 		addon.Node().AddDependency(d)
