@@ -123,6 +123,14 @@ container-tools: ## install podman, runc, a static busybox and qemu-user-static 
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq podman runc busybox-static qemu-user-static binfmt-support >/dev/null; }
 	@migrator/image/emulation.sh enable || true
 
+# crane (go-containerregistry) copies images between registries by digest without a Docker
+# daemon: the promoting Build stage's copy (infra/pipeline/promote.sh) and its test.
+CRANE_VERSION := v0.22.1
+.PHONY: crane
+crane: $(TOOLS)/crane ## the crane CLI the promoting Image action copies images with
+$(TOOLS)/crane:
+	GOBIN=$(TOOLS) GOWORK=off $(GO) install github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION)
+
 .PHONY: kube
 kube: ## build the Kubernetes 1.35 control plane the cluster tests run (etcd, kube-apiserver, controller-manager, scheduler, kwok), once, into ~/.cache/carthub-db/kube
 	@infra/kube/build.sh >/dev/null
@@ -202,18 +210,37 @@ cfn-lint: ## lint every template in cdk.out; warnings are shown, errors fail
 	@rc=0; cfn-lint cdk.out/*.template.json || rc=$$?; \
 	if [ $$((rc & 2)) -ne 0 ]; then echo "cfn-lint found errors"; exit 1; fi; echo "cfn-lint: no errors"
 
+# Trivy's AWS misconfiguration checks (the ones embedded in the binary: nothing is downloaded),
+# built once from the module proxy into a cache outside the clone (about 7 minutes cold).
+TRIVY_VERSION := v0.74.0
+TOOLS_CACHE   ?= $(HOME)/.cache/carthub-db/tools
+TRIVY         := $(TOOLS_CACHE)/trivy-$(TRIVY_VERSION)/trivy
+.PHONY: trivy
+trivy: $(TRIVY) ## build Trivy (pinned) into ~/.cache/carthub-db/tools once
+$(TRIVY):
+	@echo "building Trivy $(TRIVY_VERSION) into $(@D) (once; about 7 minutes on 2 cores)"
+	GOEXPERIMENT=jsonv2 CGO_ENABLED=0 GOWORK=off GOBIN=$(@D) $(GO) install -trimpath \
+	  -ldflags '-s -w -X github.com/aquasecurity/trivy/pkg/version/app.ver=$(TRIVY_VERSION:v%=%)' github.com/aquasecurity/trivy/cmd/trivy@$(TRIVY_VERSION)
+
+# A finding fails unless .trivyignore.yaml names it, for which template and why.
+.PHONY: trivy-scan
+trivy-scan: $(TRIVY) ## Trivy's AWS checks over the templates in cdk.out; an unexplained finding fails
+	$(TRIVY) config --quiet --skip-check-update --skip-version-check --disable-telemetry --cache-dir $(TOOLS_CACHE)/trivy-cache \
+	  --misconfig-scanners cloudformation --ignorefile .trivyignore.yaml --exit-code 1 cdk.out
+	@echo "trivy: no findings beyond .trivyignore.yaml's"
+
 .PHONY: shellcheck
 shellcheck: ## install shellcheck where missing (the deploy script's test runs it)
 	@command -v shellcheck >/dev/null || { SUDO=; [ "$$(id -u)" = 0 ] || { command -v sudo >/dev/null || { echo "$@: installing Debian packages needs root (no sudo here): run make $@ as root once"; exit 1; }; SUDO=sudo; }; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq shellcheck >/dev/null; }
 
 .PHONY: test-infra
-test-infra: node_modules shellcheck .data/tools/kubectl kube ## infra: CDK assertions, cdk-nag and deploy-script tests, then synth of dev and prod with cfn-lint
+test-infra: node_modules shellcheck .data/tools/kubectl $(TOOLS)/crane kube $(TRIVY) ## infra: CDK assertions, cdk-nag and pipeline-script tests, then synth of dev and prod with cfn-lint and Trivy
 	$(GO) test -count=1 ./infra/...
 	@# offlineSynth: a test synth deploys nothing, so it may run with another account's credentials
-	@# (the Build stage runs in dev's); the accounts and AZs are cdk.json's.
-	$(MAKE) --no-print-directory synth cfn-lint CDK_ENV=dev CDK_CONTEXT="-c offlineSynth=true"
-	$(MAKE) --no-print-directory synth cfn-lint CDK_ENV=prod CDK_CONTEXT="-c offlineSynth=true"
+	@# (the Build stage runs in dev's); the accounts, AZs and prefix lists are cdk.json's.
+	$(MAKE) --no-print-directory synth cfn-lint trivy-scan CDK_ENV=dev CDK_CONTEXT="-c offlineSynth=true"
+	$(MAKE) --no-print-directory synth cfn-lint trivy-scan CDK_ENV=prod CDK_CONTEXT="-c offlineSynth=true"
 
 .PHONY: k8s
 k8s: ## write k8s/namespace.yaml, migration-job.yaml, network-policies.yaml, one cdk8s chart each (K8S_CONFIG=..., IMAGE=...)

@@ -4,10 +4,21 @@ package pipeline
 
 import _ "embed"
 
-// BuildSpec is the Build stage: tests, image, push to ECR, manifests for that image's digest.
+// TestSpec is the Build stage's Test action: make test.
 //
-//go:embed buildspec-build.yml
-var BuildSpec []byte
+//go:embed buildspec-test.yml
+var TestSpec []byte
+
+// ImageSpec is the Build stage's Image action: the image to ECR (built, or copied by digest
+// from the source environment), manifests for that image's digest.
+//
+//go:embed buildspec-image.yml
+var ImageSpec []byte
+
+// PromoteScript copies an image list and its platform images between repositories by digest.
+//
+//go:embed promote.sh
+var PromoteScript []byte
 
 // DeploySpec is the Deploy stage: run deploy.sh against the cluster.
 //

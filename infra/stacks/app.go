@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 )
@@ -123,12 +122,11 @@ func NewApp(app awscdk.App) (*App, error) {
 	prefix := "Carthub-" + strings.ToUpper(cfg.Name[:1]) + cfg.Name[1:] + "-"
 	a := &App{Config: cfg}
 	a.Network = NewNetworkStack(app, prefix+"Network", &NetworkStackProps{StackProps: props("VPC, subnets, flow logs, endpoints"), Config: cfg})
-	var repository awsecr.IRepository
-	if cfg.Promotion == nil {
-		a.Registry = NewRegistryStack(app, prefix+"Registry", &RegistryStackProps{StackProps: props("ECR repository of the migrator image"),
-			Config: cfg, PullAccounts: promotingAccounts(node, cfg.Name)})
-		repository = a.Registry.Repository
-	}
+	// Every environment owns the images it runs: prod's repository holds the copies of dev's
+	// images it promoted, so dev's expiry cannot take what prod runs or may roll back to.
+	a.Registry = NewRegistryStack(app, prefix+"Registry", &RegistryStackProps{StackProps: props("ECR repository of the migrator image"),
+		Config: cfg, PullAccounts: promotingAccounts(node, cfg.Name)})
+	repository := a.Registry.Repository
 	a.Database = NewDatabaseStack(app, prefix+"Database", &DatabaseStackProps{StackProps: props("RDS PostgreSQL and its secret"),
 		Config: cfg, Vpc: a.Network.Vpc})
 	a.Cluster = NewClusterStack(app, prefix+"Cluster", &ClusterStackProps{StackProps: props("EKS cluster, its namespace and policies, the migrator's access"),
@@ -175,10 +173,7 @@ func promotingAccounts(node interface{ TryGetContext(*string) any }, name string
 
 // Stacks is every stack of the environment, in deploy order.
 func (a *App) Stacks() []awscdk.Stack {
-	out := []awscdk.Stack{a.Network.Stack}
-	if a.Registry != nil {
-		out = append(out, a.Registry.Stack)
-	}
+	out := []awscdk.Stack{a.Network.Stack, a.Registry.Stack}
 	out = append(out, a.Database.Stack, a.Cluster.Stack, a.Pipeline.Stack)
 	if a.BackupCopy != nil {
 		out = append(out, a.BackupCopy.Stack)

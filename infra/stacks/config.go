@@ -4,6 +4,7 @@ package stacks
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
@@ -72,6 +73,14 @@ var InterfaceEndpoints = map[string]awsec2.InterfaceVpcEndpointAwsService{
 	"Logs":           awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_LOGS(),
 	"Sts":            awsec2.InterfaceVpcEndpointAwsService_STS(),
 	"EksAuth":        awsec2.InterfaceVpcEndpointAwsService_EKS_AUTH(), // EKS Pod Identity credentials
+	"Eks":            awsec2.InterfaceVpcEndpointAwsService_EKS(),      // the Deploy stage's update-kubeconfig
+}
+
+// DeployAPIsInVPC says whether every AWS API the pipeline's Deploy stage calls has an interface
+// endpoint in the VPC (S3 has its gateway in every environment), so its security group can keep
+// HTTPS inside the VPC.
+func (c EnvConfig) DeployAPIsInVPC() bool {
+	return slices.Contains(c.Endpoints, "Eks") && slices.Contains(c.Endpoints, "Logs")
 }
 
 // AlarmThresholds are where each database alarm fires; every alarm's description says what to do.
@@ -103,6 +112,10 @@ type EnvConfig struct {
 	// ClusterAPICIDRs may reach the Kubernetes API from outside the VPC; none keeps it private.
 	ClusterAPICIDRs  []string
 	LogRetentionDays int
+	// ControlPlaneLogRetentionDays keeps the EKS control plane's logs (all five types share one
+	// group; the audit log is nearly all of it): an investigation reads days, not a year, and
+	// CloudTrail keeps the AWS API calls.
+	ControlPlaneLogRetentionDays int
 	// MultiAZ keeps a synchronous standby in another AZ (prod); dev saves the cost.
 	MultiAZ bool
 	// Endpoints are the interface endpoints of the VPC (names in InterfaceEndpoints); the rest of
@@ -116,6 +129,10 @@ type EnvConfig struct {
 	// carthub:environments.NAME.backupCopyRegion), on top of RDS automated backups.
 	Backup           bool
 	BackupCopyRegion string
+	// ImageRetentionDays is how long the registry keeps a commit's images (its pipeline pushes or
+	// promotes one a commit): dev only needs them until prod has copied them; prod keeps what it
+	// may roll back to.
+	ImageRetentionDays int
 	// ManualApproval stops the pipeline before the migration runs.
 	ManualApproval bool
 	// PostDeployApproval stops the pipeline before the post-deploy migrations (the contract
@@ -147,7 +164,7 @@ func ForEnv(name string) (EnvConfig, error) {
 		return EnvConfig{Name: "dev", MaxAZs: 2, NatGateways: 1,
 			InstanceType:        awsec2.InstanceType_Of(awsec2.InstanceClass_BURSTABLE4_GRAVITON, awsec2.InstanceSize_MEDIUM),
 			AllocatedStorageGiB: 20, BackupRetentionDays: 7, DeletionProtection: false, RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-			NodeInstanceType: "t4g.medium", NodeArch: ARM64, NodeMin: 1, NodeMax: 3, LogRetentionDays: 30,
+			NodeInstanceType: "t4g.medium", NodeArch: ARM64, NodeMin: 1, NodeMax: 3, LogRetentionDays: 30, ControlPlaneLogRetentionDays: 30, ImageRetentionDays: 90,
 			// Cost: one AZ for the database, and only the endpoints whose traffic cannot take the NAT.
 			MultiAZ: false, Endpoints: []string{"Rds", "SecretsManager"},
 			// db.t4g.medium: 4 GiB, max_connections about 410.
@@ -156,7 +173,7 @@ func ForEnv(name string) (EnvConfig, error) {
 		return EnvConfig{Name: "prod", MaxAZs: 3, NatGateways: 3,
 			InstanceType:        awsec2.InstanceType_Of(awsec2.InstanceClass_MEMORY6_GRAVITON, awsec2.InstanceSize_LARGE),
 			AllocatedStorageGiB: 100, BackupRetentionDays: 14, DeletionProtection: true, RemovalPolicy: awscdk.RemovalPolicy_RETAIN,
-			NodeInstanceType: "m7g.large", NodeArch: ARM64, NodeMin: 2, NodeMax: 6, LogRetentionDays: 365, ManualApproval: true, PostDeployApproval: true,
+			NodeInstanceType: "m7g.large", NodeArch: ARM64, NodeMin: 2, NodeMax: 6, LogRetentionDays: 365, ControlPlaneLogRetentionDays: 90, ImageRetentionDays: 365, ManualApproval: true, PostDeployApproval: true,
 			PromoteFrom: "dev", MultiAZ: true, Endpoints: sortedKeys(InterfaceEndpoints), Backup: true,
 			// db.r6g.large: 16 GiB, max_connections about 1,700.
 			Alarms: AlarmThresholds{CPUPercent: 80, FreeableMemoryMiB: 1600, FreeStorageGiB: 10, Connections: 1400, LatencySeconds: 0.02, ReplicaLagSeconds: 60}}, nil

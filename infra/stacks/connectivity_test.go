@@ -114,6 +114,9 @@ func (m *netModel) rule(t *testing.T, stack string, p map[string]any, peerKey st
 	if p["CidrIp"] != nil {
 		r.cidr = m.resolve(t, stack, p["CidrIp"])
 	}
+	if p["DestinationPrefixListId"] != nil {
+		r.cidr = "prefix-list:" + m.resolve(t, stack, p["DestinationPrefixListId"])
+	}
 	return r
 }
 
@@ -256,12 +259,18 @@ func TestConnectivity(t *testing.T) {
 		t.Run(env, func(t *testing.T) {
 			a := appFor(t, env)
 			m := newNetModel(t, a)
-			checkConnectivity(t, m, m.endpoints(t, a))
+			// Prod's Deploy stage reaches every AWS API it calls inside the VPC (S3 by its prefix
+			// list); dev's takes the NAT for EKS and CloudWatch Logs.
+			deploy := "tcp:443-443:0.0.0.0/0"
+			if a.Config.DeployAPIsInVPC() {
+				deploy = "tcp:443-443:10.0.0.0/16 tcp:443-443:prefix-list:pl-6da54004"
+			}
+			checkConnectivity(t, m, m.endpoints(t, a), deploy)
 		})
 	}
 }
 
-func checkConnectivity(t *testing.T, m *netModel, ep map[string]endpoint) {
+func checkConnectivity(t *testing.T, m *netModel, ep map[string]endpoint, deployEgress string) {
 	t.Helper()
 	for _, p := range []struct {
 		from, to string
@@ -294,7 +303,7 @@ func checkConnectivity(t *testing.T, m *netModel, ep map[string]endpoint) {
 	}
 	// Every group's egress is what its owner needs (the EKS-managed group is AWS's).
 	wantEgress := map[string]string{
-		"Deploy CodeBuild":    "tcp:443-443:0.0.0.0/0",
+		"Deploy CodeBuild":    deployEgress,
 		"interface endpoints": "icmp:252-86:255.255.255.255/32", // the CDK's "no egress" placeholder
 		"rotation Lambda":     "tcp:443-443:10.0.0.0/16 tcp:5432-5432:RDS",
 	}

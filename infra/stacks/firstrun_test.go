@@ -24,7 +24,7 @@ func TestImageArchitectureMatchesTheNodes(t *testing.T) {
 	for _, env := range []string{"dev", "prod"} {
 		t.Run(env, func(t *testing.T) {
 			a := appFor(t, env)
-			platforms := strings.Split(projectEnv(t, template(a.Pipeline.Stack), "make test")["IMAGE_PLATFORMS"], ",")
+			platforms := strings.Split(projectEnv(t, template(a.Pipeline.Stack), "make image-push")["IMAGE_PLATFORMS"], ",")
 			for _, ng := range resources(t, template(a.Cluster.Stack), "AWS::EKS::Nodegroup") {
 				ami := props(ng)["AmiType"].(string)
 				want, known := amiArch[ami]
@@ -37,7 +37,7 @@ func TestImageArchitectureMatchesTheNodes(t *testing.T) {
 			}
 		})
 	}
-	spec := string(pipeline.BuildSpec)
+	spec := string(pipeline.ImageSpec)
 	if !strings.Contains(spec, `IMAGE_PLATFORMS="$IMAGE_PLATFORMS"`) || !strings.Contains(spec, "make image-push") {
 		t.Error("the Build stage does not build the platforms the stack gives it")
 	}

@@ -103,16 +103,20 @@ func pipelineSuppressions(a *App) {
 			Reason: str("the CDK's encrypt/decrypt grant on the pipeline's own KMS key (the resource is that one key)")},
 		{Id: str("AwsSolutions-IAM5"), AppliesTo: regex(`/^Action::s3:(Abort|DeleteObject|GetBucket|GetObject|List)\*$/`, `/^Resource::<Artifacts[0-9A-F]+\.Arn>\/\*$/`),
 			Reason: str("the CDK's read/write grant on the pipeline's own artifact bucket and its objects")},
-		{Id: str("AwsSolutions-IAM5"), AppliesTo: regex(`/^Resource::arn:<AWS::Partition>:codebuild:[^:]+:\d+:report-group\/<(Build|Deploy)[0-9A-F]+>-\*$/`,
-			`/^Resource::arn:<AWS::Partition>:logs:[^:]+:\d+:log-group:\/aws\/codebuild\/<(Build|Deploy)[0-9A-F]+>:\*$/`),
+		{Id: str("AwsSolutions-IAM5"), AppliesTo: regex(`/^Resource::arn:<AWS::Partition>:codebuild:[^:]+:\d+:report-group\/<(Test|Deploy)[0-9A-F]+>-\*$/`,
+			`/^Resource::arn:<AWS::Partition>:logs:[^:]+:\d+:log-group:\/aws\/codebuild\/<(Test|Deploy)[0-9A-F]+>:\*$/`),
 			Reason: str("each CodeBuild project may write only its own report groups and log streams")},
 	}
 	on(a.Pipeline.Stack, true, list...)
 	requiredStar := &cdknag.NagPackSuppression{Id: str("AwsSolutions-IAM5"),
 		AppliesTo: regex(`/^Resource::\*$/`, `/^Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:network-interface\/\*$/`),
-		Reason:    str("AWS requires * for ecr:GetAuthorizationToken (Build) and for the EC2 network-interface actions of a CodeBuild project in a VPC (Deploy)")}
-	on(a.Pipeline.Build, true, requiredStar, &cdknag.NagPackSuppression{Id: str("AwsSolutions-CB3"),
-		Reason: str("the Build project runs docker build for the migrator image, which needs privileged mode; it runs only the repository's own buildspec")})
+		Reason:    str("AWS requires * for ecr:GetAuthorizationToken (Image) and for the EC2 network-interface actions of a CodeBuild project in a VPC (Deploy)")}
+	on(a.Pipeline.Image, true, requiredStar)
+	on(a.Pipeline.ImageRole, true, requiredStar)
+	if a.Config.Promotion == nil {
+		on(a.Pipeline.Image, true, &cdknag.NagPackSuppression{Id: str("AwsSolutions-CB3"),
+			Reason: str("the Image project runs docker build for the migrator image, which needs privileged mode; it runs only the repository's own buildspec (a promoting environment copies with crane, unprivileged)")})
+	}
 	on(a.Pipeline.Deploy, true, requiredStar)
 	on(a.Pipeline.DeployRole, true, requiredStar)
 	on(a.Pipeline.AccessLogs, true, &cdknag.NagPackSuppression{Id: str("AwsSolutions-S1"),

@@ -55,7 +55,9 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 		MaxAzs:      jsii.Number(cfg.MaxAZs),
 		NatGateways: jsii.Number(cfg.NatGateways),
 		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{
-			{Name: str("public"), SubnetType: awsec2.SubnetType_PUBLIC, CidrMask: jsii.Number(24)},
+			// NAT gateways have their Elastic IPs and load balancers their own addresses: nothing
+			// launched here needs a public IP of its own (Trivy AWS-0164).
+			{Name: str("public"), SubnetType: awsec2.SubnetType_PUBLIC, CidrMask: jsii.Number(24), MapPublicIpOnLaunch: jsii.Bool(false)},
 			{Name: str("private"), SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS, CidrMask: jsii.Number(20)},
 			{Name: str("isolated"), SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED, CidrMask: jsii.Number(24)},
 		},
@@ -65,13 +67,16 @@ func NewNetworkStack(scope constructs.Construct, id string, props *NetworkStackP
 	logKey := awskms.NewKey(stack, str("FlowLogKey"), &awskms.KeyProps{
 		Description: str(cfg.Prefix() + " VPC flow logs"), EnableKeyRotation: jsii.Bool(true), RemovalPolicy: cfg.RemovalPolicy,
 	})
-	logKey.GrantEncryptDecrypt(awsiamServicePrincipal("logs." + *stack.Region() + ".amazonaws.com"))
+	grantLogsEncryption(stack, logKey)
 	flowLogs := awslogs.NewLogGroup(stack, str("FlowLogs"), &awslogs.LogGroupProps{
 		Retention: retention(cfg.LogRetentionDays), EncryptionKey: logKey, RemovalPolicy: cfg.RemovalPolicy,
 	})
+	// Refused traffic only: what a blocked connection's investigation needs (a security group
+	// or NACL that says no). Accepted traffic is nearly all of the volume, and so of the cost of
+	// ingesting it into CloudWatch Logs for a year.
 	vpc.AddFlowLog(str("FlowLog"), &awsec2.FlowLogOptions{
 		Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(flowLogs, nil),
-		TrafficType: awsec2.FlowLogTrafficType_ALL,
+		TrafficType: awsec2.FlowLogTrafficType_REJECT,
 	})
 
 	endpointSG := awsec2.NewSecurityGroup(stack, str("EndpointSecurityGroup"), &awsec2.SecurityGroupProps{

@@ -16,7 +16,7 @@ func TestNetwork(t *testing.T) {
 	}{
 		// dev: the nodes pull images, get Pod Identity credentials and ship logs through its NAT.
 		{"dev", 2, 1, []string{".secretsmanager", ".rds"}},
-		{"prod", 3, 3, []string{".secretsmanager", ".ecr.api", ".ecr.dkr", ".logs", ".sts", ".rds", ".eks-auth"}},
+		{"prod", 3, 3, []string{".secretsmanager", ".ecr.api", ".ecr.dkr", ".logs", ".sts", ".rds", ".eks-auth", ".eks"}},
 	} {
 		t.Run(tt.env, func(t *testing.T) {
 			// GIVEN the environment's app WHEN synthesized
@@ -30,9 +30,12 @@ func TestNetwork(t *testing.T) {
 					"Tags": assertions.Match_ArrayWith(&[]any{map[string]any{"Key": "aws-cdk:subnet-type", "Value": kind}}),
 				}, jsii.Number(tt.azs))
 			}
-			// AND flow logs of all traffic
+			// AND flow logs of refused traffic (what a blocked connection's investigation reads;
+			// accepted traffic is nearly all of the volume and the cost)
 			tpl.HasResourceProperties(jsii.String("AWS::EC2::FlowLog"), &map[string]any{
-				"ResourceType": "VPC", "TrafficType": "ALL", "LogDestinationType": "cloud-watch-logs"})
+				"ResourceType": "VPC", "TrafficType": "REJECT", "LogDestinationType": "cloud-watch-logs"})
+			// AND public subnets that give nothing a public IP of its own (NAT gateways have EIPs)
+			tpl.ResourcePropertiesCountIs(jsii.String("AWS::EC2::Subnet"), &map[string]any{"MapPublicIpOnLaunch": true}, jsii.Number(0))
 			// AND the environment's interface endpoints, and S3's gateway endpoint
 			endpoints := resources(t, tpl, "AWS::EC2::VPCEndpoint")
 			for _, svc := range append(tt.endpoints, ".s3") {

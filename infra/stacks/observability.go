@@ -25,7 +25,7 @@ func ContainerLogGroup(cfg EnvConfig, kind string) string {
 // controlPlaneLogs makes the control-plane log group and makes the cluster wait for it.
 func controlPlaneLogs(stack awscdk.Stack, cfg EnvConfig, cluster awseksv2.Cluster) awslogs.LogGroup {
 	group := awslogs.NewLogGroup(stack, str("ControlPlaneLogs"), &awslogs.LogGroupProps{
-		LogGroupName: str(ControlPlaneLogGroup(cfg)), Retention: retention(cfg.LogRetentionDays), RemovalPolicy: cfg.RemovalPolicy,
+		LogGroupName: str(ControlPlaneLogGroup(cfg)), Retention: retention(cfg.ControlPlaneLogRetentionDays), RemovalPolicy: cfg.RemovalPolicy,
 	})
 	// The cluster resource only: its kubectl provider and access entries need not wait.
 	cluster.Node().DefaultChild().Node().AddDependency(group)
@@ -36,7 +36,8 @@ func controlPlaneLogs(stack awscdk.Stack, cfg EnvConfig, cluster awseksv2.Cluste
 // logs, each line sent as it is (log_key log) to their own group with log_format json/emf, so
 // that CloudWatch turns the migrator's closing Embedded Metric Format line into the
 // Carthub/Migrator metrics. (The add-on's own application pipeline wraps each line in a record
-// with Kubernetes metadata, where CloudWatch would not find the EMF.)
+// with Kubernetes metadata, where CloudWatch would not find the EMF; a filter keeps the Job's
+// lines out of it, so they are shipped and stored once.)
 func migratorFluentBit(cfg EnvConfig) string {
 	return fmt.Sprintf(`[INPUT]
     Name              tail
@@ -58,7 +59,17 @@ func migratorFluentBit(cfg EnvConfig) string {
     auto_create_group false
     log_key           log
     log_format        json/emf
-`, names.MigrationJob, names.Namespace, names.MigrationContainer, ContainerLogGroup(cfg, "migrator"))
+
+# One copy: the add-on's application pipeline (tag application.<path>) reads the same files;
+# it drops them here. Either key matching drops a record: "log" until the add-on's kubernetes
+# filter merges it into the record, "stream" after.
+[FILTER]
+    Name              grep
+    Match             application.var.log.containers.%s-*_%s_%s-*.log
+    Exclude           log .
+    Exclude           stream .
+`, names.MigrationJob, names.Namespace, names.MigrationContainer, ContainerLogGroup(cfg, "migrator"),
+		names.MigrationJob, names.Namespace, names.MigrationContainer)
 }
 
 // The add-on's agent and Fluent Bit run as this ServiceAccount in this namespace.

@@ -65,7 +65,7 @@ func NewOperationsStack(scope constructs.Construct, id string, props *Operations
 		Description: str(cfg.Prefix() + " alerts topic"), EnableKeyRotation: jsii.Bool(true), RemovalPolicy: cfg.RemovalPolicy,
 	})
 	o.Topic = awssns.NewTopic(stack, str("Alerts"), &awssns.TopicProps{
-		TopicName: str(cfg.Prefix() + "-alerts"), DisplayName: str("Carthub " + cfg.Name + " database alerts"),
+		TopicName: str(alertsTopicName(cfg)), DisplayName: str("Carthub " + cfg.Name + " database alerts"),
 		MasterKey: key, EnforceSSL: jsii.Bool(true),
 	})
 	// CloudWatch alarms publish as cloudwatch.amazonaws.com, from this account's alarms only
@@ -102,7 +102,32 @@ func NewOperationsStack(scope constructs.Construct, id string, props *Operations
 	if cfg.Backup {
 		o.Plan = backupPlan(stack, cfg, props.Database, o.Topic, props.CopyVaultArn)
 	}
+	confineAlertPublishers(stack, cfg, o.Topic, key)
 	return o
+}
+
+func alertsTopicName(cfg EnvConfig) string { return cfg.Prefix() + "-alerts" }
+
+// confineAlertPublishers limits the services that publish to the alerts topic (EventBridge for
+// the storage events, CodeStar Notifications for the pipeline, AWS Backup for failed jobs) to
+// this account's rules, notification rules and vaults, in the topic policy and in the key
+// policy (there also to this topic's encryption context).
+func confineAlertPublishers(stack awscdk.Stack, cfg EnvConfig, topic awssns.Topic, key awskms.Key) {
+	arn := func(service, resource string, format awscdk.ArnFormat) string {
+		return *stack.FormatArn(&awscdk.ArnComponents{Service: str(service), Resource: str(resource), ResourceName: str("*"), ArnFormat: format})
+	}
+	sources := []string{arn("events", "rule", awscdk.ArnFormat_SLASH_RESOURCE_NAME),
+		arn("codestar-notifications", "notificationrule", awscdk.ArnFormat_SLASH_RESOURCE_NAME),
+		arn("backup", "backup-vault", awscdk.ArnFormat_COLON_RESOURCE_NAME)}
+	fromHere := map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": cfg.Account}, "ArnLike": map[string]any{"aws:SourceArn": sources}}
+	policy := topic.Node().FindChild(str("Policy")).Node().DefaultChild().(awssns.CfnTopicPolicy)
+	confineServiceGrants(policy, "PolicyDocument", policy.PolicyDocument(), fromHere)
+	cfnKey := key.Node().DefaultChild().(awskms.CfnKey)
+	confineServiceGrants(cfnKey, "KeyPolicy", cfnKey.KeyPolicy(), map[string]any{
+		"StringEquals": map[string]any{"aws:SourceAccount": cfg.Account, "kms:EncryptionContext:aws:sns:topicArn": *stack.FormatArn(&awscdk.ArnComponents{
+			Service: str("sns"), Resource: str(alertsTopicName(cfg)), ArnFormat: awscdk.ArnFormat_NO_RESOURCE_NAME})}, // by name: the topic's ARN would make the key depend on the topic
+		"ArnLike": map[string]any{"aws:SourceArn": sources},
+	})
 }
 
 // alarm makes one alarm that publishes to the topic; description says what to do.
@@ -196,7 +221,7 @@ func (o *OperationsStack) dashboard(props *OperationsStackProps) {
 			{
 				graph("Pipeline runs",
 					awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: str("AWS/CodePipeline"), MetricName: str("FailedPipelineExecutions"), DimensionsMap: pipelineName, Statistic: str("Sum")}),
-					p.Deploy.MetricSucceededBuilds(nil), p.Deploy.MetricFailedBuilds(nil), p.Build.MetricFailedBuilds(nil)),
+					p.Deploy.MetricSucceededBuilds(nil), p.Deploy.MetricFailedBuilds(nil), p.Test.MetricFailedBuilds(nil), p.Image.MetricFailedBuilds(nil)),
 				graph("Migration runs", MigratorMetric(cfg, "MigrationsApplied", "Sum"), MigratorMetric(cfg, "ExitCode", "Maximum")),
 				graph("Migration durations (ms)", MigratorMetric(cfg, "Duration", "Maximum"), MigratorMetric(cfg, "LockWait", "Maximum"), MigratorMetric(cfg, "SnapshotDuration", "Maximum")),
 			},

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -28,21 +29,23 @@ type PipelineStackProps struct {
 	awscdk.StackProps
 	Config  EnvConfig
 	Network *NetworkStack
-	// Repository receives the images this environment builds; nil where the environment
-	// promotes another's (Config.Promotion).
+	// Repository holds the images this environment runs: the ones it builds, or (Config.Promotion)
+	// the copies of its source environment's images it promoted.
 	Repository   awsecr.IRepository
 	Cluster      *ClusterStack
 	DBSecretArn  *string
 	DBInstanceID *string
 }
 
-// PipelineStack is CodeCommit -> CodePipeline (V2) -> CodeBuild (test, image, manifests) ->
+// PipelineStack is CodeCommit -> CodePipeline (V2) -> CodeBuild (test | image and manifests) ->
 // ECR -> CodeBuild (the migration Job on EKS).
 type PipelineStack struct {
 	awscdk.Stack
 	Pipeline   awscodepipeline.Pipeline
 	Source     awscodecommit.Repository
-	Build      awscodebuild.PipelineProject
+	Test       awscodebuild.PipelineProject
+	Image      awscodebuild.PipelineProject
+	ImageRole  awsiam.Role
 	Deploy     awscodebuild.PipelineProject
 	DeployRole awsiam.Role
 	DeploySG   awsec2.SecurityGroup
@@ -50,9 +53,9 @@ type PipelineStack struct {
 	AccessLogs awss3.Bucket
 }
 
-// NewPipelineStack makes the delivery pipeline. A push to main runs the Build stage (make test,
-// the image pushed to ECR under the commit's tag, manifests for the image's digest) and then the
-// Deploy stage (apply the manifests, replace and await the migration Job); prod waits for a
+// NewPipelineStack makes the delivery pipeline. A push to main runs the Build stage (make test
+// beside the image pushed to ECR under the commit's tag and the manifests for its digest) and
+// then, once both pass, the Deploy stage (apply the manifests, replace and await the migration Job); prod waits for a
 // manual approval in between. Artifacts and logs are encrypted with the pipeline's KMS key.
 func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStackProps) *PipelineStack {
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
@@ -61,11 +64,14 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 	key := awskms.NewKey(stack, str("Key"), &awskms.KeyProps{
 		Description: str(cfg.Prefix() + " pipeline artifacts and build logs"), EnableKeyRotation: jsii.Bool(true), RemovalPolicy: cfg.RemovalPolicy,
 	})
-	key.GrantEncryptDecrypt(awsiamServicePrincipal("logs." + *stack.Region() + ".amazonaws.com"))
+	grantLogsEncryption(stack, key)
 	accessLogs := awss3.NewBucket(stack, str("AccessLogs"), &awss3.BucketProps{
 		Encryption: awss3.BucketEncryption_S3_MANAGED, BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(), EnforceSSL: jsii.Bool(true),
 		RemovalPolicy: cfg.RemovalPolicy, AutoDeleteObjects: jsii.Bool(cfg.RemovalPolicy == awscdk.RemovalPolicy_DESTROY),
-		LifecycleRules: &[]*awss3.LifecycleRule{{Expiration: awscdk.Duration_Days(jsii.Number(365))}},
+		// Versioned: an overwritten or deleted log object stays for a week (Trivy AWS-0090).
+		Versioned: jsii.Bool(true),
+		LifecycleRules: &[]*awss3.LifecycleRule{{Expiration: awscdk.Duration_Days(jsii.Number(365)),
+			NoncurrentVersionExpiration: awscdk.Duration_Days(jsii.Number(7))}},
 	})
 	artifacts := awss3.NewBucket(stack, str("Artifacts"), &awss3.BucketProps{
 		Encryption: awss3.BucketEncryption_KMS, EncryptionKey: key, BucketKeyEnabled: jsii.Bool(true),
@@ -93,6 +99,7 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		"CARTHUB_AWS_API_CIDRS":  {Value: str(strings.Join(net.EndpointCIDRs(), ","))},
 		"CARTHUB_ALB_CIDRS":      {Value: str(strings.Join(net.PublicCIDRs(), ","))},
 	}
+	env["REPOSITORY_URI"] = &awscodebuild.BuildEnvironmentVariable{Value: props.Repository.RepositoryUri()}
 	var sourceRepo awsecr.IRepository
 	if p := cfg.Promotion; p != nil {
 		// This environment runs the image its source environment built and tested, by digest.
@@ -102,45 +109,83 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		})
 		env["PROMOTE_FROM_URI"] = &awscodebuild.BuildEnvironmentVariable{Value: str(fmt.Sprintf(
 			"%s.dkr.ecr.%s.%s/%s", p.Account, p.Region, *awscdk.Aws_URL_SUFFIX(), p.RepositoryName))}
-	} else {
-		env["REPOSITORY_URI"] = &awscodebuild.BuildEnvironmentVariable{Value: props.Repository.RepositoryUri()}
 	}
-	build := awscodebuild.NewPipelineProject(stack, str("Build"), &awscodebuild.PipelineProjectProps{
-		Description: str("make test, migrator lint, the image to ECR (or the promoted digest), manifests for its digest"),
-		BuildSpec:   buildSpec(pipeline.BuildSpec),
+	// Build stage: two actions at once. Test runs make test (unprivileged, no registry rights);
+	// Image builds and pushes the image (or, promoting, copies the source environment's image
+	// for this commit into this environment's repository, by digest) and writes the manifests.
+	// The Deploy stage waits for both.
+	test := awscodebuild.NewPipelineProject(stack, str("Test"), &awscodebuild.PipelineProjectProps{
+		ProjectName: str(projectName(cfg, "test")),
+		Description: str("make test: every test, migrator lint, CDK synth with cdk-nag, cfn-lint and Trivy"),
+		BuildSpec:   buildSpec(pipeline.TestSpec),
+		Environment: &awscodebuild.BuildEnvironment{BuildImage: awscodebuild.LinuxBuildImage_STANDARD_8_0(), ComputeType: awscodebuild.ComputeType_MEDIUM},
+		Role:        codeBuildRole(stack, cfg, "TestRole", "test"),
+		// The buildspec's cache paths (Go modules and build cache, npm, the Kubernetes binaries)
+		// stay on the build host between builds.
+		Cache:         awscodebuild.Cache_Local(awscodebuild.LocalCacheMode_CUSTOM),
+		EncryptionKey: key,
+		Logging:       &awscodebuild.LoggingOptions{CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: logGroup("Test")}},
+		Timeout:       awscdk.Duration_Minutes(jsii.Number(TestTimeoutMinutes)),
+	})
+	imageRole := codeBuildRole(stack, cfg, "ImageRole", "image")
+	imageLogs := logGroup("Image")
+	image := awscodebuild.NewPipelineProject(stack, str("Image"), &awscodebuild.PipelineProjectProps{
+		ProjectName: str(projectName(cfg, "image")),
+		Description: str("the image to ECR (built, or copied by digest from the source environment), manifests for its digest"),
+		BuildSpec:   buildSpec(pipeline.ImageSpec),
 		Environment: &awscodebuild.BuildEnvironment{
 			BuildImage:  awscodebuild.LinuxBuildImage_STANDARD_8_0(),
 			ComputeType: awscodebuild.ComputeType_MEDIUM,
-			Privileged:  jsii.Bool(true), // docker build
+			Privileged:  jsii.Bool(cfg.Promotion == nil), // docker build; a promotion copies with crane and needs no daemon
 		},
 		EnvironmentVariables: &env,
-		// Docker layers and the buildspec's cache paths (Go modules and build cache, npm) stay on
-		// the build host between builds.
+		// Its grants are the statements below, not the CDK's defaults (which add s3:DeleteObject*
+		// and kms:ReEncrypt* for the output artifact).
+		Role:          imageRole.WithoutPolicyUpdates(nil),
 		Cache:         awscodebuild.Cache_Local(awscodebuild.LocalCacheMode_DOCKER_LAYER, awscodebuild.LocalCacheMode_CUSTOM),
 		EncryptionKey: key,
-		Logging:       &awscodebuild.LoggingOptions{CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: logGroup("Build")}},
-		Timeout:       awscdk.Duration_Minutes(jsii.Number(60)),
+		Logging:       &awscodebuild.LoggingOptions{CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: imageLogs}},
+		Timeout:       awscdk.Duration_Minutes(jsii.Number(ImageTimeoutMinutes)),
 	})
+	for _, st := range []*awsiam.PolicyStatementProps{
+		{Sid: str("BuildLogs"), Actions: jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"), Resources: jsii.Strings(*imageLogs.LogGroupArn())},
+		{Sid: str("ReadSourceWriteManifests"), Actions: jsii.Strings("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"),
+			Resources: jsii.Strings(*artifacts.ArnForObjects(str("*")))},
+		{Sid: str("ArtifactBucket"), Actions: jsii.Strings("s3:GetBucketLocation", "s3:GetBucketVersioning"), Resources: jsii.Strings(*artifacts.BucketArn())},
+		{Sid: str("ArtifactKey"), Actions: jsii.Strings("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"), Resources: jsii.Strings(*key.KeyArn())},
+		{Sid: str("EcrLogin"), Actions: jsii.Strings("ecr:GetAuthorizationToken"), Resources: jsii.Strings("*")},
+	} {
+		imageRole.AddToPolicy(awsiam.NewPolicyStatement(st))
+	}
+	props.Repository.GrantPullPush(imageRole)
+	imageRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: str("ReadImageDigests"), Actions: jsii.Strings("ecr:DescribeImages"), Resources: jsii.Strings(*props.Repository.RepositoryArn())}))
 	if sourceRepo != nil {
-		build.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid: str("ReadPromotedDigests"), Actions: jsii.Strings("ecr:DescribeImages"), Resources: jsii.Strings(*sourceRepo.RepositoryArn())}))
-	} else {
-		props.Repository.GrantPullPush(build)
-		build.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid: str("ReadImageDigests"), Actions: jsii.Strings("ecr:DescribeImages"), Resources: jsii.Strings(*props.Repository.RepositoryArn())}))
+		imageRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: str("CopyPromotedImages"), Actions: jsii.Strings("ecr:DescribeImages", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"),
+			Resources: jsii.Strings(*sourceRepo.RepositoryArn())}))
 	}
 
-	deployRole := awsiam.NewRole(stack, str("DeployRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(str("codebuild.amazonaws.com"), nil),
-		Description: str("carthub deploy stage: kubectl in namespace " + Namespace + " only"),
-	})
+	deployRole := codeBuildRole(stack, cfg, "DeployRole", "deploy")
 	deployRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid: str("Kubeconfig"), Actions: jsii.Strings("eks:DescribeCluster"), Resources: jsii.Strings(*cluster.ClusterArn())}))
 	// The Deploy stage reaches the private Kubernetes API (the cluster security group admits it
-	// on 443) and AWS APIs over HTTPS (the endpoints, or NAT for EKS and KMS); nothing else.
+	// on 443) and, over HTTPS, the AWS APIs it calls: EKS (update-kubeconfig), CloudWatch Logs
+	// (its build log) and S3 (its input artifact); nothing else.
 	deploySG := awsec2.NewSecurityGroup(stack, str("DeploySecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc: net.Vpc, Description: str("deploy stage: HTTPS to the private EKS endpoint and AWS APIs"), AllowAllOutbound: jsii.Bool(false)})
-	deploySG.AddEgressRule(awsec2.Peer_AnyIpv4(), awsec2.Port_Tcp(jsii.Number(443)), str("HTTPS: Kubernetes API, AWS APIs"), nil)
+	https := awsec2.Port_Tcp(jsii.Number(443))
+	if cfg.DeployAPIsInVPC() {
+		// Each of those APIs has an endpoint in the VPC: HTTPS never leaves it.
+		deploySG.AddEgressRule(awsec2.Peer_Ipv4(str(VpcCIDR)), https, str("HTTPS: the private Kubernetes API, the EKS and CloudWatch Logs endpoints"), nil)
+		s3 := awsec2.PrefixList_FromLookup(stack, str("S3PrefixList"), &awsec2.PrefixListLookupOptions{
+			PrefixListName: str("com.amazonaws." + cfg.Region + ".s3")})
+		deploySG.AddEgressRule(awsec2.Peer_PrefixList(s3.PrefixListId()), https, str("HTTPS: S3 through the gateway endpoint (the input artifact)"), nil)
+	} else {
+		// Without EKS and CloudWatch Logs endpoints (dev saves their cost) those calls take the
+		// NAT gateway to the APIs' public addresses, which no narrower rule can name.
+		deploySG.AddEgressRule(awsec2.Peer_AnyIpv4(), https, str("HTTPS: Kubernetes API; EKS, CloudWatch Logs and S3 through the NAT gateway"), nil)
+	}
 	awsec2.NewCfnSecurityGroupIngress(stack, str("ClusterApiFromDeploy"), &awsec2.CfnSecurityGroupIngressProps{
 		GroupId:               cluster.ClusterSecurityGroupId(),
 		SourceSecurityGroupId: deploySG.SecurityGroupId(),
@@ -148,6 +193,7 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		Description: str("Kubernetes API from the pipeline's Deploy stage"),
 	})
 	deploy := awscodebuild.NewPipelineProject(stack, str("Deploy"), &awscodebuild.PipelineProjectProps{
+		ProjectName: str(projectName(cfg, "deploy")),
 		Description: str("apply the manifests, replace the migration Job, wait for it"),
 		BuildSpec:   buildSpec(pipeline.DeploySpec),
 		Environment: &awscodebuild.BuildEnvironment{BuildImage: awscodebuild.LinuxBuildImage_STANDARD_8_0(), ComputeType: awscodebuild.ComputeType_SMALL},
@@ -178,9 +224,11 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		{StageName: str("Source"), Actions: &[]awscodepipeline.IAction{awscodepipelineactions.NewCodeCommitSourceAction(
 			&awscodepipelineactions.CodeCommitSourceActionProps{ActionName: str("CodeCommit"), Repository: source, Branch: str("main"),
 				Output: sourceOut, Trigger: awscodepipelineactions.CodeCommitTrigger_EVENTS})}},
-		{StageName: str("Build"), Actions: &[]awscodepipeline.IAction{awscodepipelineactions.NewCodeBuildAction(
-			&awscodepipelineactions.CodeBuildActionProps{ActionName: str("TestImageManifests"), Project: build, Input: sourceOut,
-				Outputs: &[]awscodepipeline.Artifact{buildOut}})}},
+		{StageName: str("Build"), Actions: &[]awscodepipeline.IAction{
+			awscodepipelineactions.NewCodeBuildAction(&awscodepipelineactions.CodeBuildActionProps{ActionName: str("Test"), Project: test, Input: sourceOut}),
+			awscodepipelineactions.NewCodeBuildAction(&awscodepipelineactions.CodeBuildActionProps{ActionName: str("ImageManifests"), Project: image, Input: sourceOut,
+				Outputs: &[]awscodepipeline.Artifact{buildOut}}),
+		}},
 	}
 	if cfg.ManualApproval {
 		stages = append(stages, &awscodepipeline.StageProps{StageName: str("Approve"), Actions: &[]awscodepipeline.IAction{
@@ -209,9 +257,66 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		Stages:                   &stages,
 		RestartExecutionOnUpdate: jsii.Bool(false),
 	})
+	// A project's EncryptionKey and the pipeline's CodeBuild actions grant the whole
+	// encrypt/decrypt set on the key; Test and Deploy write no artifacts: they keep decrypt.
+	for _, role := range []awsiam.Role{test.Role().(awsiam.Role), deployRole} {
+		dropGrants(role, "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*")
+	}
 	awscdk.NewCfnOutput(stack, str("CodeCommitCloneUrl"), &awscdk.CfnOutputProps{Value: source.RepositoryCloneUrlGrc()})
-	return &PipelineStack{Stack: stack, Pipeline: p, Source: source, Build: build, Deploy: deploy, DeployRole: deployRole,
+	return &PipelineStack{Stack: stack, Pipeline: p, Source: source, Test: test, Image: image, ImageRole: imageRole, Deploy: deploy, DeployRole: deployRole,
 		DeploySG: deploySG, Artifacts: artifacts, AccessLogs: accessLogs}
+}
+
+// The Build stage's timeouts: twice what a cold run took (docs/first-deployment.md, "How long
+// the pipeline takes"), so a slow day passes and a hung build does not hold the pipeline.
+const (
+	TestTimeoutMinutes  = 60
+	ImageTimeoutMinutes = 30
+)
+
+// dropGrants removes actions the CDK's grants wrote into role's default policy: it overrides the
+// Action of each statement that has them (the statements' resources stay as the CDK wrote
+// them, cross-stack references included). It runs once the stack is complete; the tests read
+// the result.
+func dropGrants(role awsiam.Role, actions ...string) {
+	cfn := role.Node().FindChild(str("DefaultPolicy")).Node().DefaultChild().(awsiam.CfnPolicy)
+	doc, _ := awscdk.Stack_Of(role).Resolve(cfn.PolicyDocument()).(map[string]any)
+	for i, s := range doc["Statement"].([]any) {
+		var all []string
+		switch a := s.(map[string]any)["Action"].(type) {
+		case string:
+			all = []string{a}
+		case []any:
+			for _, x := range a {
+				all = append(all, x.(string))
+			}
+		}
+		kept := slices.DeleteFunc(slices.Clone(all), func(a string) bool { return slices.Contains(actions, a) })
+		if len(kept) == len(all) {
+			continue
+		}
+		if len(kept) == 0 {
+			panic(fmt.Sprintf("dropGrants: statement %d of %s would have no actions left", i, *role.Node().Path())) // a test catches this
+		}
+		cfn.AddPropertyOverride(str(fmt.Sprintf("PolicyDocument.Statement.%d.Action", i)), kept)
+	}
+}
+
+func projectName(cfg EnvConfig, part string) string { return cfg.Prefix() + "-database-" + part }
+
+// codeBuildRole is a CodeBuild project's service role, assumable by CodeBuild for that one
+// project of this account only (confused-deputy conditions).
+func codeBuildRole(stack awscdk.Stack, cfg EnvConfig, id, part string) awsiam.Role {
+	project := stack.FormatArn(&awscdk.ArnComponents{Service: str("codebuild"), Resource: str("project"), ResourceName: str(projectName(cfg, part)),
+		ArnFormat: awscdk.ArnFormat_SLASH_RESOURCE_NAME})
+	conditions := map[string]any{
+		"StringEquals": map[string]any{"aws:SourceAccount": *stack.Account()},
+		"ArnLike":      map[string]any{"aws:SourceArn": *project},
+	}
+	return awsiam.NewRole(stack, str(id), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewPrincipalWithConditions(awsiam.NewServicePrincipal(str("codebuild.amazonaws.com"), nil), &conditions),
+		Description: str(fmt.Sprintf("carthub %s pipeline: the %s project (%s)", cfg.Name, part, projectName(cfg, part))),
+	})
 }
 
 // buildSpec turns a buildspec file of the repository into the project's inline buildspec.

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,6 +30,15 @@ func TestPipeline(t *testing.T) {
 			}
 			for _, r := range p {
 				pp := props(r)
+				build := pp["Stages"].([]any)[1].(map[string]any)
+				var actions []string
+				for _, a := range build["Actions"].([]any) {
+					act := a.(map[string]any)
+					actions = append(actions, fmt.Sprintf("%s@%v", act["Name"], act["RunOrder"]))
+				}
+				if strings.Join(actions, ",") != "Test@1,ImageManifests@1" {
+					t.Errorf("Build stage actions = %v, want Test and ImageManifests at once", actions)
+				}
 				if pp["PipelineType"] != "V2" {
 					t.Errorf("PipelineType = %v", pp["PipelineType"])
 				}
@@ -53,19 +63,25 @@ func TestPipeline(t *testing.T) {
 			tpl.HasResourceProperties(jsii.String("AWS::Events::Rule"), &map[string]any{
 				"EventPattern": assertions.Match_ObjectLike(&map[string]any{"detail": assertions.Match_ObjectLike(&map[string]any{
 					"referenceName": []any{"main"}})})})
-			// The buildspecs are the repository's files.
+			// The buildspecs are the repository's files: make test, unprivileged; the image,
+			// privileged where it is built (dev), not where it is copied (prod); the deploy script.
 			tpl.HasResourceProperties(jsii.String("AWS::CodeBuild::Project"), &map[string]any{
-				"Environment":   assertions.Match_ObjectLike(&map[string]any{"Image": "aws/codebuild/standard:8.0", "PrivilegedMode": true}),
-				"Source":        assertions.Match_ObjectLike(&map[string]any{"BuildSpec": assertions.Match_StringLikeRegexp(jsii.String("make test"))}),
+				"Name":          "carthub-" + tt.env + "-database-test",
+				"Environment":   assertions.Match_ObjectLike(&map[string]any{"Image": "aws/codebuild/standard:8.0", "PrivilegedMode": false}),
+				"Source":        assertions.Match_ObjectLike(&map[string]any{"BuildSpec": assertions.Match_StringLikeRegexp(jsii.String("- make test"))}),
 				"EncryptionKey": assertions.Match_AnyValue(),
+			})
+			tpl.HasResourceProperties(jsii.String("AWS::CodeBuild::Project"), &map[string]any{
+				"Name":        "carthub-" + tt.env + "-database-image",
+				"Environment": assertions.Match_ObjectLike(&map[string]any{"PrivilegedMode": tt.env == "dev"}),
+				"Source":      assertions.Match_ObjectLike(&map[string]any{"BuildSpec": assertions.Match_StringLikeRegexp(jsii.String("make image-push"))}),
+				// Docker layers and the Go and npm caches survive between builds.
+				"Cache": map[string]any{"Type": "LOCAL", "Modes": []any{"LOCAL_DOCKER_LAYER_CACHE", "LOCAL_CUSTOM_CACHE"}},
 			})
 			tpl.HasResourceProperties(jsii.String("AWS::CodeBuild::Project"), &map[string]any{
 				"VpcConfig": assertions.Match_AnyValue(),
 				"Source":    assertions.Match_ObjectLike(&map[string]any{"BuildSpec": assertions.Match_StringLikeRegexp(jsii.String("infra/pipeline/deploy.sh"))}),
 			})
-			// Docker layers and the Go and npm caches survive between builds.
-			tpl.HasResourceProperties(jsii.String("AWS::CodeBuild::Project"), &map[string]any{
-				"Cache": map[string]any{"Type": "LOCAL", "Modes": []any{"LOCAL_DOCKER_LAYER_CACHE", "LOCAL_CUSTOM_CACHE"}}})
 			tpl.HasResourceProperties(jsii.String("AWS::S3::Bucket"), &map[string]any{
 				"BucketEncryption": assertions.Match_ObjectLike(&map[string]any{"ServerSideEncryptionConfiguration": []any{
 					assertions.Match_ObjectLike(&map[string]any{"ServerSideEncryptionByDefault": assertions.Match_ObjectLike(&map[string]any{"SSEAlgorithm": "aws:kms"})})}}),
@@ -90,32 +106,34 @@ func TestPipeline(t *testing.T) {
 }
 
 func TestBuildSpecsParse(t *testing.T) {
-	for name, b := range map[string][]byte{"build": pipeline.BuildSpec, "deploy": pipeline.DeploySpec} {
+	for name, b := range map[string][]byte{"test": pipeline.TestSpec, "image": pipeline.ImageSpec, "deploy": pipeline.DeploySpec} {
 		if spec := buildSpec(b); spec == nil {
 			t.Errorf("%s buildspec did not load", name)
 		}
 	}
 }
 
-// Prod builds no image: it runs the digest dev pushed for the same commit, read from dev's
-// registry; dev's registry lets prod's account pull and read digests.
+// Prod builds no image: it copies the digest dev pushed for the same commit into its own
+// repository (promote.sh) and runs that copy; dev's registry lets prod's account read digests
+// and images.
 func TestProdPromotesDevImagesByDigest(t *testing.T) {
 	prod, dev := appFor(t, "prod"), appFor(t, "dev")
-	if prod.Registry != nil {
-		t.Error("prod has its own registry stack; it should run dev's images")
-	}
-	build := projectEnv(t, template(prod.Pipeline.Stack), "make test")
+	image := projectEnv(t, template(prod.Pipeline.Stack), "promote.sh")
 	want := testAccount + ".dkr.ecr." + testRegion + "."
-	if !strings.Contains(build["PROMOTE_FROM_URI"], want) || !strings.Contains(build["PROMOTE_FROM_URI"], "/carthub-database-dev") {
-		t.Errorf("PROMOTE_FROM_URI = %q, want dev's repository %s.../carthub-database-dev", build["PROMOTE_FROM_URI"], want)
+	if !strings.Contains(image["PROMOTE_FROM_URI"], want) || !strings.Contains(image["PROMOTE_FROM_URI"], "/carthub-database-dev") {
+		t.Errorf("PROMOTE_FROM_URI = %q, want dev's repository %s.../carthub-database-dev", image["PROMOTE_FROM_URI"], want)
 	}
-	if _, ok := build["REPOSITORY_URI"]; ok {
-		t.Error("prod's build has a repository to push to")
+	if !strings.Contains(image["REPOSITORY_URI"], "Carthub-Prod-Registry") {
+		t.Errorf("prod's Image action copies into %q, want prod's own repository", image["REPOSITORY_URI"])
 	}
-	if !strings.Contains(string(pipeline.BuildSpec), "PROMOTE_FROM_URI") || !strings.Contains(string(pipeline.BuildSpec), "describe-images --registry-id") {
-		t.Error("the build spec does not take the promoted digest")
+	spec := string(pipeline.ImageSpec)
+	for _, w := range []string{`infra/pipeline/promote.sh "$PROMOTE_FROM_URI" "$IMAGE_TAG" "$REPOSITORY_URI"`, `IMAGE="$REPOSITORY_URI@$IMAGE_DIGEST"`} {
+		if !strings.Contains(spec, w) {
+			t.Errorf("the image buildspec lacks %s", w)
+		}
 	}
-	devBuild := projectEnv(t, template(dev.Pipeline.Stack), "make test")
+	template(prod.Registry.Stack).HasResourceProperties(jsii.String("AWS::ECR::Repository"), &map[string]any{"RepositoryName": "carthub-database-prod"})
+	devBuild := projectEnv(t, template(dev.Pipeline.Stack), "make image-push")
 	if devBuild["REPOSITORY_URI"] == "" || devBuild["PROMOTE_FROM_URI"] != "" {
 		t.Errorf("dev's build must push to its own repository: %v", devBuild)
 	}
@@ -126,6 +144,37 @@ func TestProdPromotesDevImagesByDigest(t *testing.T) {
 				"Action":    assertions.Match_ArrayWith(&[]any{"ecr:BatchGetImage", "ecr:DescribeImages"}),
 				"Principal": map[string]any{"AWS": map[string]any{"Fn::Join": []any{"", []any{"arn:", map[string]any{"Ref": "AWS::Partition"}, ":iam::" + testProdAccount + ":root"}}}},
 			})})})})
+}
+
+// Images expire by age, so a list and its platform images (pushed together) go together; prod
+// keeps what it runs longer than dev, whose copies it no longer needs once it promoted them.
+func TestImagesExpireTogether(t *testing.T) {
+	for env, days := range map[string]float64{"dev": 90, "prod": 365} {
+		tpl := template(appFor(t, env).Registry.Stack)
+		for id, r := range resources(t, tpl, "AWS::ECR::Repository") {
+			var policy struct {
+				Rules []struct {
+					Selection struct {
+						TagStatus   string  `json:"tagStatus"`
+						CountType   string  `json:"countType"`
+						CountNumber float64 `json:"countNumber"`
+					} `json:"selection"`
+				} `json:"rules"`
+			}
+			text, _ := props(r)["LifecyclePolicy"].(map[string]any)["LifecyclePolicyText"].(string)
+			if err := json.Unmarshal([]byte(text), &policy); err != nil {
+				t.Fatalf("%s %s: %v", env, id, err)
+			}
+			var got []string
+			for _, rule := range policy.Rules {
+				got = append(got, fmt.Sprintf("%s:%s:%v", rule.Selection.TagStatus, rule.Selection.CountType, rule.Selection.CountNumber))
+			}
+			want := fmt.Sprintf("untagged:sinceImagePushed:7,any:sinceImagePushed:%v", days)
+			if strings.Join(got, ",") != want {
+				t.Errorf("%s lifecycle rules = %v, want %s (no count: it would split a list from its platform images)", env, got, want)
+			}
+		}
+	}
 }
 
 // projectEnv is the environment of the CodeBuild project whose buildspec contains marker, with
@@ -155,13 +204,11 @@ func projectEnv(t *testing.T, tpl assertions.Template, marker string) map[string
 	return nil
 }
 
-// The Build stage proves every migration online-safe (migrator lint, inside make test) before it
-// pushes an image, and the lint report lands in the build log.
+// The Build stage proves every migration online-safe (migrator lint, inside make test) in its
+// Test action, and the Deploy stage, which runs the Job, waits for it.
 func TestBuildStageLintsBeforePushing(t *testing.T) {
-	spec := string(pipeline.BuildSpec)
-	test, push := strings.Index(spec, "- make test"), strings.Index(spec, "make image-push")
-	if test < 0 || push < 0 || test > push {
-		t.Errorf("the Build stage must run make test before make image-push (test at %d, push at %d)", test, push)
+	if !strings.Contains(string(pipeline.TestSpec), "- make test") || strings.Contains(string(pipeline.ImageSpec), "- make test") {
+		t.Error("make test belongs to the Test action alone")
 	}
 	makefile, err := os.ReadFile(filepath.Join(RepoRoot(), "Makefile"))
 	if err != nil {

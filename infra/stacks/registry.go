@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -12,8 +14,8 @@ import (
 type RegistryStackProps struct {
 	awscdk.StackProps
 	Config EnvConfig
-	// PullAccounts run this registry's images without building their own (prod promotes what
-	// dev built and tested): their nodes may pull, their pipelines may read digests.
+	// PullAccounts promote this registry's images (prod copies what dev built and tested into
+	// its own repository): their pipelines may read digests and copy the images.
 	PullAccounts []string
 }
 
@@ -24,8 +26,13 @@ type RegistryStack struct {
 }
 
 // NewRegistryStack makes ECR repository carthub-database-ENV: images scanned on push, tags
-// immutable (a commit's tag always means the same image), KMS-encrypted, old images expired,
-// readable by the accounts that promote its images.
+// immutable (a commit's tag always means the same image), KMS-encrypted, images expired by age
+// (Config.ImageRetentionDays), readable by the accounts that promote its images.
+//
+// Expiry is by age, not by count: each commit pushes three images (the list, TAG, and its
+// platform images, TAG-amd64 and TAG-arm64, tagged so that no untagged rule takes them), a count
+// would split a list from its variants, and they were pushed within minutes of each other, so
+// an age takes them together.
 func NewRegistryStack(scope constructs.Construct, id string, props *RegistryStackProps) *RegistryStack {
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
 	repo := awsecr.NewRepository(stack, str("Repository"), &awsecr.RepositoryProps{
@@ -38,8 +45,8 @@ func NewRegistryStack(scope constructs.Construct, id string, props *RegistryStac
 		LifecycleRules: &[]*awsecr.LifecycleRule{
 			{Description: str("drop untagged layers after a week"), TagStatus: awsecr.TagStatus_UNTAGGED,
 				MaxImageAge: awscdk.Duration_Days(jsii.Number(7)), RulePriority: jsii.Number(1)},
-			{Description: str("keep the 50 newest images"), TagStatus: awsecr.TagStatus_ANY,
-				MaxImageCount: jsii.Number(50), RulePriority: jsii.Number(2)},
+			{Description: str(fmt.Sprintf("expire a commit's images (the list and its platform images) %d days after their push", props.Config.ImageRetentionDays)),
+				TagStatus: awsecr.TagStatus_ANY, MaxImageAge: awscdk.Duration_Days(jsii.Number(props.Config.ImageRetentionDays)), RulePriority: jsii.Number(2)},
 		},
 	})
 	if len(props.PullAccounts) > 0 {

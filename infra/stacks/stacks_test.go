@@ -33,6 +33,8 @@ func newTestApp(t *testing.T, env string, extra map[string]any) *App {
 		},
 		fmt.Sprintf("availability-zones:account=%s:region=%s", testAccount, testRegion):     []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"},
 		fmt.Sprintf("availability-zones:account=%s:region=%s", testProdAccount, testRegion): []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"},
+		// The S3 prefix list prod's Deploy security group admits (cdk.json holds the real lookups).
+		s3PrefixListLookup(testProdAccount, testRegion): []any{map[string]any{"PrefixListId": "pl-6da54004"}},
 	}
 	for k, v := range extra {
 		ctx[k] = v
@@ -119,4 +121,10 @@ func props(r map[string]any) map[string]any {
 func contains(s any, sub string) bool {
 	b, _ := json.Marshal(s)
 	return strings.Contains(string(b), sub)
+}
+
+// s3PrefixListLookup is the context key of the CDK's lookup of the region's S3 prefix list.
+func s3PrefixListLookup(account, region string) string {
+	return "cc-api-provider:account=" + account + ":expectedMatchCount=exactly-one:propertiesToReturn.0=PrefixListId:propertyMatch.PrefixListName=com.amazonaws." +
+		region + ".s3:region=" + region + ":typeName=AWS$:$:EC2$:$:PrefixList"
 }

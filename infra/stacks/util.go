@@ -1,10 +1,14 @@
 package stacks
 
 import (
+	"fmt"
 	"sort"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/jsii-runtime-go"
 )
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -16,8 +20,18 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-func awsiamServicePrincipal(name string) awsiam.ServicePrincipal {
-	return awsiam.NewServicePrincipal(str(name), nil)
+// grantLogsEncryption lets CloudWatch Logs use key for this account's log groups only: the
+// encryption context names the log group, so another account's group cannot borrow the key
+// (the CloudWatch Logs guide's confused-deputy condition).
+func grantLogsEncryption(stack awscdk.Stack, key awskms.Key) {
+	key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        str("CloudWatchLogsOfThisAccount"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(str("logs."+*stack.Region()+".amazonaws.com"), nil)},
+		Actions:    jsii.Strings("kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"),
+		Resources:  jsii.Strings("*"),
+		Conditions: &map[string]any{"ArnLike": map[string]any{"kms:EncryptionContext:aws:logs:arn": *stack.FormatArn(&awscdk.ArnComponents{
+			Service: str("logs"), Resource: str("log-group"), ResourceName: str("*"), ArnFormat: awscdk.ArnFormat_COLON_RESOURCE_NAME})}},
+	}), nil)
 }
 
 // retention maps days to the nearest CloudWatch Logs retention at or above it.
@@ -29,5 +43,21 @@ func retention(days int) awslogs.RetentionDays {
 		return awslogs.RetentionDays_THREE_MONTHS
 	default:
 		return awslogs.RetentionDays_ONE_YEAR
+	}
+}
+
+// confineServiceGrants adds conditions to each statement of res's policy document (doc, the
+// value of its property docProperty) that grants a service principal and has no condition:
+// the grants the CDK writes for a service (EventBridge, CodeStar Notifications, AWS Backup
+// publishing to a topic) carry no confused-deputy condition. Nothing else of the statements
+// changes; call it once the stack is complete (the tests read the result).
+func confineServiceGrants(res awscdk.CfnResource, docProperty string, doc any, conditions map[string]any) {
+	resolved, _ := awscdk.Stack_Of(res).Resolve(doc).(map[string]any)
+	for i, s := range resolved["Statement"].([]any) {
+		st := s.(map[string]any)
+		principal, _ := st["Principal"].(map[string]any)
+		if _, service := principal["Service"]; service && st["Condition"] == nil {
+			res.AddPropertyOverride(str(fmt.Sprintf("%s.Statement.%d.Condition", docProperty, i)), conditions)
+		}
 	}
 }
