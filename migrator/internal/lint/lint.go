@@ -17,6 +17,7 @@ import (
 
 	"github.com/carthub/carthub-db/migrator/internal/corpus"
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
+	"github.com/carthub/carthub-db/migrator/internal/pglock"
 	"github.com/carthub/carthub-db/migrator/internal/sqlscript"
 )
 
@@ -116,13 +117,13 @@ func (s *Statement) strongestLock(table string) string {
 	best := -1
 	for _, l := range s.Locks {
 		if l.Table == table {
-			best = max(best, slices.Index(lockStrength, l.Mode))
+			best = max(best, slices.Index(pglock.Modes, l.Mode))
 		}
 	}
 	if best < 0 {
 		return ""
 	}
-	return lockStrength[best]
+	return pglock.Modes[best]
 }
 
 // Connector opens a connection to the scratch database.

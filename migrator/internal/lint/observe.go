@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
+	"github.com/carthub/carthub-db/migrator/internal/pglock"
 )
 
 // observer measures each statement the engine runs (it is the engine's migrate.Observer).
@@ -158,7 +159,7 @@ func (s *Statement) conflicts(w Wait) bool {
 		if lk.Table != w.Table {
 			continue
 		}
-		if w.rowLock && slices.Index(lockStrength, lk.Mode) >= slices.Index(lockStrength, "RowExclusiveLock") {
+		if w.rowLock && slices.Index(pglock.Modes, lk.Mode) >= slices.Index(pglock.Modes, "RowExclusiveLock") {
 			return true
 		}
 		if !w.rowLock && conflictsWith(lk.Mode, w.needs()) {
@@ -229,7 +230,7 @@ func sortLocks(ls []Lock) {
 		if ls[i].Table != ls[j].Table {
 			return ls[i].Table < ls[j].Table
 		}
-		return slices.Index(lockStrength, ls[i].Mode) > slices.Index(lockStrength, ls[j].Mode)
+		return slices.Index(pglock.Modes, ls[i].Mode) > slices.Index(pglock.Modes, ls[j].Mode)
 	})
 }
 

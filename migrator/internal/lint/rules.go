@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
+	"github.com/carthub/carthub-db/migrator/internal/pglock"
 )
 
 // Rule is one thing a migration must not do to a table live traffic uses.
@@ -224,22 +225,5 @@ func modeName(mode string) string {
 	return strings.ToUpper(b.String())
 }
 
-// lockStrength orders pg_locks' table lock modes, weakest first.
-var lockStrength = []string{"AccessShareLock", "RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock",
-	"ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"}
-
-// conflicts is PostgreSQL's table lock conflict table (the manual's "Conflicting Lock Modes"):
-// the modes each mode waits for.
-var conflicts = map[string][]string{
-	"AccessShareLock":          {"AccessExclusiveLock"},
-	"RowShareLock":             {"ExclusiveLock", "AccessExclusiveLock"},
-	"RowExclusiveLock":         {"ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"},
-	"ShareUpdateExclusiveLock": {"ShareUpdateExclusiveLock", "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"},
-	"ShareLock":                {"RowExclusiveLock", "ShareUpdateExclusiveLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"},
-	"ShareRowExclusiveLock":    {"RowExclusiveLock", "ShareUpdateExclusiveLock", "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"},
-	"ExclusiveLock":            {"RowShareLock", "RowExclusiveLock", "ShareUpdateExclusiveLock", "ShareLock", "ShareRowExclusiveLock", "ExclusiveLock", "AccessExclusiveLock"},
-	"AccessExclusiveLock":      lockStrength,
-}
-
 // conflictsWith: a lock held in mode held makes a request for mode wanted wait.
-func conflictsWith(held, wanted string) bool { return slices.Contains(conflicts[wanted], held) }
+func conflictsWith(held, wanted string) bool { return pglock.Conflicts(held, wanted) }

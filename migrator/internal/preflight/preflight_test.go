@@ -1,0 +1,231 @@
+package preflight_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/carthub/carthub-db/migrator/internal/migrate"
+	"github.com/carthub/carthub-db/migrator/internal/pgtest"
+	"github.com/carthub/carthub-db/migrator/internal/preflight"
+	"github.com/carthub/carthub-db/migrator/internal/schema"
+)
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+const base = `CREATE TABLE customers (id int PRIMARY KEY, email text, code varchar(40), age int);
+CREATE TABLE orders (id int PRIMARY KEY, customer_id int, total numeric(12,2), status text);
+`
+
+// pending are files each adding one kind of rule; clean rows pass them all.
+var pending = map[string]string{
+	"0002_unique_email.sql":    "CREATE UNIQUE INDEX customers_email_key ON customers (lower(email));\n",
+	"0003_status_not_null.sql": "ALTER TABLE orders ALTER COLUMN status SET NOT NULL;\n",
+	"0004_total_check.sql":     "ALTER TABLE orders ADD CONSTRAINT orders_total_nonnegative CHECK (total >= 0);\n",
+	"0005_orders_customer.sql": "ALTER TABLE orders ADD CONSTRAINT orders_customer_fk FOREIGN KEY (customer_id) REFERENCES customers (id);\n",
+	"0006_short_code.sql":      "ALTER TABLE customers ALTER COLUMN code TYPE varchar(8);\n",
+}
+
+func load(t *testing.T, extra map[string]string) []migrate.Migration {
+	t.Helper()
+	fs := fstest.MapFS{"0001_base.sql": {Data: []byte(base)}}
+	for name, sql := range extra {
+		fs[name] = &fstest.MapFile{Data: []byte(sql)}
+	}
+	migs, err := migrate.Load(fs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return migs
+}
+
+// live is a database at 0001 with rows; scratch an empty database on the same server.
+func live(t *testing.T, migs []migrate.Migration, rows string) (*pgx.Conn, preflight.Scratch) {
+	t.Helper()
+	ctx := context.Background()
+	conn := pgtest.Connect(t, pgtest.NewDB(t))
+	opts := migrate.Options{Migrations: migs, Baseline: schema.Snapshot{}, Tables: []string{}}
+	m, err := migrate.New(conn, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Up(ctx, migrate.UpPlan{Target: 1, Verify: migrate.VerifyNever}, migrate.Hooks{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, rows); err != nil {
+		t.Fatal(err)
+	}
+	scratchURL := pgtest.NewDB(t)
+	return conn, preflight.Scratch{
+		Connect: func(ctx context.Context) (*pgx.Conn, error) { return pgx.Connect(ctx, scratchURL) },
+		Engine:  opts, Applied: 1, Pending: migs[1:],
+	}
+}
+
+const cleanRows = `INSERT INTO customers VALUES (1, 'a@x', 'A1', 30), (2, 'b@x', 'B2', 40), (3, NULL, NULL, NULL), (4, NULL, NULL, NULL);
+INSERT INTO orders VALUES (10, 1, 5, 'new'), (11, 2, 0, 'paid'), (12, NULL, 1, 'new');`
+
+// Each kind of rule a file adds is derived from the catalog, counted on the live rows, and
+// shown with example keys; the rows that only look alike (NULL emails, NULL customer ids) are
+// not counted, as PostgreSQL would not refuse them.
+func TestDerivedRulesCountTheLiveRowsThatBreakThem(t *testing.T) {
+	ctx := context.Background()
+	migs := load(t, pending)
+	conn, scratch := live(t, migs, cleanRows+`
+INSERT INTO customers VALUES (5, 'A@x', 'TOO-LONG-CODE', 1), (6, 'a@X', 'ok', 2);
+INSERT INTO orders VALUES (13, 99, -1, NULL), (14, 98, -2, 'new'), (15, 1, 3, NULL);`)
+	d, err := preflight.Derive(ctx, scratch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken, timedOut, err := preflight.CheckRows(ctx, conn, d.Rules, 10*time.Second)
+	if err != nil || len(timedOut) > 0 {
+		t.Fatalf("CheckRows: %v, timed out %v", err, timedOut)
+	}
+	got := map[string]string{}
+	for _, v := range broken {
+		got[v.Rule.Kind+" "+v.Rule.Name] = v.String()
+	}
+	for key, want := range map[string][]string{
+		"unique customers_email_key":     {"0002_unique_email.sql", "3 rows break it", "(a@x) (3 rows)"},
+		"not-null status":                {"0003_status_not_null.sql", "2 rows break it", "13, 15"},
+		"check orders_total_nonnegative": {"0004_total_check.sql", "CHECK ((total >= (0)::numeric))", "2 rows break it", "13, 14"},
+		"foreign-key orders_customer_fk": {"0005_orders_customer.sql", "2 rows break it", "13, 14"},
+		"narrowed-type code":             {"0006_short_code.sql", "character varying(40) -> character varying(8)", "1 rows break it", "e.g. 5"},
+	} {
+		line, ok := got[key]
+		if !ok {
+			t.Errorf("no violation of %s; got %v", key, got)
+			continue
+		}
+		for _, w := range want {
+			if !strings.Contains(line, w) {
+				t.Errorf("%s: %q lacks %q", key, line, w)
+			}
+		}
+	}
+	if len(broken) != 5 {
+		t.Errorf("%d violations, want 5: %v", len(broken), got)
+	}
+	// The locks the files take on the live tables, from the scratch session's pg_locks.
+	tables := d.Tables()
+	if tables["orders"].Mode != "AccessExclusiveLock" || tables["customers"].Mode != "AccessExclusiveLock" {
+		t.Errorf("tables = %+v", tables)
+	}
+}
+
+func TestCleanRowsPass(t *testing.T) {
+	ctx := context.Background()
+	migs := load(t, pending)
+	conn, scratch := live(t, migs, cleanRows)
+	d, err := preflight.Derive(ctx, scratch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Rules) != 5 {
+		t.Errorf("%d rules, want 5: %+v", len(d.Rules), d.Rules)
+	}
+	broken, timedOut, err := preflight.CheckRows(ctx, conn, d.Rules, 10*time.Second)
+	if err != nil || len(broken) > 0 || len(timedOut) > 0 {
+		t.Errorf("clean rows: %v %v %v", broken, timedOut, err)
+	}
+}
+
+// A counting query that runs longer than statement_timeout is reported by rule and table.
+func TestCountingQueryTimeout(t *testing.T) {
+	ctx := context.Background()
+	migs := load(t, map[string]string{"0002_slow.sql": "ALTER TABLE orders ADD CONSTRAINT slow CHECK (total >= 0 AND pg_sleep(0.2) IS NOT NULL);\n"})
+	conn, scratch := live(t, migs, cleanRows)
+	d, err := preflight.Derive(ctx, scratch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken, timedOut, err := preflight.CheckRows(ctx, conn, d.Rules, 100*time.Millisecond)
+	if err != nil || len(broken) > 0 || len(timedOut) != 1 || timedOut[0].Rule.Table != "orders" || timedOut[0].Rule.Name != "slow" {
+		t.Fatalf("timeouts %+v, broken %v, err %v", timedOut, broken, err)
+	}
+	msg := (&preflight.RefusedError{Timeouts: timedOut}).Error()
+	if !strings.Contains(msg, "0002_slow.sql: counting the rows of orders that break check slow took longer than 100ms") {
+		t.Errorf("message: %s", msg)
+	}
+}
+
+// A file that does not apply to the live schema fails in the scratch database, with its line.
+func TestScratchRefusesAFileThatCannotApply(t *testing.T) {
+	migs := load(t, map[string]string{"0002_typo.sql": "ALTER TABLE orders\n  ADD COLUMN note text,\n  ALTER COLUMN nope SET NOT NULL;\n"})
+	_, scratch := live(t, migs, cleanRows)
+	_, err := preflight.Derive(context.Background(), scratch)
+	var se *preflight.ScratchError
+	if !errors.As(err, &se) || se.File != "0002_typo.sql" || !strings.Contains(err.Error(), `0002_typo.sql:1:1: ERROR`) || !strings.Contains(err.Error(), `column "nope"`) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// A session idle in a transaction that wrote to orders is in the way of an ALTER TABLE orders,
+// named with what it holds, and its read of customers in the way of a CREATE INDEX CONCURRENTLY
+// there (such a build waits for every transaction on the table); its query's literals are not
+// shown. Once it ends, nothing is in the way.
+func TestSessionsInTheWay(t *testing.T) {
+	ctx := context.Background()
+	migs := load(t, map[string]string{
+		"0002_orders_check.sql": "ALTER TABLE orders ADD CONSTRAINT c CHECK (total >= 0);\n",
+		"0003_customers_ix.sql": "-- migrator:no-transaction\nCREATE INDEX CONCURRENTLY customers_age ON customers (age);\n",
+	})
+	conn, scratch := live(t, migs, cleanRows)
+	d, err := preflight.Derive(ctx, scratch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tables := d.Tables()
+	if l := tables["customers"]; l.Mode != "ShareUpdateExclusiveLock" || !l.Waits {
+		t.Errorf("customers lock = %+v, want a waiting SHARE UPDATE EXCLUSIVE", l)
+	}
+	cfg, _ := pgx.ParseConfig(conn.Config().ConnString())
+	cfg.RuntimeParams["application_name"] = "cart-service"
+	other, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close(ctx)
+	if _, err := other.Exec(ctx, "BEGIN; UPDATE orders SET status = 'x' WHERE id = 10; SELECT * FROM customers WHERE email = 'secret-token'"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	sessions, err := preflight.InTheWay(ctx, conn, tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, s := range sessions {
+		if !s.IdleInTransaction() || s.Application != "cart-service" || s.PID != int32(other.PgConn().PID()) {
+			t.Errorf("session %+v", s)
+		}
+		lines = append(lines, s.String())
+	}
+	all := strings.Join(lines, "\n")
+	for _, w := range []string{"RowExclusiveLock on orders, in the way of 0002_orders_check.sql's AccessExclusiveLock", "on customers, in the way of 0003_customers_ix.sql's ShareUpdateExclusiveLock",
+		"idle in transaction", "email = '…'"} {
+		if !strings.Contains(all, w) {
+			t.Errorf("sessions lack %q:\n%s", w, all)
+		}
+	}
+	if strings.Contains(all, "secret-token") {
+		t.Error("a literal of another session's query was shown")
+	}
+	if msg := (&preflight.BlockedError{Sessions: sessions, Waited: "1s"}).Error(); !strings.Contains(msg, "SELECT pg_terminate_backend(") {
+		t.Errorf("no terminate command: %s", msg)
+	}
+	if _, err := other.Exec(ctx, "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	left, err := preflight.WaitOut(ctx, conn, tables, time.Second, 20*time.Millisecond, func([]preflight.Session) {})
+	if err != nil || len(left) != 0 {
+		t.Errorf("after the session ended: %v %v", left, err)
+	}
+}
