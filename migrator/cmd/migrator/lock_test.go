@@ -34,7 +34,8 @@ func TestLiveTransactionHoldingALock(t *testing.T) {
 	}
 
 	const lockTimeout = 200 * time.Millisecond
-	p := start(t, dbEnv(url), "up", "--lock-timeout", lockTimeout.String(), "--lock-retries", "100", "--retry-backoff", "100ms")
+	// proceed: this is the path past the pre-flight's wait, lock_timeout and retries.
+	p := start(t, dbEnv(url), "up", "--blocking-sessions", "proceed", "--lock-timeout", lockTimeout.String(), "--lock-retries", "100", "--retry-backoff", "100ms")
 
 	// Live traffic: reads of carts, each allowed to wait for locks a little more than the
 	// migrator's lock_timeout. If the migrator queued longer, these would fail.
@@ -122,7 +123,7 @@ func TestConcurrentIndexBuildWaitsForOldTransactions(t *testing.T) {
 	}
 	reportPID := report.PgConn().PID()
 	const held = 3 * time.Second
-	p := start(t, dbEnv(url), "up", "--lock-timeout", "300ms", "--lock-retries", "1", "--retry-backoff", "50ms", "--wait-report", "1s")
+	p := start(t, dbEnv(url), "up", "--blocking-sessions", "proceed", "--lock-timeout", "300ms", "--lock-retries", "1", "--retry-backoff", "50ms", "--wait-report", "1s")
 	time.Sleep(held)
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
@@ -159,7 +160,7 @@ func TestZeroLockRetriesMeansNone(t *testing.T) {
 	if _, err := tx.Exec(ctx, "LOCK TABLE carts IN ACCESS SHARE MODE"); err != nil {
 		t.Fatal(err)
 	}
-	r := cli(t, dbEnv(url), "up", "--lock-timeout", "100ms", "--lock-retries", "0")
+	r := cli(t, dbEnv(url), "up", "--blocking-sessions", "proceed", "--lock-timeout", "100ms", "--lock-retries", "0")
 	mustCode(t, r, 1)
 	if !strings.Contains(r.stderr, "gave up after 1 lock timeouts") {
 		t.Errorf("stderr:\n%s", r.stderr)

@@ -16,6 +16,7 @@ import (
 	"github.com/carthub/carthub-db/migrator/internal/config"
 	"github.com/carthub/carthub-db/migrator/internal/dbconn"
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
+	"github.com/carthub/carthub-db/migrator/internal/preflight"
 	"github.com/carthub/carthub-db/migrator/internal/redact"
 	"github.com/carthub/carthub-db/migrator/internal/schema"
 )
@@ -35,6 +36,8 @@ const (
 	exitSnapshot    = 6   // the pre-migration RDS snapshot could not be made; nothing was applied
 	exitPending     = 7   // status --exit-code: migrations are pending
 	exitLint        = 8   // lint: a rule failed that no allow directive covers
+	exitRefused     = 9   // pre-flight: live rows break a rule a pending file adds (or a count timed out); nothing changed
+	exitBlocked     = 10  // pre-flight: sessions idle in a transaction hold what the pending files need; nothing changed
 	exitInterrupted = 130 // SIGINT
 	exitTerminated  = 143 // SIGTERM
 )
@@ -106,6 +109,8 @@ func exitCode(ctx context.Context, err error) int {
 		pending  *pendingError
 		unsafe   *lintFailedError
 		awsErr   *awsdb.Error
+		refused  *preflight.RefusedError
+		blocked  *preflight.BlockedError
 	)
 	var sig *signalError
 	switch {
@@ -128,6 +133,10 @@ func exitCode(ctx context.Context, err error) int {
 		return exitPending
 	case errors.As(err, &unsafe):
 		return exitLint
+	case errors.As(err, &refused):
+		return exitRefused
+	case errors.As(err, &blocked):
+		return exitBlocked
 	case errors.As(err, &awsErr):
 		switch awsErr.Kind {
 		case awsdb.KindConfig:

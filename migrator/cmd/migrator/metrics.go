@@ -20,6 +20,10 @@ type runMetrics struct {
 	// waiting counts the pending post-deploy files the run left for the rollout;
 	// postDeployApplied the post-deploy files it applied.
 	waiting, postDeployApplied int
+	// blocking is how many sessions the pre-flight found in the way of the pending files' locks;
+	// oldestBlocking the longest of their transactions.
+	blocking       int
+	oldestBlocking time.Duration
 }
 
 // emitMetrics writes the run's outcome as one line in CloudWatch Embedded Metric Format: with
@@ -46,18 +50,22 @@ func (a *app) emitMetrics(code int) {
 				"Dimensions": [][]string{names.MetricDimensions}, // the alarms in infra read these
 				"Metrics": []any{metric("Duration", "Milliseconds"), metric("MigrationsApplied", "Count"), metric("ExitCode", "None"),
 					metric("LockWait", "Milliseconds"), metric("SnapshotDuration", "Milliseconds"),
-					metric("PostDeployWaiting", "Count"), metric("PostDeployApplied", "Count")},
+					metric("PostDeployWaiting", "Count"), metric("PostDeployApplied", "Count"), metric("Preflight", "Milliseconds"),
+					metric("BlockingSessions", "Count"), metric("OldestBlockingTransaction", "Seconds")},
 			}},
 		},
-		names.MetricDimensions[0]: env,
-		names.MetricDimensions[1]: a.metrics.command,
-		"Duration":                float64(time.Since(a.metrics.started).Microseconds()) / 1000,
-		"MigrationsApplied":       a.metrics.applied,
-		"ExitCode":                code,
-		"LockWait":                a.metrics.stepMs["lock"],
-		"SnapshotDuration":        a.metrics.stepMs["snapshot"],
-		"PostDeployWaiting":       a.metrics.waiting,
-		"PostDeployApplied":       a.metrics.postDeployApplied,
+		names.MetricDimensions[0]:   env,
+		names.MetricDimensions[1]:   a.metrics.command,
+		"Duration":                  float64(time.Since(a.metrics.started).Microseconds()) / 1000,
+		"MigrationsApplied":         a.metrics.applied,
+		"ExitCode":                  code,
+		"LockWait":                  a.metrics.stepMs["lock"],
+		"SnapshotDuration":          a.metrics.stepMs["snapshot"],
+		"PostDeployWaiting":         a.metrics.waiting,
+		"PostDeployApplied":         a.metrics.postDeployApplied,
+		"Preflight":                 a.metrics.stepMs["preflight"],
+		"BlockingSessions":          a.metrics.blocking,
+		"OldestBlockingTransaction": a.metrics.oldestBlocking.Seconds(),
 	}
 	b, err := json.Marshal(line)
 	if err != nil {

@@ -30,6 +30,7 @@ func (l *lockFlags) add(flags *flagSet) {
 func cmdUp(ctx context.Context, a *app, args []string) error {
 	var (
 		lock   lockFlags
+		pre    preflightFlags
 		to     int
 		seedAs string
 		verify string
@@ -38,6 +39,7 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 	flags := a.flags("up", "[flags]", "Apply pending migrations in order, then seed, verify and clean up. A database without a\n"+
 		"history table but with the legacy Carthub tables is adopted: 0001_baseline is recorded, not run.", true)
 	lock.add(flags)
+	pre.add(flags, true)
 	flags.intVar(&to, "to", "MIGRATOR_TARGET", 0, "stop after this version (0: the latest)")
 	flags.stringVar(&seedAs, "seed", "MIGRATOR_SEED", "", "load a dataset after migrating: demo")
 	flags.stringVar(&verify, "verify", "MIGRATOR_VERIFY", "auto", "compare the live schema with the expected one: auto (after applying), always, never")
@@ -51,6 +53,9 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 	}
 	if !slices.Contains([]string{"auto", "always", "never"}, verify) {
 		return usagef("--verify %q: use auto, always or never", verify)
+	}
+	if err := pre.validate(); err != nil {
+		return err
 	}
 	p, err := a.load()
 	if err != nil {
@@ -71,6 +76,7 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 	}
 	res, err := s.m.Up(ctx, migrate.UpPlan{Target: to, Seed: seedAs != "", Verify: mode, PostDeploy: post}, migrate.Hooks{
 		Step:        a.step,
+		Preflight:   a.preflightHook(s, &pre),
 		BeforeApply: a.beforeApply,
 		Seed: func(ctx context.Context, conn *pgx.Conn) error {
 			start := time.Now()

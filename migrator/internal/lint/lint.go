@@ -16,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/carthub/carthub-db/migrator/internal/corpus"
+	"github.com/carthub/carthub-db/migrator/internal/dataset"
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
 	"github.com/carthub/carthub-db/migrator/internal/pglock"
 	"github.com/carthub/carthub-db/migrator/internal/sqlscript"
@@ -228,7 +229,7 @@ func (l *linter) file(ctx context.Context, m *migrate.Migrator, mig migrate.Migr
 		}
 	}
 	loadStart := time.Now()
-	loaded, err := fill(ctx, l.conn, l.history, l.opts.Rows)
+	loaded, err := dataset.Fill(ctx, l.conn, l.history, l.opts.Rows)
 	if err != nil {
 		return f, err
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/carthub/carthub-db/migrator/internal/dataset"
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
 	"github.com/jackc/pgx/v5"
 )
@@ -44,7 +45,7 @@ func Prepare(ctx context.Context, connect Connector, opts Options) (time.Duratio
 	if _, err := applyBelow(ctx, conn, opts); err != nil {
 		return 0, err
 	}
-	if _, err := fill(ctx, conn, historyTable(opts), opts.Rows); err != nil {
+	if _, err := dataset.Fill(ctx, conn, historyTable(opts), opts.Rows); err != nil {
 		return 0, err
 	}
 	return time.Since(start), nil

@@ -49,7 +49,7 @@ func (m *Migrator) adoptOrCreate(ctx context.Context) (adopted bool, err error) 
 		return false, &AdoptError{Report: schema.Report(diffs)}
 	}
 	if present {
-		if err := m.checkOwnership(ctx); err != nil {
+		if err := m.CheckOwnership(ctx); err != nil {
 			return false, err
 		}
 	}
@@ -68,9 +68,9 @@ func (m *Migrator) adoptOrCreate(ctx context.Context) (adopted bool, err error) 
 	return true, err
 }
 
-// checkOwnership refuses to adopt tables the migrator's role cannot alter: the migrations after
+// CheckOwnership refuses to adopt tables the migrator's role cannot alter: the migrations after
 // the baseline change them, and would fail one file in with "must be owner".
-func (m *Migrator) checkOwnership(ctx context.Context) error {
+func (m *Migrator) CheckOwnership(ctx context.Context) error {
 	rows, err := m.conn.Query(ctx, `SELECT c.relname, pg_get_userbyid(c.relowner), current_user
   FROM pg_class c
  WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND c.relname = ANY ($1::text[])

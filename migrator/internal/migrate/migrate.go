@@ -75,6 +75,9 @@ func New(conn *pgx.Conn, opts Options) (*Migrator, error) {
 	return &Migrator{conn: conn, opts: opts, indexNames: indexNamesOf(opts.Migrations)}, nil
 }
 
+// Options are the options the Migrator was made with (defaults filled in).
+func (m *Migrator) Options() Options { return m.opts }
+
 // Latest is the highest version the migrator knows.
 func (m *Migrator) Latest() int { return len(m.opts.Migrations) }
 

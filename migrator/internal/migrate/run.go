@@ -51,14 +51,16 @@ func (m *Migrator) run(ctx context.Context, mig Migration, stmts []sqlscript.Sta
 			if ConcurrentIndexOp(st.SQL) {
 				exec = m.execConcurrentIndexOp
 			}
+			tag := new(pgconn.CommandTag)
 			run := func(ctx context.Context) error {
-				if _, err := exec(ctx, st.SQL); err != nil {
+				var err error
+				if *tag, err = exec(ctx, st.SQL); err != nil {
 					return &StatementError{File: mig.File, Statement: st, Err: err}
 				}
 				return nil
 			}
 			if m.observer != nil {
-				return m.observer.Statement(ctx, ObservedStatement{Migration: mig, Index: resumeAt + i, Statement: st, Conn: m.conn}, run)
+				return m.observer.Statement(ctx, ObservedStatement{Migration: mig, Index: resumeAt + i, Statement: st, Conn: m.conn, Tag: tag}, run)
 			}
 			return run(ctx)
 		})
@@ -85,9 +87,11 @@ func (m *Migrator) runObservedTransaction(ctx context.Context, mig Migration, st
 	}
 	err := func() error {
 		for i, st := range stmts {
-			err := m.observer.Statement(ctx, ObservedStatement{Migration: mig, Index: i, Statement: st, Conn: m.conn, InTransaction: true},
+			tag := new(pgconn.CommandTag)
+			err := m.observer.Statement(ctx, ObservedStatement{Migration: mig, Index: i, Statement: st, Conn: m.conn, InTransaction: true, Tag: tag},
 				func(ctx context.Context) error {
-					if _, err := m.conn.Exec(ctx, st.SQL, pgx.QueryExecModeSimpleProtocol); err != nil {
+					var err error
+					if *tag, err = m.conn.Exec(ctx, st.SQL, pgx.QueryExecModeSimpleProtocol); err != nil {
 						return &StatementError{File: mig.File, Statement: st, Err: err}
 					}
 					return nil

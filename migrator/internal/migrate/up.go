@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/carthub/carthub-db/migrator/internal/schema"
 	"github.com/carthub/carthub-db/migrator/internal/sqlscript"
@@ -26,6 +27,9 @@ const (
 type Hooks struct {
 	// Step reports that a step of the sequence finished (for logs); attrs are slog pairs.
 	Step func(ctx context.Context, name string, start time.Time, attrs ...any)
+	// Preflight runs when files are pending, before the lock is taken (st is the history read
+	// without it): an error stops the run before anything changes. The no-op path never calls it.
+	Preflight func(ctx context.Context, st State, pending []Migration) error
 	// BeforeApply runs under the lock once it is known that versions from..to will be applied,
 	// before anything changes (the pre-migration snapshot). An error stops the run.
 	BeforeApply func(ctx context.Context, from, to int) error
@@ -57,6 +61,8 @@ type ObservedStatement struct {
 	Statement     sqlscript.Statement
 	Conn          *pgx.Conn // the migrator's connection, inside the file's transaction when InTransaction
 	InTransaction bool
+	// Tag is the statement's command tag once exec has run it (e.g. "DO", "ALTER TABLE").
+	Tag *pgconn.CommandTag
 }
 
 // UpPlan is what Up is asked to do.
@@ -81,7 +87,7 @@ type UpResult struct {
 }
 
 // Up brings the database to plan.Target: check the history without a lock (the no-op path of
-// every deploy is that one query), take the lock, prepare the history (adopting a legacy schema),
+// every deploy is that one query), run the pre-flight (Hooks.Preflight), take the lock, prepare the history (adopting a legacy schema),
 // drop INVALID indexes an interrupted run left, apply the pending files, seed, verify and clean
 // up. On failure the result still lists what was applied; the error is typed (*PartialError,
 // *DriftError, *LockError, ...).
@@ -111,6 +117,12 @@ func (m *Migrator) Up(ctx context.Context, plan UpPlan, h Hooks) (UpResult, erro
 			return res, h.Verify(ctx, m.conn)
 		}
 		return res, nil
+	}
+
+	if len(pending) > 0 {
+		if err := h.Preflight(ctx, st, pending); err != nil {
+			return res, err
+		}
 	}
 
 	start = time.Now()
@@ -209,6 +221,9 @@ func (m *Migrator) verifyAfterUp(ctx context.Context, plan UpPlan, st State, res
 func (h *Hooks) fill() {
 	if h.Step == nil {
 		h.Step = func(context.Context, string, time.Time, ...any) {}
+	}
+	if h.Preflight == nil {
+		h.Preflight = func(context.Context, State, []Migration) error { return nil }
 	}
 	if h.BeforeApply == nil {
 		h.BeforeApply = func(context.Context, int, int) error { return nil }

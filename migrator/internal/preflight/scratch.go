@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/carthub/carthub-db/migrator/internal/dataset"
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
 	"github.com/carthub/carthub-db/migrator/internal/pglock"
 )
@@ -46,11 +47,20 @@ func Derive(ctx context.Context, s Scratch) (Derived, error) {
 			return Derived{}, fmt.Errorf("pre-flight: apply the live database's migrations (up to %04d) to the scratch database: %w", s.Applied, err)
 		}
 	}
-	before, err := readCatalog(ctx, conn, history)
+	live, err := readCatalog(ctx, conn, history)
 	if err != nil {
 		return Derived{}, err
 	}
+	if err := watchWrites(ctx, conn, live); err != nil {
+		return Derived{}, err
+	}
+	seen, err := writes(ctx, conn)
+	if err != nil {
+		return Derived{}, err
+	}
+	before := live
 	var d Derived
+	written := map[uint32]string{} // live tables a pending file writes rows to -> the first such file
 	for _, mig := range s.Pending {
 		obs := &observer{conn: conn, history: history, held: map[uint32]string{}, waits: map[uint32]bool{}}
 		all.Target = mig.Version
@@ -64,12 +74,41 @@ func Derive(ctx context.Context, s Scratch) (Derived, error) {
 		if err != nil {
 			return d, err
 		}
+		counts, err := writes(ctx, conn)
+		if err != nil {
+			return d, err
+		}
+		for _, oid := range writtenSince(seen, counts) {
+			if _, seen := written[oid]; !seen {
+				written[oid] = mig.File + " writes rows of " + live.tables[oid] + " before it"
+			}
+		}
+		seen = counts
+		if obs.opaque != "" {
+			// A procedure the pass over generated rows could not run may write any table.
+			for oid := range live.tables {
+				if _, seen := written[oid]; !seen {
+					written[oid] = mig.File + " runs a procedure (DO) whose writes could not be seen: " + obs.opaque
+				}
+			}
+		}
 		rules, unchecked := derive(mig, before, after)
-		d.Rules = append(d.Rules, rules...)
+		for _, r := range rules {
+			// Only a table the live database has holds rows to count, and only as they are now:
+			// after a pending file rewrites them (a backfill), the live rows say nothing of what
+			// the rule will meet; that file's own statements and the rule's check decide then.
+			switch oid, exists := live.oid(r.Table); {
+			case !exists:
+			case written[oid] != "":
+				d.Unchecked = append(d.Unchecked, fmt.Sprintf("%s: %s %s %s (not counted: %s; the file's own statements check when they run)", r.File, r.Table, r.Kind, r.Name, written[oid]))
+			default:
+				d.Rules = append(d.Rules, r)
+			}
+		}
 		d.Unchecked = append(d.Unchecked, unchecked...)
 		for oid, mode := range obs.held {
-			// A table the file made has no live rows and no live sessions.
-			if name, existed := before.tables[oid]; existed {
+			// A table the live database lacks has no rows and no sessions there.
+			if name, existed := live.tables[oid]; existed {
 				d.Locks = append(d.Locks, Lock{File: mig.File, Table: name, Mode: mode, Waits: obs.waits[oid]})
 			}
 		}
@@ -91,10 +130,20 @@ type observer struct {
 	history string
 	held    map[uint32]string // table oid -> strongest mode
 	waits   map[uint32]bool
-	err     error
+	// opaque says why a procedure's writes could not be seen (empty: they could).
+	opaque string
+	err    error
 }
 
 func (o *observer) Statement(ctx context.Context, s migrate.ObservedStatement, exec func(context.Context) error) error {
+	err := o.statement(ctx, s, exec)
+	if err == nil && s.Tag.String() == "DO" {
+		o.procedureWrites(ctx, s)
+	}
+	return err
+}
+
+func (o *observer) statement(ctx context.Context, s migrate.ObservedStatement, exec func(context.Context) error) error {
 	if s.InTransaction {
 		if err := exec(ctx); err != nil {
 			return err
@@ -139,6 +188,40 @@ func (o *observer) Statement(ctx context.Context, s migrate.ObservedStatement, e
 }
 
 func (o *observer) FileDone(context.Context, migrate.Migration, error) {}
+
+// procedureRows is how many rows per table the procedures' pass generates.
+const procedureRows = 3
+
+// procedureWrites runs a DO block again, over a few generated rows (the dataset package's), in a
+// transaction it rolls back: a procedure's loops run over the rows of the tables it reads, and
+// on the scratch database's empty tables they run zero times, so the first run wrote nothing
+// the triggers could see. Here they run; the triggers' sequences keep what they wrote even when
+// the block then fails (a COMMIT inside it, a check of its own refusing the generated rows).
+func (o *observer) procedureWrites(ctx context.Context, s migrate.ObservedStatement) {
+	begin, end := "BEGIN", "ROLLBACK"
+	if s.InTransaction {
+		begin, end = "SAVEPOINT carthub_preflight_procedure", "ROLLBACK TO SAVEPOINT carthub_preflight_procedure"
+	}
+	if _, err := o.conn.Exec(ctx, begin); err != nil {
+		o.opaque = err.Error()
+		return
+	}
+	defer func() { _, _ = o.conn.Exec(context.WithoutCancel(ctx), end) }()
+	// The generated rows' own COPY is not a write of the procedure's (see watchWrites).
+	if _, err := o.conn.Exec(ctx, "SET LOCAL carthub.preflight_filling = 'on'"); err != nil {
+		o.opaque = err.Error()
+		return
+	}
+	if _, err := dataset.Fill(ctx, o.conn, o.history, procedureRows); err != nil {
+		o.opaque = "generated rows do not fit the tables: " + err.Error()
+		return
+	}
+	if _, err := o.conn.Exec(ctx, "SET LOCAL carthub.preflight_filling = 'off'"); err != nil {
+		o.opaque = err.Error()
+		return
+	}
+	_, _ = o.conn.Exec(ctx, s.Statement.SQL, pgx.QueryExecModeSimpleProtocol) // its error says nothing here
+}
 
 // readOwnLocks records the relation locks the scratch session holds now.
 func (o *observer) readOwnLocks(ctx context.Context) error {
@@ -210,4 +293,54 @@ func tablesOfIndexes(c *catalog) map[uint32]uint32 { return c.indexTable }
 
 func sortLocks(ls []Lock) {
 	sort.Slice(ls, func(i, j int) bool { return ls[i].File+" "+ls[i].Table < ls[j].File+" "+ls[j].Table })
+}
+
+// watchWrites puts a statement-level trigger on every live table of the scratch database that
+// advances a sequence of that table on each INSERT, UPDATE, DELETE or TRUNCATE. On tables without
+// rows a statement-level trigger still fires, and a sequence does not roll back, so a write is
+// seen even in a transaction that fails or is rolled back (the procedures' pass, procedureWrites,
+// which sets carthub.preflight_filling while it loads its generated rows).
+func watchWrites(ctx context.Context, conn *pgx.Conn, c *catalog) error {
+	sql := `CREATE FUNCTION carthub_preflight_write() RETURNS trigger LANGUAGE plpgsql AS
+$$ BEGIN
+  IF current_setting('carthub.preflight_filling', true) IS DISTINCT FROM 'on' THEN
+    PERFORM nextval(format('carthub_preflight_w_%s', TG_RELID));
+  END IF;
+  RETURN NULL;
+END $$;`
+	for oid, name := range c.tables {
+		sql += fmt.Sprintf("\nCREATE SEQUENCE carthub_preflight_w_%d;\nCREATE TRIGGER carthub_preflight_write AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON %s FOR EACH STATEMENT EXECUTE FUNCTION carthub_preflight_write();",
+			oid, ident(name))
+	}
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("pre-flight: watch the scratch tables for writes: %w", err)
+	}
+	return nil
+}
+
+// writes counts, per watched table, the statements that wrote it so far.
+func writes(ctx context.Context, conn *pgx.Conn) (map[uint32]int64, error) {
+	rows, err := conn.Query(ctx, `SELECT substr(sequencename, length('carthub_preflight_w_') + 1)::oid, coalesce(last_value, 0)
+  FROM pg_sequences WHERE schemaname = current_schema() AND sequencename LIKE 'carthub\_preflight\_w\_%'`)
+	if err != nil {
+		return nil, fmt.Errorf("pre-flight: read the scratch writes: %w", err)
+	}
+	out := map[uint32]int64{}
+	var (
+		oid uint32
+		n   int64
+	)
+	_, err = pgx.ForEachRow(rows, []any{&oid, &n}, func() error { out[oid] = n; return nil })
+	return out, err
+}
+
+// writtenSince lists the tables whose count grew from before to now.
+func writtenSince(before, now map[uint32]int64) []uint32 {
+	var out []uint32
+	for oid, n := range now {
+		if n > before[oid] {
+			out = append(out, oid)
+		}
+	}
+	return out
 }

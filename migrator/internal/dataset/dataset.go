@@ -1,4 +1,7 @@
-package lint
+// Package dataset fills the empty tables of a schema with generated rows that follow their types,
+// unique keys, foreign keys and CHECK (... IN (...)) lists: lint's dataset, and the few rows the
+// pre-flight's scratch run gives a procedure to loop over.
+package dataset
 
 import (
 	"context"
@@ -27,11 +30,11 @@ type column struct {
 	hasForeignKey bool
 }
 
-// fill loads rows into every empty table of the schema (the history table aside) with COPY, in
+// Fill loads rows into every empty table of the schema (the history table aside) with COPY, in
 // foreign key order, then ANALYZEs them so that the planner and the row counts see the data.
 // The values follow the columns' types, unique keys, foreign keys and CHECK (... IN (...)) lists;
 // a column with a constant default and no such rule gets its default.
-func fill(ctx context.Context, conn *pgx.Conn, history string, n int) (map[string]int64, error) {
+func Fill(ctx context.Context, conn *pgx.Conn, history string, n int) (map[string]int64, error) {
 	if n <= 0 {
 		return nil, nil
 	}
@@ -56,7 +59,7 @@ func fill(ctx context.Context, conn *pgx.Conn, history string, n int) (map[strin
 					return nil, err
 				}
 				if len(keys[c.name]) == 0 {
-					return nil, fmt.Errorf("lint dataset: %s.%s references %s, which is empty", t, c.name, c.refTable)
+					return nil, fmt.Errorf("dataset: %s.%s references %s, which is empty", t, c.name, c.refTable)
 				}
 			case c.constDefault && !c.unique && len(c.allowed) == 0 && !strings.HasPrefix(c.baseType, "timestamp"):
 				continue // the default is what the application writes
@@ -99,10 +102,10 @@ func fill(ctx context.Context, conn *pgx.Conn, history string, n int) (map[strin
 		tag, err := conn.PgConn().CopyFrom(ctx, r, sql)
 		r.Close()
 		if err != nil {
-			return nil, fmt.Errorf("lint dataset: load %d rows into %s: %w", n, t, err)
+			return nil, fmt.Errorf("dataset: load %d rows into %s: %w", n, t, err)
 		}
 		if _, err := conn.Exec(ctx, "ANALYZE "+ident); err != nil {
-			return nil, fmt.Errorf("lint dataset: analyze %s: %w", t, err)
+			return nil, fmt.Errorf("dataset: analyze %s: %w", t, err)
 		}
 		loaded[t] = tag.RowsAffected()
 	}
@@ -118,7 +121,7 @@ func emptyTables(ctx context.Context, conn *pgx.Conn, history string) ([]string,
  WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind = 'r' AND c.relname <> $1
  GROUP BY c.relname ORDER BY c.relname`, history)
 	if err != nil {
-		return nil, fmt.Errorf("lint dataset: list the tables: %w", err)
+		return nil, fmt.Errorf("dataset: list the tables: %w", err)
 	}
 	deps := map[string][]string{}
 	var order []string
@@ -129,7 +132,7 @@ func emptyTables(ctx context.Context, conn *pgx.Conn, history string) ([]string,
 		order = append(order, name)
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("lint dataset: list the tables: %w", err)
+		return nil, fmt.Errorf("dataset: list the tables: %w", err)
 	}
 	var sorted []string
 	done := map[string]bool{}
@@ -153,7 +156,7 @@ func emptyTables(ctx context.Context, conn *pgx.Conn, history string) ([]string,
 	for _, t := range sorted {
 		var has bool
 		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+pgx.Identifier{t}.Sanitize()+")").Scan(&has); err != nil {
-			return nil, fmt.Errorf("lint dataset: look into %s: %w", t, err)
+			return nil, fmt.Errorf("dataset: look into %s: %w", t, err)
 		}
 		if !has {
 			empty = append(empty, t)
@@ -183,7 +186,7 @@ func columnsOf(ctx context.Context, conn *pgx.Conn, table string) ([]column, err
  WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
  ORDER BY a.attnum`, pgx.Identifier{table}.Sanitize())
 	if err != nil {
-		return nil, fmt.Errorf("lint dataset: read the columns of %s: %w", table, err)
+		return nil, fmt.Errorf("dataset: read the columns of %s: %w", table, err)
 	}
 	var out []column
 	var c column
@@ -204,7 +207,7 @@ func columnsOf(ctx context.Context, conn *pgx.Conn, table string) ([]column, err
 			out = append(out, col)
 			return nil
 		}); err != nil {
-		return nil, fmt.Errorf("lint dataset: read the columns of %s: %w", table, err)
+		return nil, fmt.Errorf("dataset: read the columns of %s: %w", table, err)
 	}
 	return out, nil
 }
@@ -214,11 +217,11 @@ func referencedKeys(ctx context.Context, conn *pgx.Conn, c column, n int) ([]str
 	col := pgx.Identifier{c.refColumn}.Sanitize()
 	rows, err := conn.Query(ctx, fmt.Sprintf("SELECT %s::text FROM %s ORDER BY %s LIMIT %d", col, pgx.Identifier{c.refTable}.Sanitize(), col, n))
 	if err != nil {
-		return nil, fmt.Errorf("lint dataset: read the keys of %s: %w", c.refTable, err)
+		return nil, fmt.Errorf("dataset: read the keys of %s: %w", c.refTable, err)
 	}
 	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
-		return nil, fmt.Errorf("lint dataset: read the keys of %s: %w", c.refTable, err)
+		return nil, fmt.Errorf("dataset: read the keys of %s: %w", c.refTable, err)
 	}
 	return out, nil
 }
