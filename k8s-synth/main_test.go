@@ -202,9 +202,10 @@ func TestJobIsRestrictedAndUsesExitCodes(t *testing.T) {
 			}
 			rules := job.Spec.PodFailurePolicy.Rules
 			// Exit codes a retry cannot fix fail the Job at once: a failed migration, bad
-			// configuration, drift, a failed snapshot (a retry would only take another snapshot).
-			if rules[0].Action != batchv1.PodFailurePolicyActionFailJob || fmt.Sprint(rules[0].OnExitCodes.Values) != "[1 2 5 6]" {
-				t.Errorf("first rule should fail the Job on exit 1, 2, 5 and 6: %+v", rules[0])
+			// configuration, drift, a failed snapshot (a retry would only take another snapshot),
+			// the pre-flight's refusals (rows that break a new rule, sessions idle in the way).
+			if rules[0].Action != batchv1.PodFailurePolicyActionFailJob || fmt.Sprint(rules[0].OnExitCodes.Values) != "[1 2 5 6 9 10]" {
+				t.Errorf("first rule should fail the Job on exit 1, 2, 5, 6, 9 and 10: %+v", rules[0])
 			}
 			if rules[1].Action != batchv1.PodFailurePolicyActionIgnore || rules[1].OnPodConditions[0].Type != corev1.DisruptionTarget {
 				t.Errorf("second rule should ignore disruptions: %+v", rules[1])

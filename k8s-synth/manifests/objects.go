@@ -29,9 +29,10 @@ const (
 )
 
 // Exit codes of the migrator that a retry cannot fix (see the README's table): a failed
-// migration, bad configuration, drift, a failed snapshot. A retry would only wait for the
-// instance and take another snapshot first.
-var permanentExitCodes = []int32{1, 2, 5, 6}
+// migration, bad configuration, drift, a failed snapshot, live rows that break a new rule (9),
+// sessions idle in a transaction in the way (10: a person decides whether to end them). A retry
+// would only wait for the instance and take another snapshot first.
+var permanentExitCodes = []int32{1, 2, 5, 6, 9, 10}
 
 // Timeouts is what the Job tells the migrator to wait at most for each thing, so that their sum
 // stays within the Job's activeDeadlineSeconds (a test holds them to it).
@@ -40,6 +41,9 @@ var Timeouts = []struct{ Env, Value string }{
 	{"MIGRATOR_INSTANCE_WAIT", "10m"},
 	{"MIGRATOR_SNAPSHOT_TIMEOUT", "15m"},
 	{"MIGRATOR_LOCK_WAIT", "5m"},
+	// The pre-flight waits this long for sessions in the way; each of its counting queries is
+	// bounded by MIGRATOR_PREFLIGHT_TIMEOUT (the migrator's default, 30s).
+	{"MIGRATOR_BLOCKING_WAIT", "1m"},
 	{"MIGRATOR_STATEMENT_TIMEOUT", "20m"},
 }
 

@@ -65,6 +65,7 @@ var commands = []command{
 	{"down", "--to VERSION --yes [flags]", "revert migrations above VERSION using their down parts", cmdDown},
 	{"lint", "[flags]", "prove migrations online-safe by running them on a scratch database with data", cmdLint},
 	{"capture-queries", "[--out FILE] [flags]", "merge the statements production runs (pg_stat_statements) into lint's queries.sql", cmdCaptureQueries},
+	{"shape", "[--out FILE] [flags]", "write the shape of a live database's tables from its statistics (never a row) for lint --shape", cmdShape},
 	{"create", "NAME [--dir DIR]", "write a new migration file with the next version number", cmdCreate},
 	{"version", "", "print the migrator's version and its embedded migrations", cmdVersion},
 }
@@ -150,6 +151,11 @@ func (f *flagSet) durationVar(p *time.Duration, name, env string, def time.Durat
 
 func (f *flagSet) boolVar(p *bool, name, env string, def bool, usage string) {
 	f.BoolVar(p, name, def, usage+" ["+env+"]")
+	f.bind(name, env)
+}
+
+func (f *flagSet) float64Var(p *float64, name, env string, def float64, usage string) {
+	f.Float64Var(p, name, def, usage+" ["+env+"]")
 	f.bind(name, env)
 }
 

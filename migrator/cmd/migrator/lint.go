@@ -12,6 +12,7 @@ import (
 
 	"github.com/carthub/carthub-db/migrations"
 	"github.com/carthub/carthub-db/migrator/internal/corpus"
+	"github.com/carthub/carthub-db/migrator/internal/dataset"
 	"github.com/carthub/carthub-db/migrator/internal/lint"
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
 	"github.com/carthub/carthub-db/migrator/internal/pgserver"
@@ -34,6 +35,8 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 		maxBlock      time.Duration
 		queriesFile   string
 		cacheDir      string
+		shapeFile     string
+		fraction      float64
 	)
 	var rules strings.Builder
 	for _, r := range lint.Rules {
@@ -51,6 +54,8 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 	flags.durationVar(&maxBlock, "max-block", "MIGRATOR_LINT_MAX_BLOCK", 500*time.Millisecond, "the longest the application's reads and writes may wait for the migration's locks, row locks included")
 	flags.stringVar(&queriesFile, "queries", "MIGRATOR_LINT_QUERIES", "", "the application's statements to run around every migration (default: queries.sql of --dir, else the embedded migrations/queries.sql)")
 	flags.stringVar(&cacheDir, "cache-dir", "MIGRATOR_LINT_CACHE_DIR", defaultLintCache(), "where lint keeps its local PostgreSQL and dataset templates between runs (none: a throwaway server each run)")
+	flags.stringVar(&shapeFile, "shape", "MIGRATOR_LINT_SHAPE", "", "generate the dataset in this shape (migrator shape's file: production's row counts, NULL fractions, widths, distinct counts) instead of --rows per table")
+	flags.float64Var(&fraction, "shape-fraction", "MIGRATOR_LINT_SHAPE_FRACTION", 0.01, "the share of the shape's rows each table gets")
 	flags.stringVar(&format, "format", "MIGRATOR_LINT_FORMAT", "text", "report format: text or json")
 	if err := flags.parseFlags(args); err != nil {
 		return err
@@ -83,6 +88,15 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 	opts := lint.Options{
 		From: from, Rows: rows, MaxLockHold: maxHold, MaxBlock: maxBlock, Queries: queries, Logger: a.log,
 		Engine: migrate.Options{Migrations: p.migrations, Baseline: p.baseline, Tables: p.expected.Tables()},
+	}
+	if shapeFile != "" {
+		if fraction <= 0 || fraction > 1 {
+			return usagef("--shape-fraction %g: use a share above 0 and at most 1", fraction)
+		}
+		if opts.Shape, err = dataset.LoadShape(shapeFile); err != nil {
+			return usagef("--shape: %v", err)
+		}
+		opts.Fraction = fraction
 	}
 	var (
 		connect lint.Connector

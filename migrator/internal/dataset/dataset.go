@@ -28,6 +28,10 @@ type column struct {
 	refTable      string   // a single-column foreign key's table and column
 	refColumn     string
 	hasForeignKey bool
+	notNull       bool
+	// shape is the column's statistics in a shaped plan; distinct its number of distinct values.
+	shape    *ColumnShape
+	distinct int
 }
 
 // Fill loads rows into every empty table of the schema (the history table aside) with COPY, in
@@ -35,7 +39,12 @@ type column struct {
 // The values follow the columns' types, unique keys, foreign keys and CHECK (... IN (...)) lists;
 // a column with a constant default and no such rule gets its default.
 func Fill(ctx context.Context, conn *pgx.Conn, history string, n int) (map[string]int64, error) {
-	if n <= 0 {
+	return FillPlan(ctx, conn, history, Plan{Rows: n})
+}
+
+// FillPlan is Fill with the rows of plan: a number per table, or a shape.
+func FillPlan(ctx context.Context, conn *pgx.Conn, history string, plan Plan) (map[string]int64, error) {
+	if plan.Rows <= 0 && plan.Shape == nil {
 		return nil, nil
 	}
 	tables, err := emptyTables(ctx, conn, history)
@@ -44,6 +53,7 @@ func Fill(ctx context.Context, conn *pgx.Conn, history string, n int) (map[strin
 	}
 	loaded := map[string]int64{}
 	for _, t := range tables {
+		n := plan.rows(t)
 		cols, err := columnsOf(ctx, conn, t)
 		if err != nil {
 			return nil, err
@@ -69,6 +79,13 @@ func Fill(ctx context.Context, conn *pgx.Conn, history string, n int) (map[strin
 		kept := make([]column, 0, len(names))
 		for _, c := range cols {
 			if slices.Contains(names, c.name) {
+				if cs, ok := plan.column(t, c.name); ok {
+					c.shape = &cs
+					c.distinct = int(cs.NDistinct)
+					if cs.NDistinct < 0 {
+						c.distinct = int(-cs.NDistinct * float64(n))
+					}
+				}
 				kept = append(kept, c)
 			}
 		}
@@ -177,7 +194,7 @@ func columnsOf(ctx context.Context, conn *pgx.Conn, table string) ([]column, err
        EXISTS (SELECT 1 FROM pg_constraint u WHERE u.conrelid = a.attrelid AND u.contype IN ('p', 'u') AND a.attnum = ANY (u.conkey)),
        coalesce((SELECT pg_get_constraintdef(k.oid) FROM pg_constraint k WHERE k.conrelid = a.attrelid AND k.contype = 'c'
                   AND k.conkey = ARRAY[a.attnum] AND pg_get_constraintdef(k.oid) ~ '(IN \(|= ANY)' LIMIT 1), ''),
-       coalesce(fr.relname, ''), coalesce(fa.attname, '')
+       coalesce(fr.relname, ''), coalesce(fa.attname, ''), a.attnotnull
   FROM pg_attribute a
   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
   LEFT JOIN pg_constraint f ON f.conrelid = a.attrelid AND f.contype = 'f' AND f.conkey = ARRAY[a.attnum]
@@ -192,7 +209,7 @@ func columnsOf(ctx context.Context, conn *pgx.Conn, table string) ([]column, err
 	var c column
 	var hasDef bool
 	var check string
-	if _, err := pgx.ForEachRow(rows, []any{&c.name, &c.typ, &c.baseType, &c.serial, &c.generated, &hasDef, &c.unique, &check, &c.refTable, &c.refColumn},
+	if _, err := pgx.ForEachRow(rows, []any{&c.name, &c.typ, &c.baseType, &c.serial, &c.generated, &hasDef, &c.unique, &check, &c.refTable, &c.refColumn, &c.notNull},
 		func() error {
 			col := c
 			col.constDefault = hasDef && !c.serial
@@ -226,17 +243,25 @@ func referencedKeys(ctx context.Context, conn *pgx.Conn, c column, n int) ([]str
 	return out, nil
 }
 
-// value is row i's value for c in COPY's text format.
+// value is row i's value for c in COPY's text format. In a shaped plan a nullable column is
+// NULL in its null_frac of the rows, and a column that is no key takes its distinct count of
+// values and its average width.
 func value(c column, i int, keys []string) string {
+	if s := c.shape; s != nil && !c.notNull && !c.unique && s.NullFrac > 0 && spread(i) < s.NullFrac {
+		return `\N`
+	}
 	if len(keys) > 0 {
 		return keys[i%len(keys)]
 	}
 	if len(c.allowed) > 0 {
 		return c.allowed[i%len(c.allowed)]
 	}
+	if c.shape != nil && !c.unique && c.distinct > 0 {
+		i %= c.distinct
+	}
 	switch {
 	case c.baseType == "integer" || c.baseType == "bigint" || c.baseType == "smallint":
-		if c.unique {
+		if c.unique || c.shape != nil { // shaped: i is already within the distinct count
 			return fmt.Sprint(i + 1)
 		}
 		return fmt.Sprint(1 + i%9)
@@ -256,11 +281,17 @@ func value(c column, i int, keys []string) string {
 		return fmt.Sprintf(`\\x%08x`, i)
 	}
 	v := fmt.Sprintf("%s-%d", c.name, i+1)
+	if c.shape != nil && c.shape.AvgWidth > len(v)+1 { // avg_width counts a short varlena's 1-byte header
+		v += strings.Repeat("x", c.shape.AvgWidth-1-len(v))
+	}
 	if c.maxLen > 0 && len(v) > c.maxLen {
 		v = v[len(v)-c.maxLen:]
 	}
 	return v
 }
+
+// spread maps row i to [0, 1) evenly but not in order, so that NULLs are spread over the table.
+func spread(i int) float64 { return float64(uint32(i)*2654435761%10007) / 10007 }
 
 // datasetEpoch is the newest timestamp of the dataset; row i is i minutes older.
 var datasetEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

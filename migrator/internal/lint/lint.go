@@ -28,6 +28,10 @@ type Options struct {
 	From int
 	// Rows go into every empty table before each linted file (COPY).
 	Rows int
+	// Shape, when set, sizes the dataset instead: each table gets its rows in the shape times
+	// Fraction, its columns the shape's NULL fractions, widths and distinct counts.
+	Shape    *dataset.Shape
+	Fraction float64
 	// MaxLockHold is the longest a lock that blocks the application's reads or writes may be
 	// held on a populated table.
 	MaxLockHold time.Duration
@@ -44,10 +48,16 @@ type Options struct {
 	Logger *slog.Logger
 }
 
+// plan is the dataset the options ask for.
+func (o Options) plan() dataset.Plan {
+	return dataset.Plan{Rows: o.Rows, Shape: o.Shape, Fraction: o.Fraction}
+}
+
 // Report is what lint found.
 type Report struct {
 	Server      string        `json:"server"` // PostgreSQL's version
 	Rows        int           `json:"rows_per_table"`
+	Shape       string        `json:"shape,omitempty"` // the shaped dataset's source and fraction
 	MaxLockHold time.Duration `json:"max_lock_hold_ns"`
 	MaxBlock    time.Duration `json:"max_block_ns"`
 	Queries     int           `json:"application_statements"`
@@ -182,6 +192,9 @@ func Run(ctx context.Context, connect Connector, opts Options) (*Report, error) 
 	}
 	rep := &Report{Server: l.conn.PgConn().ParameterStatus("server_version"), Rows: opts.Rows,
 		MaxLockHold: opts.MaxLockHold, MaxBlock: opts.MaxBlock, Queries: len(opts.Queries), Dataset: opts.Dataset}
+	if opts.Shape != nil {
+		rep.Shape = opts.plan().String()
+	}
 	if len(opts.Queries) > 0 {
 		l.app = &app{queries: opts.Queries}
 	}
@@ -229,7 +242,7 @@ func (l *linter) file(ctx context.Context, m *migrate.Migrator, mig migrate.Migr
 		}
 	}
 	loadStart := time.Now()
-	loaded, err := dataset.Fill(ctx, l.conn, l.history, l.opts.Rows)
+	loaded, err := dataset.FillPlan(ctx, l.conn, l.history, l.opts.plan())
 	if err != nil {
 		return f, err
 	}

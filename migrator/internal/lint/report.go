@@ -10,9 +10,16 @@ import (
 
 // WriteText writes the report as a table per file, then each finding with its reason and fix.
 func (r *Report) WriteText(w io.Writer) error {
-	fmt.Fprintf(w, "migrator lint: PostgreSQL %s, %d rows per table, %d file(s) in %s\n", r.Server, r.Rows, len(r.Files), round(r.Took))
+	rows := fmt.Sprintf("%d rows per table", r.Rows)
+	if r.Shape != "" {
+		rows = "each table's rows from a shape"
+	}
+	fmt.Fprintf(w, "migrator lint: PostgreSQL %s, %s, %d file(s) in %s\n", r.Server, rows, len(r.Files), round(r.Took))
 	fmt.Fprintf(w, "budgets: locks that block reads or writes held at most %s (--max-lock-hold); the application's reads and writes wait at most %s (--max-block)\n",
 		r.MaxLockHold, r.MaxBlock)
+	if r.Shape != "" {
+		fmt.Fprintf(w, "dataset shaped like production: %s\n", r.Shape)
+	}
 	if r.Dataset != "" {
 		fmt.Fprintf(w, "dataset: %s\n", r.Dataset)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
@@ -15,7 +16,7 @@ import (
 
 // datasetVersion changes whenever fill makes different rows, so that no template of the old
 // dataset is reused.
-const datasetVersion = "1"
+const datasetVersion = "2"
 
 // TemplateKey names the state lint starts a run of opts in: the migrations below opts.From,
 // applied, and the dataset of opts.Rows rows loaded. Two runs with the same key start from the
@@ -27,6 +28,10 @@ func TemplateKey(opts Options, serverVersion string) string {
 	}
 	h := sha256.New()
 	fmt.Fprintf(h, "dataset %s\nrows %d\nserver %s\n", datasetVersion, opts.Rows, serverVersion)
+	if opts.Shape != nil {
+		b, _ := json.Marshal(opts.Shape)
+		fmt.Fprintf(h, "shape %x\nfraction %g\n", sha256.Sum256(b), opts.Fraction)
+	}
 	for _, mig := range opts.Engine.Migrations[:opts.From-1] {
 		fmt.Fprintf(h, "%s %s\n", mig.File, mig.Checksum)
 	}
@@ -45,7 +50,7 @@ func Prepare(ctx context.Context, connect Connector, opts Options) (time.Duratio
 	if _, err := applyBelow(ctx, conn, opts); err != nil {
 		return 0, err
 	}
-	if _, err := dataset.Fill(ctx, conn, historyTable(opts), opts.Rows); err != nil {
+	if _, err := dataset.FillPlan(ctx, conn, historyTable(opts), opts.plan()); err != nil {
 		return 0, err
 	}
 	return time.Since(start), nil
