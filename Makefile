@@ -61,9 +61,15 @@ test: test-migrator lint-migrations test-k8s test-infra ## run every test (start
 # migrator lint over migrations/ at its default size (200k rows per table) on a throwaway
 # PostgreSQL $(PG_VERSION): the report is printed; a file that is not online-safe fails (exit 8).
 # The pipeline's Build stage runs it through make test, before any image is pushed.
+# With a table shape in .data/lint-shape.json (the pipeline's Test action fetches the one the
+# last migration Job logged; `migrator shape --out .data/lint-shape.json` makes one), the dataset
+# has production's row counts at LINT_SHAPE_FRACTION of their size, NULL fractions, widths and
+# distinct counts.
+LINT_SHAPE          ?= $(wildcard .data/lint-shape.json)
+LINT_SHAPE_FRACTION ?= 0.01
 .PHONY: lint-migrations
 lint-migrations: postgres node_modules build ## prove every migration online-safe by running it on a scratch database with data (migrator lint)
-	bin/migrator lint --log-level warn
+	bin/migrator lint --log-level warn $(if $(LINT_SHAPE),--shape $(LINT_SHAPE) --shape-fraction $(LINT_SHAPE_FRACTION))
 
 # The database tests run on the production major (RDS runs 17, infra's engine version) as a role
 # that, like the RDS master user, is not a superuser. PG_VERSION=15 uses Debian's server; 17 and

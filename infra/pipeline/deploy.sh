@@ -12,7 +12,8 @@
 # UNSCHEDULABLE_GRACE seconds a pod may stay unschedulable before the run fails with the
 # scheduler's reason (300: time for the node group to add a node), POST_DEPLOY=true (the
 # PostDeploy stage: the same Job with MIGRATOR_POST_DEPLOY=true, which also applies the files
-# marked -- migrator:post-deploy), JOB_TIMEOUT seconds to wait (default and minimum: the Job's
+# marked -- migrator:post-deploy), SHAPE_URI (an s3:// object: where the table shape the Job
+# logs is stored for the Build stage's lint), JOB_TIMEOUT seconds to wait (default and minimum: the Job's
 # activeDeadlineSeconds plus
 # DEADLINE_MARGIN, 120 s, for scheduling and image pulls), POLL_SECONDS (5), KUBECTL (kubectl).
 #
@@ -116,6 +117,27 @@ show_attempts() {
   return 0
 }
 
+# store_shape keeps the table shape the Job logged after a run that applied something (its
+# tables' planner statistics, never a row) in SHAPE_URI, the pipeline bucket's object the next
+# Build stage's lint generates its dataset from. A run that applied nothing logs none: the last
+# shape stays. Failing to store it does not fail the stage: the migration itself completed.
+store_shape() {
+  [ -n "${SHAPE_URI:-}" ] || return 0
+  local pod line
+  pod=$(pods | tail -n1)
+  line=$(k logs "$pod" -n "$namespace" --tail=-1 2>/dev/null | grep '"msg":"table shape"' | tail -n1 || true)
+  if [ -z "$line" ]; then
+    log "the Job logged no table shape (it applied nothing): lint keeps the last one"
+    return 0
+  fi
+  if printf '%s' "$line" | jq -ce '.shape' | aws s3 cp - "$SHAPE_URI" --only-show-errors; then
+    log "table shape stored in $SHAPE_URI (statistics only, no rows)"
+  else
+    log "WARNING: could not store the table shape in $SHAPE_URI; lint keeps the last one"
+  fi
+  return 0
+}
+
 show_failure() {
   show_attempts
   log "conditions of Job $job:"
@@ -179,6 +201,7 @@ while :; do
     *" Complete "*)
       show_attempts
       log "Job $job completed"
+      store_shape
       exit 0 ;;
     *" Failed "*)
       show_failure

@@ -32,13 +32,15 @@ case "$*" in
   *"get pod "*"terminated.message"*) case "$*" in *bbbbb*) printf 'exit 5: the database has version 0009 applied' ;; esac ;;
   *"get events"*"FailedCreate"*) printf '%s' "${FAKE_REJECTED:-}" ;;
   *"get events"*) echo "LAST SEEN   TYPE      REASON   OBJECT   MESSAGE"; echo "1m   Warning   BackOff   pod/database-migration-bbbbb   Back-off" ;;
-  "logs "*) echo "{\"level\":\"INFO\",\"msg\":\"step done\",\"pod\":\"$2\"}" ;;
+  "logs "*) echo "{\"level\":\"INFO\",\"msg\":\"step done\",\"pod\":\"$2\"}"
+    [ -z "${FAKE_SHAPE:-}" ] || echo "{\"level\":\"INFO\",\"msg\":\"table shape\",\"shape\":$FAKE_SHAPE}" ;;
 esac
 exit 0
 `
 
 const fakeAWS = `#!/usr/bin/env bash
 echo "aws $*" >> "$CALLS"
+case "$1 $2 $3" in "s3 cp -") cat > "$CALLS.s3" ;; esac
 `
 
 const jobManifest = "# migration-job.yaml\napiVersion: batch/v1\nkind: Job\nspec:\n  activeDeadlineSeconds: 3600\n"
@@ -47,6 +49,7 @@ type run struct {
 	code           int
 	stdout, stderr string
 	calls          []string
+	stored         string // what the stand-in aws received for s3 cp -
 }
 
 func deploy(t *testing.T, env map[string]string, manifest string) run {
@@ -76,6 +79,9 @@ func deploy(t *testing.T, env map[string]string, manifest string) run {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	r := runScript(t, cmd)
+	if b, err := os.ReadFile(calls + ".s3"); err == nil {
+		r.stored = string(b)
+	}
 	b, _ := os.ReadFile(calls)
 	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 		if l != "" {
@@ -206,5 +212,27 @@ func TestDeployScriptPassesShellcheck(t *testing.T) {
 	}
 	if !strings.Contains(string(DeployScript), "set -euo pipefail") {
 		t.Error("deploy.sh must run with set -euo pipefail")
+	}
+}
+
+// After a run that applied something the Job logs its tables' shape; the stage stores exactly
+// that object in SHAPE_URI for the next Build stage's lint. A run that logged none stores
+// nothing, and a stage without SHAPE_URI never calls S3.
+func TestDeployStoresTheTableShape(t *testing.T) {
+	const shape = `{"source":"db/carthub","tables":{"orders":{"rows":2000000}}}`
+	r := deploy(t, map[string]string{"FAKE_RESULT": "Complete", "SHAPE_URI": "s3://artifacts/shapes/prod.json", "FAKE_SHAPE": shape}, jobManifest)
+	if r.code != 0 || !r.called("aws s3 cp - s3://artifacts/shapes/prod.json") || !strings.Contains(r.stdout, "table shape stored in s3://artifacts/shapes/prod.json") {
+		t.Fatalf("exit %d, calls %v\n%s%s", r.code, r.calls, r.stdout, r.stderr)
+	}
+	if strings.TrimSpace(r.stored) != shape {
+		t.Errorf("stored %q, want the shape the Job logged: %s", r.stored, shape)
+	}
+	r = deploy(t, map[string]string{"FAKE_RESULT": "Complete", "SHAPE_URI": "s3://artifacts/shapes/prod.json"}, jobManifest)
+	if r.code != 0 || r.called("aws s3") || !strings.Contains(r.stdout, "logged no table shape") {
+		t.Errorf("no shape logged: exit %d, calls %v\n%s", r.code, r.calls, r.stdout)
+	}
+	r = deploy(t, map[string]string{"FAKE_RESULT": "Complete", "FAKE_SHAPE": shape}, jobManifest)
+	if r.called("aws s3") {
+		t.Errorf("without SHAPE_URI: %v", r.calls)
 	}
 }

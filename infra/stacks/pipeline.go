@@ -110,6 +110,12 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		env["PROMOTE_FROM_URI"] = &awscodebuild.BuildEnvironmentVariable{Value: str(fmt.Sprintf(
 			"%s.dkr.ecr.%s.%s/%s", p.Account, p.Region, *awscdk.Aws_URL_SUFFIX(), p.RepositoryName))}
 	}
+	// The table shape (statistics, no rows) the migration Job logs: stored by the Deploy stage,
+	// read by the Test action's lint. Its object in the artifact bucket, the only one either may
+	// write or read beyond the pipeline's artifacts.
+	shapeKey := "shapes/" + cfg.Name + ".json"
+	shapeURI := "s3://" + *artifacts.BucketName() + "/" + shapeKey
+
 	// Build stage: two actions at once. Test runs make test (unprivileged, no registry rights);
 	// Image builds and pushes the image (or, promoting, copies the source environment's image
 	// for this commit into this environment's repository, by digest) and writes the manifests.
@@ -119,6 +125,9 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		Description: str("make test: every test, migrator lint, CDK synth with cdk-nag, cfn-lint and Trivy"),
 		BuildSpec:   buildSpec(pipeline.TestSpec),
 		Environment: &awscodebuild.BuildEnvironment{BuildImage: awscodebuild.LinuxBuildImage_STANDARD_8_0(), ComputeType: awscodebuild.ComputeType_MEDIUM},
+		// migrator lint generates its dataset in the shape the last migration Job logged.
+		EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
+			"DEPLOY_ENV": {Value: str(cfg.Name)}, "SHAPE_URI": {Value: str(shapeURI)}},
 		Role:        codeBuildRole(stack, cfg, "TestRole", "test"),
 		// The buildspec's cache paths (Go modules and build cache, npm, the Kubernetes binaries)
 		// stay on the build host between builds.
@@ -169,6 +178,12 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 	deployRole := codeBuildRole(stack, cfg, "DeployRole", "deploy")
 	deployRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid: str("Kubeconfig"), Actions: jsii.Strings("eks:DescribeCluster"), Resources: jsii.Strings(*cluster.ClusterArn())}))
+	// The table shape: this one object, encrypted with the pipeline's key for this bucket only.
+	deployRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: str("StoreTableShape"), Actions: jsii.Strings("s3:PutObject"), Resources: jsii.Strings(*artifacts.ArnForObjects(str(shapeKey)))}))
+	deployRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: str("EncryptTableShape"), Actions: jsii.Strings("kms:GenerateDataKey"), Resources: jsii.Strings(*key.KeyArn()),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"kms:EncryptionContext:aws:s3:arn": *artifacts.BucketArn()}}}))
 	// The Deploy stage reaches the private Kubernetes API (the cluster security group admits it
 	// on 443) and, over HTTPS, the AWS APIs it calls: EKS (update-kubeconfig), CloudWatch Logs
 	// (its build log) and S3 (its input artifact); nothing else.
@@ -200,6 +215,7 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
 			"CLUSTER_NAME": {Value: cluster.ClusterName()},
 			"NAMESPACE":    {Value: str(Namespace)},
+			"SHAPE_URI":    {Value: str(shapeURI)},
 		},
 		Role:            deployRole,
 		Vpc:             net.Vpc,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/carthub/carthub-db/migrator/internal/dataset"
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
 	"github.com/carthub/carthub-db/migrator/internal/seed"
 )
@@ -35,6 +36,7 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 		seedAs string
 		verify string
 		post   bool
+		shape  bool
 	)
 	flags := a.flags("up", "[flags]", "Apply pending migrations in order, then seed, verify and clean up. A database without a\n"+
 		"history table but with the legacy Carthub tables is adopted: 0001_baseline is recorded, not run.", true)
@@ -44,6 +46,7 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 	flags.stringVar(&seedAs, "seed", "MIGRATOR_SEED", "", "load a dataset after migrating: demo")
 	flags.stringVar(&verify, "verify", "MIGRATOR_VERIFY", "auto", "compare the live schema with the expected one: auto (after applying), always, never")
 	flags.boolVar(&post, "post-deploy", "MIGRATOR_POST_DEPLOY", false, "also apply the files marked -- migrator:post-deploy (after the application's rollout)")
+	flags.boolVar(&shape, "log-shape", "MIGRATOR_LOG_SHAPE", false, "after a run that applied something, log the tables' shape (statistics only, no rows) for lint --shape")
 	a.awsSettings.addSnapshots(flags)
 	if err := flags.parseFlags(args); err != nil {
 		return err
@@ -108,6 +111,9 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 		a.log.InfoContext(ctx, "database is up to date; nothing to apply", "version", res.Version, "duration_ms", msSince(runStart))
 		return nil
 	}
+	if shape && len(res.Applied) > 0 {
+		a.logShape(ctx, s)
+	}
 	a.summary = fmt.Sprintf("applied %d migration(s), now at version %04d", len(res.Applied), res.Version)
 	a.log.InfoContext(ctx, "migration complete", "applied", len(res.Applied), "version", res.Version, "duration_ms", msSince(runStart))
 	return nil
@@ -159,4 +165,16 @@ func (a *app) pruneSnapshots(ctx context.Context) {
 		}
 	}
 	a.log.WarnContext(ctx, "could not prune old pre-migration snapshots; they remain", "error", err)
+}
+
+// logShape logs the tables' shape after a run that applied something (never on the no-op path):
+// the pipeline's Deploy stage stores it where the next Build stage's lint reads it. A failure is
+// only logged: the migration is done.
+func (a *app) logShape(ctx context.Context, s *session) {
+	shape, err := dataset.ReadShape(ctx, s.conn, migrate.DefaultHistoryTable)
+	if err != nil {
+		a.log.WarnContext(ctx, "could not read the table shape; lint keeps the last one", "error", err)
+		return
+	}
+	a.log.InfoContext(ctx, "table shape", "shape", shape)
 }
