@@ -128,7 +128,7 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		// migrator lint generates its dataset in the shape the last migration Job logged.
 		EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
 			"DEPLOY_ENV": {Value: str(cfg.Name)}, "SHAPE_URI": {Value: str(shapeURI)}},
-		Role:        codeBuildRole(stack, cfg, "TestRole", "test"),
+		Role: codeBuildRole(stack, cfg, "TestRole", "test"),
 		// The buildspec's cache paths (Go modules and build cache, npm, the Kubernetes binaries)
 		// stay on the build host between builds.
 		Cache:         awscodebuild.Cache_Local(awscodebuild.LocalCacheMode_CUSTOM),
