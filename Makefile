@@ -138,7 +138,7 @@ $(TOOLS)/crane:
 	GOBIN=$(TOOLS) GOWORK=off $(GO) install github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION)
 
 .PHONY: kube
-kube: ## build the Kubernetes 1.35 control plane the cluster tests run (etcd, kube-apiserver, controller-manager, scheduler, kwok), once, into ~/.cache/carthub-db/kube
+kube: ## build the Kubernetes 1.35 control plane the cluster tests run (etcd, kube-apiserver, controller-manager, scheduler, kwok), once, into ~/.cache/carthub-db/kube (KUBE_CACHE)
 	@infra/kube/build.sh >/dev/null
 
 .PHONY: kubectl
@@ -222,7 +222,7 @@ TRIVY_VERSION := v0.74.0
 TOOLS_CACHE   ?= $(HOME)/.cache/carthub-db/tools
 TRIVY         := $(TOOLS_CACHE)/trivy-$(TRIVY_VERSION)/trivy
 .PHONY: trivy
-trivy: $(TRIVY) ## build Trivy (pinned) into ~/.cache/carthub-db/tools once
+trivy: $(TRIVY) ## build Trivy (pinned) into ~/.cache/carthub-db/tools (TOOLS_CACHE) once
 $(TRIVY):
 	@echo "building Trivy $(TRIVY_VERSION) into $(@D) (once; about 7 minutes on 2 cores)"
 	GOEXPERIMENT=jsonv2 CGO_ENABLED=0 GOWORK=off GOBIN=$(@D) $(GO) install -trimpath \

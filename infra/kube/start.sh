@@ -7,8 +7,9 @@
 #   start.sh [WORKDIR]      prints WORKDIR; WORKDIR/env.sh sets KUBECONFIG (cluster-admin)
 #
 # Environment: KUBE_BIN (default: what build.sh prints), KUBECTL (default: kubectl on PATH),
-# NODES ("name:arch ...", default "kwok-arm64:arm64 kwok-amd64:amd64"), NODE_MEMORY (8Gi).
-# Stop with stop.sh WORKDIR.
+# NODES ("name:arch ...", default "kwok-arm64:arm64 kwok-amd64:amd64"), NODE_MEMORY (8Gi),
+# WATCH_PID (a process whose end stops the control plane: the test binary, so that a panic or a
+# kill does not leave it running). Stop with stop.sh WORKDIR.
 set -euo pipefail
 T0=$(date +%s.%N)
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -264,5 +265,9 @@ export KUBE_WORKDIR=$W
 export KUBE_API=$API
 EOF
 STARTED_OK=1
+if [ -n "${WATCH_PID:-}" ]; then
+  # shellcheck disable=SC2016 # the inner shell expands its own arguments
+  nohup bash -c 'while kill -0 "$1" 2>/dev/null; do sleep 2; done; "$2/stop.sh" "$3"' watch "$WATCH_PID" "$HERE" "$W" >/dev/null 2>&1 </dev/null &
+fi
 log "ready: source $W/env.sh"
 echo "$W"

@@ -214,26 +214,25 @@ func podIdentityPrincipal(stack awscdk.Stack, cfg EnvConfig, namespace, serviceA
 // kubectlHandlerRole is the kubectl provider's Lambda role: its logs and ENIs (the managed
 // policies Lambda documents); NewClusterStack adds eks:DescribeCluster on this cluster.
 func kubectlHandlerRole(stack awscdk.Stack) awsiam.Role {
-	return awsiam.NewRole(stack, str("KubectlProviderRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(str("lambda.amazonaws.com"), nil),
-		Description: str("the cluster's kubectl provider (applies the namespace and NetworkPolicies)"),
-		ManagedPolicies: &[]awsiam.IManagedPolicy{
-			awsiam.ManagedPolicy_FromAwsManagedPolicyName(str("service-role/AWSLambdaBasicExecutionRole")),
-			awsiam.ManagedPolicy_FromAwsManagedPolicyName(str("service-role/AWSLambdaVPCAccessExecutionRole")),
-		},
-	})
+	return serviceRole(stack, "KubectlProviderRole", "lambda.amazonaws.com", "the cluster's kubectl provider (applies the namespace and NetworkPolicies)",
+		"service-role/AWSLambdaBasicExecutionRole", "service-role/AWSLambdaVPCAccessExecutionRole")
 }
 
 // nodeRole is the managed nodes' role: joining the cluster and pulling images. Pod networking's
 // EC2 rights (AmazonEKS_CNI_Policy) belong to aws-node alone (cniRole).
 func nodeRole(stack awscdk.Stack) awsiam.Role {
-	return awsiam.NewRole(stack, str("NodeRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(str("ec2.amazonaws.com"), nil),
-		Description: str("EKS managed nodes: join the cluster, pull images"),
-		ManagedPolicies: &[]awsiam.IManagedPolicy{
-			awsiam.ManagedPolicy_FromAwsManagedPolicyName(str("AmazonEKSWorkerNodePolicy")),
-			awsiam.ManagedPolicy_FromAwsManagedPolicyName(str("AmazonEC2ContainerRegistryPullOnly")),
-		},
+	return serviceRole(stack, "NodeRole", "ec2.amazonaws.com", "EKS managed nodes: join the cluster, pull images",
+		"AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly")
+}
+
+// serviceRole is a role the AWS service assumes for the resource it runs, with AWS managed policies.
+func serviceRole(stack awscdk.Stack, id, service, description string, policies ...string) awsiam.Role {
+	managed := make([]awsiam.IManagedPolicy, len(policies))
+	for i, p := range policies {
+		managed[i] = awsiam.ManagedPolicy_FromAwsManagedPolicyName(str(p))
+	}
+	return awsiam.NewRole(stack, str(id), &awsiam.RoleProps{
+		AssumedBy: awsiam.NewServicePrincipal(str(service), nil), Description: str(description), ManagedPolicies: &managed,
 	})
 }
 

@@ -283,8 +283,9 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		DeploySG: deploySG, Artifacts: artifacts, AccessLogs: accessLogs}
 }
 
-// The Build stage's timeouts: twice what a cold run took (docs/first-deployment.md, "How long
-// the pipeline takes"), so a slow day passes and a hung build does not hold the pipeline.
+// The Build stage's timeouts: about three times what a cold run took (docs/first-deployment.md,
+// "How long the pipeline takes": Test 19 min, Image 1.5 min), so a slow day passes and a hung
+// build does not hold the pipeline.
 const (
 	TestTimeoutMinutes  = 60
 	ImageTimeoutMinutes = 30

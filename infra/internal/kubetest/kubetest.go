@@ -61,7 +61,8 @@ func start() (*Cluster, error) {
 		return nil, err
 	}
 	cmd := exec.Command(filepath.Join(root, "infra", "kube", "start.sh"), c.Dir)
-	cmd.Env = append(os.Environ(), "KUBECTL="+c.Kubectl)
+	// The control plane ends with this test binary, even when a panic skips Stop.
+	cmd.Env = append(os.Environ(), "KUBECTL="+c.Kubectl, fmt.Sprintf("WATCH_PID=%d", os.Getpid()))
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	begin := time.Now()

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -74,7 +72,7 @@ func (a *app) localScratch(ctx context.Context, cacheDir string, opts lint.Optio
 	return connector(role(name)), cleanup, note, nil
 }
 
-// lintServerDir is the directory of lint's server: in cacheDir, one per PostgreSQL installation
+// lintServerDir is the directory of lint's server: in cacheDir, one per PostgreSQL build
 // (PG_BINDIR), locked for this run; or, without cacheDir, a temporary one. release stops the
 // server (if any) and unlocks the cache, or removes the temporary server.
 func lintServerDir(ctx context.Context, a *app, cacheDir string) (string, func(*pgserver.Server), error) {
@@ -115,9 +113,14 @@ func lintServerDir(ctx context.Context, a *app, cacheDir string) (string, func(*
 		release(nil)
 		return "", nil, err
 	}
-	abs, _ := filepath.Abs(bin)
-	sum := sha256.Sum256([]byte(abs))
-	return filepath.Join(cacheDir, "server-"+hex.EncodeToString(sum[:4])), release, nil
+	// One server per PostgreSQL build, not per path: every clone (CI makes a fresh one each run)
+	// shares the same kept server and its templates.
+	key, err := pgserver.BuildKey(bin)
+	if err != nil {
+		release(nil)
+		return "", nil, err
+	}
+	return filepath.Join(cacheDir, "server-"+key[:8]), release, nil
 }
 
 // createScratch creates the scratch database name owned by carthub_lint: from the dataset

@@ -90,6 +90,16 @@ func ReachableBin(ctx context.Context, owner *user.User, bin string) (string, er
 	return stagedBin, nil
 }
 
+// BuildKey names the PostgreSQL build in bin by its postgres binary's content: the same build in
+// any clone or install location has the same key.
+func BuildKey(bin string) (string, error) {
+	key, err := fileHash(filepath.Join(bin, "postgres"))
+	if err != nil {
+		return "", fmt.Errorf("no postgres binary in %s: %w", bin, err)
+	}
+	return key[:12], nil
+}
+
 // fileHash is the hex SHA-256 of a file's content.
 func fileHash(path string) (string, error) {
 	f, err := os.Open(path)
