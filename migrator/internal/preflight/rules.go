@@ -167,6 +167,12 @@ func narrowed(name string, old, col columnInfo) (cond string, judged bool) {
 		precision, scale := ((col.typmod-4)>>16)&0xffff, (col.typmod-4)&0xffff
 		return fmt.Sprintf("abs(t.%s) >= 10::numeric ^ %d", name, precision-scale), true
 	}
+	switch {
+	case col.typ == "text" && (old.typ == "varchar" || old.typ == "bpchar" || old.typ == "text"):
+		return "", true // every string fits text
+	case old.typ == "timestamp" && col.typ == "timestamptz", old.typ == "date" && (col.typ == "timestamp" || col.typ == "timestamptz"):
+		return "", true // every value converts (timestamp to timestamptz in the session's time zone)
+	}
 	limits := map[string]int64{"int2": 1<<15 - 1, "int4": 1<<31 - 1}
 	width := map[string]int{"int2": 2, "int4": 4, "int8": 8}
 	if lim, narrower := limits[col.typ]; narrower && width[old.typ] > width[col.typ] {
