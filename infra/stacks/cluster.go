@@ -127,14 +127,15 @@ func NewClusterStack(scope constructs.Construct, id string, props *ClusterStackP
 	// deny and allow rules would do nothing. EKS installs its own aws-node, coredns and
 	// kube-proxy when the cluster is created; OVERWRITE lets the managed add-ons take them over
 	// instead of failing with a configuration conflict.
+	// The Pod Identity agent first: aws-node takes its credentials from it.
 	addons := []struct {
 		name       string
 		config     map[string]any
 		afterNodes bool // coredns is a Deployment: it waits for nodes to schedule on
 	}{
+		{"eks-pod-identity-agent", nil, false},
 		{"vpc-cni", map[string]any{"enableNetworkPolicy": "true"}, false},
 		{"kube-proxy", nil, false},
-		{"eks-pod-identity-agent", nil, false},
 		{"coredns", nil, true},
 	}
 	var podIdentityAgent awseksv2.Addon
@@ -148,6 +149,7 @@ func NewClusterStack(scope constructs.Construct, id string, props *ClusterStackP
 		addon := awseksv2.NewAddon(stack, str("Addon-"+a.name), p)
 		addon.Node().DefaultChild().(awseksv2.CfnAddon).SetResolveConflicts(str("OVERWRITE"))
 		if a.name == "vpc-cni" {
+			addon.Node().AddDependency(podIdentityAgent)
 			// aws-node's ENI and IP rights through Pod Identity, not on every node's role.
 			addon.Node().DefaultChild().(awseksv2.CfnAddon).SetPodIdentityAssociations(&[]any{&awseksv2.CfnAddon_PodIdentityAssociationProperty{
 				ServiceAccount: str("aws-node"), RoleArn: cni.RoleArn(),

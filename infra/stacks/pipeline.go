@@ -53,9 +53,9 @@ type PipelineStack struct {
 	AccessLogs awss3.Bucket
 }
 
-// NewPipelineStack makes the delivery pipeline. A push to main runs the Build stage (make test
-// beside the image pushed to ECR under the commit's tag and the manifests for its digest) and
-// then, once both pass, the Deploy stage (apply the manifests, replace and await the migration Job); prod waits for a
+// NewPipelineStack makes the delivery pipeline. A push to main runs the Build stage (make test,
+// then the image pushed to ECR under the commit's tag, or beside it the copy a promoting
+// environment makes, and the manifests for its digest) and then the Deploy stage (apply the manifests, replace and await the migration Job); prod waits for a
 // manual approval in between. Artifacts and logs are encrypted with the pipeline's KMS key.
 func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStackProps) *PipelineStack {
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
@@ -116,10 +116,12 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 	shapeKey := "shapes/" + cfg.Name + ".json"
 	shapeURI := "s3://" + *artifacts.BucketName() + "/" + shapeKey
 
-	// Build stage: two actions at once. Test runs make test (unprivileged, no registry rights);
-	// Image builds and pushes the image (or, promoting, copies the source environment's image
-	// for this commit into this environment's repository, by digest) and writes the manifests.
-	// The Deploy stage waits for both.
+	// Build stage: Test runs make test (unprivileged, no registry rights); Image builds and
+	// pushes the image, or, promoting, copies the source environment's image for this commit
+	// into this environment's repository, by digest; both write the manifests. Where images are
+	// built, Image runs after Test (imageRunOrder), so that no image of a commit whose tests
+	// failed is ever pushed for another environment to promote; a promoting environment copies
+	// beside its Test. The Deploy stage waits for both.
 	test := awscodebuild.NewPipelineProject(stack, str("Test"), &awscodebuild.PipelineProjectProps{
 		ProjectName: str(projectName(cfg, "test")),
 		Description: str("make test: every test, migrator lint, CDK synth with cdk-nag, cfn-lint and Trivy"),
@@ -156,6 +158,11 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		Logging:       &awscodebuild.LoggingOptions{CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: imageLogs}},
 		Timeout:       awscdk.Duration_Minutes(jsii.Number(ImageTimeoutMinutes)),
 	})
+	// The table shape is the Deploy stage's to write, not the build's (the statements below
+	// allow objects of the whole bucket: CodePipeline names the output artifact's key).
+	imageRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: str("NotTheTableShape"), Effect: awsiam.Effect_DENY, Actions: jsii.Strings("s3:PutObject", "s3:DeleteObject"),
+		Resources: jsii.Strings(*artifacts.ArnForObjects(str("shapes/*")))}))
 	for _, st := range []*awsiam.PolicyStatementProps{
 		{Sid: str("BuildLogs"), Actions: jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"), Resources: jsii.Strings(*imageLogs.LogGroupArn())},
 		{Sid: str("ReadSourceWriteManifests"), Actions: jsii.Strings("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject"),
@@ -243,7 +250,7 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		{StageName: str("Build"), Actions: &[]awscodepipeline.IAction{
 			awscodepipelineactions.NewCodeBuildAction(&awscodepipelineactions.CodeBuildActionProps{ActionName: str("Test"), Project: test, Input: sourceOut}),
 			awscodepipelineactions.NewCodeBuildAction(&awscodepipelineactions.CodeBuildActionProps{ActionName: str("ImageManifests"), Project: image, Input: sourceOut,
-				Outputs: &[]awscodepipeline.Artifact{buildOut}}),
+				Outputs: &[]awscodepipeline.Artifact{buildOut}, RunOrder: jsii.Number(imageRunOrder(cfg))}),
 		}},
 	}
 	if cfg.ManualApproval {
@@ -317,6 +324,15 @@ func dropGrants(role awsiam.Role, actions ...string) {
 		}
 		cfn.AddPropertyOverride(str(fmt.Sprintf("PolicyDocument.Statement.%d.Action", i)), kept)
 	}
+}
+
+// imageRunOrder is the Image action's place in the Build stage: after Test where the image is
+// built (2), beside it where it is copied from an environment that tested it (1).
+func imageRunOrder(cfg EnvConfig) float64 {
+	if cfg.Promotion == nil {
+		return 2
+	}
+	return 1
 }
 
 func projectName(cfg EnvConfig, part string) string { return cfg.Prefix() + "-database-" + part }

@@ -36,8 +36,10 @@ func TestPipeline(t *testing.T) {
 					act := a.(map[string]any)
 					actions = append(actions, fmt.Sprintf("%s@%v", act["Name"], act["RunOrder"]))
 				}
-				if strings.Join(actions, ",") != "Test@1,ImageManifests@1" {
-					t.Errorf("Build stage actions = %v, want Test and ImageManifests at once", actions)
+				// dev builds its image after the tests pass; prod copies a tested one beside its own.
+				want := map[string]string{"dev": "Test@1,ImageManifests@2", "prod": "Test@1,ImageManifests@1"}[tt.env]
+				if strings.Join(actions, ",") != want {
+					t.Errorf("Build stage actions = %v, want %s", actions, want)
 				}
 				if pp["PipelineType"] != "V2" {
 					t.Errorf("PipelineType = %v", pp["PipelineType"])
@@ -209,6 +211,9 @@ func projectEnv(t *testing.T, tpl assertions.Template, marker string) map[string
 func TestBuildStageLintsBeforePushing(t *testing.T) {
 	if !strings.Contains(string(pipeline.TestSpec), "- make test") || strings.Contains(string(pipeline.ImageSpec), "- make test") {
 		t.Error("make test belongs to the Test action alone")
+	}
+	if imageRunOrder(appFor(t, "dev").Config) <= 1 {
+		t.Error("dev pushes images before its tests pass: prod could promote an untested image")
 	}
 	makefile, err := os.ReadFile(filepath.Join(RepoRoot(), "Makefile"))
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsecr"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -35,11 +36,20 @@ type RegistryStack struct {
 // an age takes them together.
 func NewRegistryStack(scope constructs.Construct, id string, props *RegistryStackProps) *RegistryStack {
 	stack := awscdk.NewStack(scope, &id, &props.StackProps)
+	// A repository's encryption is fixed when it is made: dev's, made earlier, keeps the AWS
+	// managed key; a promoting environment's (new with its copies) has a key of its own.
+	var key awskms.IKey
+	if props.Config.Promotion != nil {
+		key = awskms.NewKey(stack, str("RepositoryKey"), &awskms.KeyProps{
+			Description: str(props.Config.Prefix() + " ECR repository"), EnableKeyRotation: jsii.Bool(true), RemovalPolicy: props.Config.RemovalPolicy,
+		})
+	}
 	repo := awsecr.NewRepository(stack, str("Repository"), &awsecr.RepositoryProps{
 		RepositoryName:     str(props.Config.RepositoryName()),
 		ImageScanOnPush:    jsii.Bool(true),
 		ImageTagMutability: awsecr.TagMutability_IMMUTABLE,
 		Encryption:         awsecr.RepositoryEncryption_KMS(),
+		EncryptionKey:      key,
 		RemovalPolicy:      props.Config.RemovalPolicy,
 		EmptyOnDelete:      jsii.Bool(props.Config.RemovalPolicy == awscdk.RemovalPolicy_DESTROY),
 		LifecycleRules: &[]*awsecr.LifecycleRule{

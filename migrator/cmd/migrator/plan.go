@@ -86,11 +86,11 @@ func (a *app) printPreflight(res preflightResult) {
 	}
 	fmt.Fprintf(w, "\n-- pre-flight: %d rule(s) the pending files add, counted on the live rows (scratch run %s):\n", len(res.derived.Rules), res.derived.Took.Round(time.Millisecond))
 	broken := map[string]preflight.Violation{}
-	for _, v := range res.broken {
+	for _, v := range res.counted.Broken {
 		broken[v.Rule.File+v.Rule.Table+v.Rule.Name+v.Rule.Kind] = v
 	}
 	timedOut := map[string]bool{}
-	for _, t := range res.timedOut {
+	for _, t := range res.counted.TimedOut {
 		timedOut[t.Rule.File+t.Rule.Table+t.Rule.Name+t.Rule.Kind] = true
 	}
 	for _, r := range res.derived.Rules {

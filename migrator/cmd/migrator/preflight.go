@@ -52,8 +52,7 @@ func (p *preflightFlags) validate() error {
 // preflightResult is what the pre-flight found, for up's logs and metrics and plan's report.
 type preflightResult struct {
 	derived  preflight.Derived
-	broken   []preflight.Violation
-	timedOut []preflight.Timeout
+	counted  preflight.Counted
 	sessions []preflight.Session
 	skipped  string // why nothing was looked at
 }
@@ -108,9 +107,10 @@ func (a *app) runPreflight(ctx context.Context, s *session, p *preflightFlags, s
 		}
 		defer closeConn(counts)
 	}
-	if res.broken, res.timedOut, err = preflight.CheckRows(ctx, counts, res.derived.Rules, p.timeout); err != nil {
+	if res.counted, err = preflight.CheckRows(ctx, counts, res.derived.Rules, p.timeout); err != nil {
 		return res, err
 	}
+	res.derived.Unchecked = append(res.derived.Unchecked, res.counted.Unanswerable...)
 	res.sessions, err = preflight.InTheWay(ctx, s.conn, res.derived.Tables())
 	return res, err
 }
@@ -118,7 +118,8 @@ func (a *app) runPreflight(ctx context.Context, s *session, p *preflightFlags, s
 // preflightScratch makes the empty scratch database on the live server (the role needs
 // CREATEDB, as the RDS master user has) and returns how to open it and how to drop it.
 func (a *app) preflightScratch(ctx context.Context, s *session) (preflight.Connector, func(), error) {
-	name := "carthub_preflight_" + pgserver.RandomHex(6)
+	a.dropLeftScratch(ctx, s)
+	name := fmt.Sprintf("%s%d_%s", scratchPrefix, time.Now().Unix(), pgserver.RandomHex(4))
 	if _, err := s.conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
 		return nil, nil, fmt.Errorf("pre-flight: create the scratch database %s on the live server (the role needs CREATEDB; or run with --preflight=false): %w", name, err)
 	}
@@ -138,6 +139,31 @@ func (a *app) preflightScratch(ctx context.Context, s *session) (preflight.Conne
 		}
 		return conn, nil
 	}, drop, nil
+}
+
+// scratchPrefix starts the pre-flight's scratch databases' names, followed by the Unix time they
+// were made.
+const scratchPrefix = "carthub_preflight_"
+
+// dropLeftScratch drops the scratch databases a pre-flight that was killed left behind: made more
+// than an hour ago and with no session (a running pre-flight has one open on its own).
+func (a *app) dropLeftScratch(ctx context.Context, s *session) {
+	rows, err := s.conn.Query(ctx, `SELECT d.datname FROM pg_database d
+ WHERE d.datname LIKE 'carthub\_preflight\_%' AND pg_has_role(current_user, d.datdba, 'USAGE')
+   AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)
+   AND split_part(d.datname, '_', 3) ~ '^[0-9]+$' AND split_part(d.datname, '_', 3)::int8 < extract(epoch FROM now())::int8 - 3600`)
+	if err != nil {
+		return
+	}
+	left, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return
+	}
+	for _, name := range left {
+		if _, err := s.conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()); err == nil {
+			a.log.InfoContext(ctx, "dropped a scratch database a killed pre-flight left", "database", name)
+		}
+	}
 }
 
 // connectTo opens a session on url (--preflight-database-url) with the migrator's connect
@@ -180,17 +206,17 @@ func (a *app) preflightHook(s *session, p *preflightFlags) func(context.Context,
 		for _, u := range res.derived.Unchecked {
 			a.log.WarnContext(ctx, "pre-flight: not checked", "change", u)
 		}
-		for _, v := range res.broken {
+		for _, v := range res.counted.Broken {
 			a.log.ErrorContext(ctx, "pre-flight: live rows break a rule a pending file adds", "file", v.Rule.File, "table", v.Rule.Table,
 				"rule", v.Rule.Kind, "name", v.Rule.Name, "definition", v.Rule.Def, "rows", v.Rows, "examples", v.Examples)
 		}
-		for _, t := range res.timedOut {
+		for _, t := range res.counted.TimedOut {
 			a.log.WarnContext(ctx, "pre-flight: a counting query timed out", "file", t.Rule.File, "table", t.Rule.Table, "rule", t.Rule.Kind,
 				"name", t.Rule.Name, "statement_timeout", t.After.String(), "then", map[string]string{"stop": "stop", "continue": "go ahead without this count"}[p.onTimeout])
 		}
-		refuse := &preflight.RefusedError{Violations: res.broken}
+		refuse := &preflight.RefusedError{Violations: res.counted.Broken}
 		if p.onTimeout == "stop" {
-			refuse.Timeouts = res.timedOut
+			refuse.Timeouts = res.counted.TimedOut
 		}
 		if len(refuse.Violations) > 0 || len(refuse.Timeouts) > 0 {
 			return refuse

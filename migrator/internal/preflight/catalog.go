@@ -75,7 +75,12 @@ func readCatalog(ctx context.Context, conn *pgx.Conn, history string) (*catalog,
 		key column
 		col columnInfo
 	)
-	rows, err = conn.Query(ctx, `SELECT a.attrelid, a.attnum, a.attname, a.attnotnull, t.typname, a.atttypmod, format_type(a.atttypid, a.atttypmod), a.atthasdef
+	// NOT NULL counts when validated (PostgreSQL 18 has NOT VALID not-null constraints, whose
+	// column is attnotnull all the same); an identity or generated column fills its rows as a
+	// default does.
+	rows, err = conn.Query(ctx, `SELECT a.attrelid, a.attnum, a.attname,
+       a.attnotnull AND NOT EXISTS (SELECT 1 FROM pg_constraint n WHERE n.conrelid = a.attrelid AND n.contype = 'n' AND a.attnum = ANY (n.conkey) AND NOT n.convalidated),
+       t.typname, a.atttypmod, format_type(a.atttypid, a.atttypmod), a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> ''
   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid
  WHERE c.relnamespace = current_schema()::regnamespace AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped`)
 	if err != nil {

@@ -16,6 +16,7 @@ package preflight
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -48,13 +49,18 @@ type Rule struct {
 	// query returns, per example, the number of violating rows (the same on every row) and one
 	// example key; no rows when there is no violation.
 	query string
+	// table and refTable are the rule's table and (a foreign key's) referenced table by oid in
+	// the scratch database, to find them in the live catalog.
+	table, refTable uint32
 }
 
-// Lock is a table a pending file locks and the strongest mode it takes there.
+// Lock is a table a pending file locks: the strongest mode it takes there, and every mode (the
+// modes are no ladder: SHARE and ROW EXCLUSIVE each conflict with what the other does not).
 type Lock struct {
 	File  string
 	Table string
-	Mode  string // pg_locks' name, e.g. AccessExclusiveLock
+	Mode  string   // pg_locks' name, e.g. AccessExclusiveLock
+	Modes []string // every mode taken, Mode among them
 	// Waits: a statement that runs outside a transaction block (CREATE INDEX CONCURRENTLY)
 	// waits for every transaction that holds a lock on the table, whatever the mode.
 	Waits bool
@@ -80,6 +86,11 @@ func (d Derived) Tables() map[string]Lock {
 			continue
 		}
 		prev.Mode = strongerMode(prev.Mode, l.Mode)
+		for _, m := range l.Modes {
+			if !slices.Contains(prev.Modes, m) {
+				prev.Modes = append(prev.Modes, m)
+			}
+		}
 		prev.Waits = prev.Waits || l.Waits
 		out[l.Table] = prev
 	}

@@ -31,7 +31,7 @@ func derive(mig migrate.Migration, before, after *catalog) (rules []Rule, unchec
 		switch con.kind {
 		case 'c': // the server's rendering of the expression; its bare column names resolve to t
 			add(Rule{Kind: "check", Table: table, Name: con.name, Def: con.def,
-				query: violations(from, "NOT ("+con.expr+")", examplesOf(after, con.table))})
+				query: violations(from, "NOT ("+con.expr+")", examplesOf(before, con.table)), table: con.table})
 		case 'f':
 			ref, refExisted := existing(con.refTable)
 			var notNull, match []string
@@ -44,7 +44,8 @@ func derive(mig migrate.Migration, before, after *catalog) (rules []Rule, unchec
 			if refExisted { // a table the file made is empty: every row with a key is an orphan
 				cond += fmt.Sprintf(" AND NOT EXISTS (SELECT 1 FROM %s p WHERE %s)", pgx.Identifier{ref}.Sanitize(), strings.Join(match, " AND "))
 			}
-			add(Rule{Kind: "foreign-key", Table: table, Name: con.name, Def: con.def, query: violations(from, cond, examplesOf(after, con.table))})
+			add(Rule{Kind: "foreign-key", Table: table, Name: con.name, Def: con.def, query: violations(from, cond, examplesOf(before, con.table)),
+				table: con.table, refTable: con.refTable})
 		}
 	}
 
@@ -61,10 +62,10 @@ func derive(mig migrate.Migration, before, after *catalog) (rules []Rule, unchec
 		switch {
 		case had:
 			add(Rule{Kind: "not-null", Table: table, Name: col.name, Def: old.name + " SET NOT NULL",
-				query: violations(from, "t."+ident(old.name)+" IS NULL", examplesOf(after, key.table))})
+				query: violations(from, "t."+ident(old.name)+" IS NULL", examplesOf(before, key.table)), table: key.table})
 		case !col.hasDef: // a new NOT NULL column without a default: every existing row breaks it
 			add(Rule{Kind: "not-null", Table: table, Name: col.name, Def: "ADD COLUMN " + col.name + " " + col.typeName + " NOT NULL (no default)",
-				query: violations(from, "true", examplesOf(after, key.table))})
+				query: violations(from, "true", examplesOf(before, key.table)), table: key.table})
 		}
 	}
 
@@ -81,7 +82,7 @@ func derive(mig migrate.Migration, before, after *catalog) (rules []Rule, unchec
 			kind = "primary-key"
 		}
 		add(Rule{Kind: kind, Table: table, Name: ix.name, Def: "(" + strings.Join(ix.keys, ", ") + ")" + where(ix.predicate),
-			query: duplicates(table, ix)})
+			query: duplicates(table, ix), table: ix.table})
 	}
 
 	for key, col := range after.columns {
@@ -97,7 +98,7 @@ func derive(mig migrate.Migration, before, after *catalog) (rules []Rule, unchec
 				mig.File, table, old.name, old.typeName, col.typeName))
 		case cond != "":
 			add(Rule{Kind: "narrowed-type", Table: table, Name: col.name, Def: old.typeName + " -> " + col.typeName,
-				query: violations(pgx.Identifier{table}.Sanitize()+" t", cond, examplesOf(after, key.table))})
+				query: violations(pgx.Identifier{table}.Sanitize()+" t", cond, examplesOf(before, key.table)), table: key.table})
 		}
 	}
 	sort.Slice(rules, func(i, j int) bool {
@@ -164,8 +165,13 @@ func narrowed(name string, old, col columnInfo) (cond string, judged bool) {
 		if col.typmod < 0 {
 			return "", true
 		}
-		precision, scale := ((col.typmod-4)>>16)&0xffff, (col.typmod-4)&0xffff
-		return fmt.Sprintf("abs(t.%s) >= 10::numeric ^ %d", name, precision-scale), true
+		// typmod-4 holds the precision in its high 16 bits and the scale in its low 11, signed
+		// (PostgreSQL 15 allows a negative scale); a value is rounded to the scale first.
+		precision, scale := int((col.typmod-4)>>16)&0xffff, int((col.typmod-4)&0x7ff)
+		if scale&0x400 != 0 {
+			scale -= 0x800
+		}
+		return fmt.Sprintf("abs(round(t.%s, %d)) >= 10::numeric ^ %d", name, scale, precision-scale), true
 	}
 	switch {
 	case col.typ == "text" && (old.typ == "varchar" || old.typ == "bpchar" || old.typ == "text"):

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"time"
 
@@ -62,7 +63,7 @@ func Derive(ctx context.Context, s Scratch) (Derived, error) {
 	var d Derived
 	written := map[uint32]string{} // live tables a pending file writes rows to -> the first such file
 	for _, mig := range s.Pending {
-		obs := &observer{conn: conn, history: history, held: map[uint32]string{}, waits: map[uint32]bool{}}
+		obs := &observer{conn: conn, history: history, held: map[uint32]string{}, modes: map[uint32][]string{}, waits: map[uint32]bool{}}
 		all.Target = mig.Version
 		if _, err := m.Up(ctx, all, migrate.Hooks{Observer: obs}); err != nil {
 			return d, &ScratchError{File: mig.File, Err: err}
@@ -95,12 +96,26 @@ func Derive(ctx context.Context, s Scratch) (Derived, error) {
 		rules, unchecked := derive(mig, before, after)
 		for _, r := range rules {
 			// Only a table the live database has holds rows to count, and only as they are now:
-			// after a pending file rewrites them (a backfill), the live rows say nothing of what
-			// the rule will meet; that file's own statements and the rule's check decide then.
-			switch oid, exists := live.oid(r.Table); {
-			case !exists:
-			case written[oid] != "":
-				d.Unchecked = append(d.Unchecked, fmt.Sprintf("%s: %s %s %s (not counted: %s; the file's own statements check when they run)", r.File, r.Table, r.Kind, r.Name, written[oid]))
+			// after a pending file rewrites them (a backfill), or the rows a foreign key refers
+			// to, the live rows say nothing of what the rule will meet; that file's own
+			// statements and the rule's check decide then.
+			liveName, exists := live.tables[r.table]
+			refName, refExists := live.tables[r.refTable]
+			notCounted := func(why string) {
+				d.Unchecked = append(d.Unchecked, fmt.Sprintf("%s: %s %s %s (not counted: %s; the file's own statements check when they run)", r.File, r.Table, r.Kind, r.Name, why))
+			}
+			switch {
+			case !exists: // a table a pending file made: no live rows
+			case liveName != r.Table:
+				notCounted(fmt.Sprintf("a pending file renames %s to %s before it", liveName, r.Table))
+			case written[r.table] != "":
+				notCounted(written[r.table])
+			case r.refTable != 0 && !refExists:
+				notCounted(fmt.Sprintf("it refers to %s, which a pending file makes", r.Table))
+			case r.refTable != 0 && written[r.refTable] != "":
+				notCounted(written[r.refTable] + " (the rows it refers to)")
+			case r.refTable != 0 && refName != before.tables[r.refTable]:
+				notCounted(fmt.Sprintf("a pending file renames %s", refName))
 			default:
 				d.Rules = append(d.Rules, r)
 			}
@@ -109,7 +124,7 @@ func Derive(ctx context.Context, s Scratch) (Derived, error) {
 		for oid, mode := range obs.held {
 			// A table the live database lacks has no rows and no sessions there.
 			if name, existed := live.tables[oid]; existed {
-				d.Locks = append(d.Locks, Lock{File: mig.File, Table: name, Mode: mode, Waits: obs.waits[oid]})
+				d.Locks = append(d.Locks, Lock{File: mig.File, Table: name, Mode: mode, Modes: obs.modes[oid], Waits: obs.waits[oid]})
 			}
 		}
 		before = after
@@ -128,7 +143,8 @@ func Derive(ctx context.Context, s Scratch) (Derived, error) {
 type observer struct {
 	conn    *pgx.Conn
 	history string
-	held    map[uint32]string // table oid -> strongest mode
+	held    map[uint32]string   // table oid -> strongest mode
+	modes   map[uint32][]string // table oid -> every mode
 	waits   map[uint32]bool
 	// opaque says why a procedure's writes could not be seen (empty: they could).
 	opaque string
@@ -240,7 +256,12 @@ func (o *observer) readOwnLocks(ctx context.Context) error {
 	return err
 }
 
-func (o *observer) hold(oid uint32, mode string) { o.held[oid] = strongerMode(o.held[oid], mode) }
+func (o *observer) hold(oid uint32, mode string) {
+	o.held[oid] = strongerMode(o.held[oid], mode)
+	if !slices.Contains(o.modes[oid], mode) {
+		o.modes[oid] = append(o.modes[oid], mode)
+	}
+}
 
 func strongerMode(a, b string) string {
 	if a == "" {

@@ -80,7 +80,7 @@ func InTheWay(ctx context.Context, conn *pgx.Conn, tables map[string]Lock) ([]Se
 		// A relation lock is held inside a transaction: for a statement that waits for every
 		// transaction on the table, any lock there is in the way.
 		need := tables[s.Table]
-		if pglock.Conflicts(s.Mode, need.Mode) || need.Waits {
+		if conflictsWithAny(s.Mode, need) || need.Waits {
 			s.XactAge = time.Duration(age * float64(time.Second))
 			s.Query = firstLine(s.Query)
 			s.Needs = need
@@ -90,8 +90,54 @@ func InTheWay(ctx context.Context, conn *pgx.Conn, tables map[string]Lock) ([]Se
 	}); err != nil {
 		return nil, fmt.Errorf("pre-flight: read the sessions: %w", err)
 	}
+	// A concurrent index build also waits for every transaction in the database that holds a
+	// snapshot older than its own, on whatever table: those are in its way too.
+	var concurrent *Lock
+	for _, l := range tables {
+		if l.Waits {
+			concurrent = &l
+			break
+		}
+	}
+	if concurrent != nil {
+		listed := map[int32]bool{}
+		for _, s := range out {
+			listed[s.PID] = true
+		}
+		rows, err := conn.Query(ctx, `SELECT a.pid, coalesce(a.application_name, ''), coalesce(host(a.client_addr), ''), coalesce(a.state, ''),
+       extract(epoch FROM clock_timestamp() - a.xact_start)::float8, coalesce(a.query, '')
+  FROM pg_stat_activity a
+ WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() AND a.backend_type = 'client backend'
+   AND a.xact_start IS NOT NULL AND (a.backend_xmin IS NOT NULL OR a.backend_xid IS NOT NULL)`)
+		if err != nil {
+			return nil, fmt.Errorf("pre-flight: read the open transactions: %w", err)
+		}
+		if _, err := pgx.ForEachRow(rows, []any{&s.PID, &s.Application, &s.Client, &s.State, &age, &s.Query}, func() error {
+			if !listed[s.PID] {
+				s.XactAge, s.Query, s.Needs = time.Duration(age*float64(time.Second)), firstLine(s.Query), *concurrent
+				s.Table, s.Mode, s.Granted = "(any table)", "a snapshot older than the build", true
+				out = append(out, s)
+			}
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("pre-flight: read the open transactions: %w", err)
+		}
+	}
 	sort.Slice(out, func(i, j int) bool { return out[i].XactAge > out[j].XactAge })
 	return out, nil
+}
+
+// conflictsWithAny: a lock held in mode held makes one of need's modes wait.
+func conflictsWithAny(held string, need Lock) bool {
+	if len(need.Modes) == 0 {
+		return pglock.Conflicts(held, need.Mode)
+	}
+	for _, m := range need.Modes {
+		if pglock.Conflicts(held, m) {
+			return true
+		}
+	}
+	return false
 }
 
 // literals are SQL string literals, which may hold anything (a password in an ALTER ROLE).
