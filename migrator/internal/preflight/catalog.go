@@ -160,13 +160,3 @@ func (c *catalog) primaryKey(table uint32) []string {
 	}
 	return nil
 }
-
-// oid finds a table by name.
-func (c *catalog) oid(table string) (uint32, bool) {
-	for oid, name := range c.tables {
-		if name == table {
-			return oid, true
-		}
-	}
-	return 0, false
-}
