@@ -21,6 +21,7 @@ type preflightFlags struct {
 	timeout   time.Duration
 	onTimeout string
 	replica   string
+	host      string
 	blocking  string
 	wait      time.Duration
 }
@@ -30,6 +31,7 @@ func (p *preflightFlags) add(flags *flagSet, waits bool) {
 	flags.durationVar(&p.timeout, "preflight-timeout", "MIGRATOR_PREFLIGHT_TIMEOUT", 30*time.Second, "statement_timeout of each counting query")
 	flags.stringVar(&p.onTimeout, "preflight-on-timeout", "MIGRATOR_PREFLIGHT_ON_TIMEOUT", "stop", "a counting query that times out: stop, or continue without that count")
 	flags.stringVar(&p.replica, "preflight-database-url", "MIGRATOR_PREFLIGHT_DATABASE_URL", "", "count the rows on this database (a read replica) instead of the primary")
+	flags.stringVar(&p.host, "preflight-host", "MIGRATOR_PREFLIGHT_HOST", "", "count the rows on this host (a read replica of the instance) with the primary's credentials and database")
 	if waits {
 		flags.stringVar(&p.blocking, "blocking-sessions", "MIGRATOR_BLOCKING_SESSIONS", "wait", "sessions in the way of the pending files' locks: wait (up to --blocking-wait, then refuse idle-in-transaction ones) or proceed")
 		flags.durationVar(&p.wait, "blocking-wait", "MIGRATOR_BLOCKING_WAIT", 30*time.Second, "how long to wait for the sessions in the way to finish")
@@ -101,8 +103,14 @@ func (a *app) runPreflight(ctx context.Context, s *session, p *preflightFlags, s
 		return res, err
 	}
 	counts := s.conn
-	if p.replica != "" {
+	switch {
+	case p.replica != "":
 		if counts, err = a.connectTo(ctx, p.replica, s.conn); err != nil {
+			return res, err
+		}
+		defer closeConn(counts)
+	case p.host != "":
+		if counts, err = replicaOf(ctx, s.conn, p.host); err != nil {
 			return res, err
 		}
 		defer closeConn(counts)
@@ -175,6 +183,22 @@ func (a *app) connectTo(ctx context.Context, url string, like *pgx.Conn) (*pgx.C
 	}
 	a.redactor.Add(t.Secrets...)
 	return dbconn.Connect(ctx, t, dbconn.Options{Timeout: a.connectTimeout, Logger: a.log, Settings: like.Config().RuntimeParams})
+}
+
+// replicaOf opens a session on host (a read replica) as conn's: the same user, password,
+// database, settings and TLS, verified against host's name.
+func replicaOf(ctx context.Context, conn *pgx.Conn, host string) (*pgx.Conn, error) {
+	cfg := conn.Config().Copy()
+	cfg.Host, cfg.Fallbacks = host, nil
+	if cfg.TLSConfig != nil {
+		cfg.TLSConfig = cfg.TLSConfig.Clone()
+		cfg.TLSConfig.ServerName = host
+	}
+	replica, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return nil, &dbconn.Error{Target: host, Reason: "--preflight-host: the replica cannot be reached with the primary's credentials: check the host, or leave it unset to count on the primary", Err: err}
+	}
+	return replica, nil
 }
 
 // lostConnection turns a pre-flight error that is the live connection failing into the

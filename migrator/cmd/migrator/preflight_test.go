@@ -66,6 +66,9 @@ INSERT INTO orders VALUES (10, 1, 5, 'new'), (11, 99, -1, NULL), (12, NULL, 2, '
 	if n := query[int](t, url, "SELECT count(*)::int FROM pg_database WHERE datname LIKE 'carthub_preflight_%'"); n != 0 {
 		t.Errorf("%d scratch databases left", n)
 	}
+	// Counted on a read replica (here the same server by another name) the rows say the same.
+	onReplica := cli(t, map[string]string{"DATABASE_URL": url, "MIGRATOR_DIR": env["MIGRATOR_DIR"], "MIGRATOR_PREFLIGHT_HOST": "localhost"}, "up")
+	mustCode(t, onReplica, exitRefused)
 	// plan shows the same, per rule, without refusing.
 	p := cli(t, env, "plan")
 	mustCode(t, p, 0)
@@ -182,14 +185,52 @@ func TestPreflightNamesTheSessionInTheWay(t *testing.T) {
 	}
 }
 
-// Nothing pending: no pre-flight (no scratch database, no step), the no-op stays one query.
+// Nothing pending: no pre-flight (no scratch database, no step), and the no-op run stays one
+// query after connecting: it adds as many transactions to the database's count as a bare pgx
+// connection that runs one SELECT (a backend's start has transactions of its own; each session's
+// counts are flushed when it ends).
 func TestPreflightStaysOffTheNoOpPath(t *testing.T) {
 	url := pgtest.NewDB(t)
 	env := dbEnv(url)
 	mustCode(t, cli(t, env, "up"), 0)
-	r := cli(t, env, "up", "--log-level", "debug")
+	ctx := context.Background()
+	read := func() int64 {
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close(ctx)
+		var n int64
+		if err := conn.QueryRow(ctx, "SELECT pg_stat_clear_snapshot(), xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()").Scan(nil, &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	added := func(run func()) int64 {
+		time.Sleep(300 * time.Millisecond) // sessions before this one have flushed
+		before := read()
+		run()
+		time.Sleep(300 * time.Millisecond)
+		return read() - before
+	}
+	floor := added(func() {
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = conn.Exec(ctx, "SELECT 1")
+		conn.Close(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+	})
+	var r result
+	noop := added(func() { r = cli(t, env, "up", "--log-level", "debug") })
 	mustCode(t, r, 0)
 	if strings.Contains(r.stderr, "pre-flight") || strings.Contains(r.stderr, `"step":"preflight"`) {
 		t.Errorf("the no-op run ran the pre-flight:\n%s", r.stderr)
+	}
+	if noop != floor {
+		t.Errorf("the no-op run added %d transactions, a connection with one SELECT %d", noop, floor)
 	}
 }
