@@ -123,7 +123,9 @@ func TestConcurrentIndexBuildWaitsForOldTransactions(t *testing.T) {
 	}
 	reportPID := report.PgConn().PID()
 	const held = 3 * time.Second
-	p := start(t, dbEnv(url), "up", "--blocking-sessions", "proceed", "--lock-timeout", "300ms", "--lock-retries", "1", "--retry-backoff", "50ms", "--wait-report", "1s")
+	// No pre-flight: this is the build's own wait, which the report's open snapshot must meet
+	// (on a busy machine the pre-flight could outlast the snapshot's three seconds).
+	p := start(t, dbEnv(url), "up", "--preflight=false", "--lock-timeout", "300ms", "--lock-retries", "1", "--retry-backoff", "50ms", "--wait-report", "1s")
 	time.Sleep(held)
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)

@@ -128,15 +128,19 @@ func (a *app) runPreflight(ctx context.Context, s *session, p *preflightFlags, s
 func (a *app) preflightScratch(ctx context.Context, s *session) (preflight.Connector, func(), error) {
 	a.dropLeftScratch(ctx, s)
 	name := fmt.Sprintf("%s%d_%s", scratchPrefix, time.Now().Unix(), pgserver.RandomHex(4))
-	if _, err := s.conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	// --statement-timeout bounds the migration's statements, not the making of a database (a
+	// copy of template1, slow on a busy server): these two run without it.
+	if err := withoutStatementTimeout(ctx, s.conn, "CREATE DATABASE "+name); err != nil {
 		return nil, nil, fmt.Errorf("pre-flight: create the scratch database %s on the live server (the role needs CREATEDB; or run with --preflight=false): %w", name, err)
 	}
 	cfg := s.conn.Config().Copy()
 	cfg.Database = name
+	// The scratch run replays the migrations on empty tables: the Job's deadline bounds it.
+	cfg.RuntimeParams["statement_timeout"] = "0"
 	drop := func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		if _, err := s.conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
+		if err := withoutStatementTimeout(ctx, s.conn, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
 			a.log.WarnContext(ctx, "could not drop the pre-flight's scratch database; drop it by hand", "database", name, "error", err)
 		}
 	}
@@ -147,6 +151,19 @@ func (a *app) preflightScratch(ctx context.Context, s *session) (preflight.Conne
 		}
 		return conn, nil
 	}, drop, nil
+}
+
+// withoutStatementTimeout runs sql (which may not run in a transaction block) with no
+// statement_timeout, then restores the session's own.
+func withoutStatementTimeout(ctx context.Context, conn *pgx.Conn, sql string) error {
+	if _, err := conn.Exec(ctx, "SET statement_timeout = 0"); err != nil {
+		return err
+	}
+	_, err := conn.Exec(ctx, sql)
+	if _, rerr := conn.Exec(context.WithoutCancel(ctx), "RESET statement_timeout"); rerr != nil && err == nil {
+		err = rerr
+	}
+	return err
 }
 
 // scratchPrefix starts the pre-flight's scratch databases' names, followed by the Unix time they

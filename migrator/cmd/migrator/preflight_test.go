@@ -173,8 +173,19 @@ func TestPreflightNamesTheSessionInTheWay(t *testing.T) {
 	}
 
 	// proceed: 0005 builds its indexes CONCURRENTLY, which waits for the open transaction; the
-	// session ends while it waits, and the run completes.
-	go func() { time.Sleep(1500 * time.Millisecond); _, _ = other.Exec(context.Background(), "COMMIT") }()
+	// session ends once the build is seen waiting (after the pre-flight), and the run completes.
+	go func() {
+		watch := pgtest.Connect(t, url)
+		for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+			var waiting bool
+			_ = watch.QueryRow(context.Background(), `SELECT EXISTS (SELECT 1 FROM pg_stat_activity
+ WHERE query ILIKE 'CREATE INDEX CONCURRENTLY%' AND wait_event_type = 'Lock')`).Scan(&waiting)
+			if waiting {
+				break
+			}
+		}
+		_, _ = other.Exec(context.Background(), "COMMIT")
+	}()
 	r = cli(t, env, "up", "--blocking-sessions", "proceed")
 	mustCode(t, r, 0)
 	if !strings.Contains(r.stderr, "going ahead with sessions in the way") {
