@@ -238,7 +238,6 @@ func TestSessionsInTheWay(t *testing.T) {
 // (they run again over a few generated rows, rolled back); a DO block that only reads does not
 // hide the rules after it.
 func TestBackfillsBeforeARuleLeaveItUncounted(t *testing.T) {
-	ctx := context.Background()
 	for _, tt := range []struct {
 		name, backfill string
 		counted        bool
@@ -260,16 +259,8 @@ END $$;
 `, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			migs := load(t, map[string]string{"0002_backfill.sql": tt.backfill, "0003_status_not_null.sql": "ALTER TABLE orders ALTER COLUMN status SET NOT NULL;\n"})
-			conn, scratch := live(t, migs, cleanRows+"\nINSERT INTO orders VALUES (20, 1, 1, NULL);")
-			d, err := preflight.Derive(ctx, scratch)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, err := preflight.CheckRows(ctx, conn, d.Rules, 10*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
+			d, c := preflightOf(t, map[string]string{"0002_backfill.sql": tt.backfill, "0003_status_not_null.sql": "ALTER TABLE orders ALTER COLUMN status SET NOT NULL;\n"},
+				"INSERT INTO orders VALUES (20, 1, 1, NULL);")
 			broken := c.Broken
 			if tt.counted {
 				if len(broken) != 1 || broken[0].Rule.Name != "status" {
@@ -289,7 +280,6 @@ END $$;
 // to rows it inserts, a rule on a table a pending file renames. Each is listed as not counted.
 // A narrowed numeric counts what rounding makes too large.
 func TestRulesTheLiveRowsCannotJudge(t *testing.T) {
-	ctx := context.Background()
 	for _, tt := range []struct {
 		name    string
 		files   map[string]string
@@ -309,16 +299,7 @@ func TestRulesTheLiveRowsCannotJudge(t *testing.T) {
 			"INSERT INTO orders VALUES (30, 1, 99.996, 'new'), (31, 1, 99.99, 'new');", 1, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			migs := load(t, tt.files)
-			conn, scratch := live(t, migs, cleanRows+"\n"+tt.rows)
-			d, err := preflight.Derive(ctx, scratch)
-			if err != nil {
-				t.Fatal(err)
-			}
-			c, err := preflight.CheckRows(ctx, conn, d.Rules, 10*time.Second)
-			if err != nil {
-				t.Fatal(err)
-			}
+			d, c := preflightOf(t, tt.files, tt.rows)
 			unchecked := append(d.Unchecked, c.Unanswerable...)
 			identity := tt.name == "identity column" // no rule at all: the column fills every row
 			if len(c.Broken) != tt.broken || (tt.counted && len(d.Rules) == 0) || (!tt.counted && !identity && len(unchecked) == 0) || (identity && len(d.Rules) > 0) {
@@ -326,4 +307,21 @@ func TestRulesTheLiveRowsCannotJudge(t *testing.T) {
 			}
 		})
 	}
+}
+
+// preflightOf derives the rules of the pending files on a live database at 0001 holding
+// cleanRows and rows, and counts them there.
+func preflightOf(t *testing.T, files map[string]string, rows string) (preflight.Derived, preflight.Counted) {
+	t.Helper()
+	ctx := context.Background()
+	conn, scratch := live(t, load(t, files), cleanRows+"\n"+rows)
+	d, err := preflight.Derive(ctx, scratch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := preflight.CheckRows(ctx, conn, d.Rules, 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d, c
 }
