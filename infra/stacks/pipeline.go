@@ -122,41 +122,38 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 	// built, Image runs after Test (imageRunOrder), so that no image of a commit whose tests
 	// failed is ever pushed for another environment to promote; a promoting environment copies
 	// beside its Test. The Deploy stage waits for both.
-	test := awscodebuild.NewPipelineProject(stack, str("Test"), &awscodebuild.PipelineProjectProps{
-		ProjectName: str(projectName(cfg, "test")),
-		Description: str("make test: every test, migrator lint, CDK synth with cdk-nag, cfn-lint and Trivy"),
-		BuildSpec:   buildSpec(pipeline.TestSpec),
-		Environment: &awscodebuild.BuildEnvironment{BuildImage: awscodebuild.LinuxBuildImage_STANDARD_8_0(), ComputeType: awscodebuild.ComputeType_MEDIUM},
-		// migrator lint generates its dataset in the shape the last migration Job logged.
-		EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
-			"DEPLOY_ENV": {Value: str(cfg.Name)}, "SHAPE_URI": {Value: str(shapeURI)}},
-		Role: codeBuildRole(stack, cfg, "TestRole", "test"),
-		// The buildspec's cache paths (Go modules and build cache, npm, the Kubernetes binaries)
-		// stay on the build host between builds.
-		Cache:         awscodebuild.Cache_Local(awscodebuild.LocalCacheMode_CUSTOM),
-		EncryptionKey: key,
-		Logging:       &awscodebuild.LoggingOptions{CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: logGroup("Test")}},
-		Timeout:       awscdk.Duration_Minutes(jsii.Number(TestTimeoutMinutes)),
-	})
+	// project makes a CodeBuild project of the pipeline: named for its part, on the standard
+	// image, encrypted with the pipeline's key, logging to its own group.
+	project := func(id, part string, spec []byte, env awscodebuild.BuildEnvironment, logs awslogs.LogGroup, minutes float64, p awscodebuild.PipelineProjectProps) awscodebuild.PipelineProject {
+		env.BuildImage = awscodebuild.LinuxBuildImage_STANDARD_8_0()
+		p.ProjectName, p.BuildSpec, p.Environment, p.EncryptionKey = str(projectName(cfg, part)), buildSpec(spec), &env, key
+		p.Logging = &awscodebuild.LoggingOptions{CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: logs}}
+		p.Timeout = awscdk.Duration_Minutes(jsii.Number(minutes))
+		return awscodebuild.NewPipelineProject(stack, str(id), &p)
+	}
+	test := project("Test", "test", pipeline.TestSpec, awscodebuild.BuildEnvironment{ComputeType: awscodebuild.ComputeType_MEDIUM},
+		logGroup("Test"), TestTimeoutMinutes, awscodebuild.PipelineProjectProps{
+			Description: str("make test: every test, migrator lint, CDK synth with cdk-nag, cfn-lint and Trivy"),
+			// migrator lint generates its dataset in the shape the last migration Job logged.
+			EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
+				"DEPLOY_ENV": {Value: str(cfg.Name)}, "SHAPE_URI": {Value: str(shapeURI)}},
+			Role: codeBuildRole(stack, cfg, "TestRole", "test"),
+			// The buildspec's cache paths (Go modules and build cache, npm, the Kubernetes and
+			// Trivy builds) stay on the build host between builds.
+			Cache: awscodebuild.Cache_Local(awscodebuild.LocalCacheMode_CUSTOM),
+		})
 	imageRole := codeBuildRole(stack, cfg, "ImageRole", "image")
 	imageLogs := logGroup("Image")
-	image := awscodebuild.NewPipelineProject(stack, str("Image"), &awscodebuild.PipelineProjectProps{
-		ProjectName: str(projectName(cfg, "image")),
-		Description: str("the image to ECR (built, or copied by digest from the source environment), manifests for its digest"),
-		BuildSpec:   buildSpec(pipeline.ImageSpec),
-		Environment: &awscodebuild.BuildEnvironment{
-			BuildImage:  awscodebuild.LinuxBuildImage_STANDARD_8_0(),
-			ComputeType: awscodebuild.ComputeType_MEDIUM,
-			Privileged:  jsii.Bool(cfg.Promotion == nil), // docker build; a promotion copies with crane and needs no daemon
-		},
+	image := project("Image", "image", pipeline.ImageSpec, awscodebuild.BuildEnvironment{
+		ComputeType: awscodebuild.ComputeType_MEDIUM,
+		Privileged:  jsii.Bool(cfg.Promotion == nil), // docker build; a promotion copies with crane and needs no daemon
+	}, imageLogs, ImageTimeoutMinutes, awscodebuild.PipelineProjectProps{
+		Description:          str("the image to ECR (built, or copied by digest from the source environment), manifests for its digest"),
 		EnvironmentVariables: &env,
 		// Its grants are the statements below, not the CDK's defaults (which add s3:DeleteObject*
 		// and kms:ReEncrypt* for the output artifact).
-		Role:          imageRole.WithoutPolicyUpdates(nil),
-		Cache:         awscodebuild.Cache_Local(awscodebuild.LocalCacheMode_DOCKER_LAYER, awscodebuild.LocalCacheMode_CUSTOM),
-		EncryptionKey: key,
-		Logging:       &awscodebuild.LoggingOptions{CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: imageLogs}},
-		Timeout:       awscdk.Duration_Minutes(jsii.Number(ImageTimeoutMinutes)),
+		Role:  imageRole.WithoutPolicyUpdates(nil),
+		Cache: awscodebuild.Cache_Local(awscodebuild.LocalCacheMode_DOCKER_LAYER, awscodebuild.LocalCacheMode_CUSTOM),
 	})
 	// The table shape is the Deploy stage's to write, not the build's (the statements below
 	// allow objects of the whole bucket: CodePipeline names the output artifact's key).
@@ -214,24 +211,19 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		IpProtocol:            str("tcp"), FromPort: jsii.Number(443), ToPort: jsii.Number(443),
 		Description: str("Kubernetes API from the pipeline's Deploy stage"),
 	})
-	deploy := awscodebuild.NewPipelineProject(stack, str("Deploy"), &awscodebuild.PipelineProjectProps{
-		ProjectName: str(projectName(cfg, "deploy")),
-		Description: str("apply the manifests, replace the migration Job, wait for it"),
-		BuildSpec:   buildSpec(pipeline.DeploySpec),
-		Environment: &awscodebuild.BuildEnvironment{BuildImage: awscodebuild.LinuxBuildImage_STANDARD_8_0(), ComputeType: awscodebuild.ComputeType_SMALL},
-		EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
-			"CLUSTER_NAME": {Value: cluster.ClusterName()},
-			"NAMESPACE":    {Value: str(Namespace)},
-			"SHAPE_URI":    {Value: str(shapeURI)},
-		},
-		Role:            deployRole,
-		Vpc:             net.Vpc,
-		SubnetSelection: &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
-		SecurityGroups:  &[]awsec2.ISecurityGroup{deploySG},
-		EncryptionKey:   key,
-		Logging:         &awscodebuild.LoggingOptions{CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: logGroup("Deploy")}},
-		Timeout:         awscdk.Duration_Minutes(jsii.Number(75)),
-	})
+	deploy := project("Deploy", "deploy", pipeline.DeploySpec, awscodebuild.BuildEnvironment{ComputeType: awscodebuild.ComputeType_SMALL},
+		logGroup("Deploy"), 75, awscodebuild.PipelineProjectProps{
+			Description: str("apply the manifests, replace the migration Job, wait for it"),
+			EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
+				"CLUSTER_NAME": {Value: cluster.ClusterName()},
+				"NAMESPACE":    {Value: str(Namespace)},
+				"SHAPE_URI":    {Value: str(shapeURI)},
+			},
+			Role:            deployRole,
+			Vpc:             net.Vpc,
+			SubnetSelection: &awsec2.SubnetSelection{SubnetType: awsec2.SubnetType_PRIVATE_WITH_EGRESS},
+			SecurityGroups:  &[]awsec2.ISecurityGroup{deploySG},
+		})
 	// Kubernetes rights through an access entry: edit, in the one namespace. The namespace and
 	// its NetworkPolicies come from the Cluster stack, so nothing here needs more.
 	awseksv2.NewAccessEntry(stack, str("DeployAccess"), &awseksv2.AccessEntryProps{
@@ -298,16 +290,13 @@ const (
 	ImageTimeoutMinutes = 30
 )
 
-// dropGrants removes actions the CDK's grants wrote into role's default policy: it overrides the
-// Action of each statement that has them (the statements' resources stay as the CDK wrote
-// them, cross-stack references included). It runs once the stack is complete; the tests read
-// the result.
+// dropGrants removes actions the CDK's grants wrote into role's default policy, from each
+// statement that has them (patchStatements).
 func dropGrants(role awsiam.Role, actions ...string) {
 	cfn := role.Node().FindChild(str("DefaultPolicy")).Node().DefaultChild().(awsiam.CfnPolicy)
-	doc, _ := awscdk.Stack_Of(role).Resolve(cfn.PolicyDocument()).(map[string]any)
-	for i, s := range doc["Statement"].([]any) {
+	patchStatements(cfn, "PolicyDocument", cfn.PolicyDocument(), func(st map[string]any) (string, any) {
 		var all []string
-		switch a := s.(map[string]any)["Action"].(type) {
+		switch a := st["Action"].(type) {
 		case string:
 			all = []string{a}
 		case []any:
@@ -316,14 +305,14 @@ func dropGrants(role awsiam.Role, actions ...string) {
 			}
 		}
 		kept := slices.DeleteFunc(slices.Clone(all), func(a string) bool { return slices.Contains(actions, a) })
-		if len(kept) == len(all) {
-			continue
+		switch {
+		case len(kept) == len(all):
+			return "", nil
+		case len(kept) == 0:
+			panic(fmt.Sprintf("dropGrants: a statement of %s would have no actions left", *role.Node().Path())) // a test catches this
 		}
-		if len(kept) == 0 {
-			panic(fmt.Sprintf("dropGrants: statement %d of %s would have no actions left", i, *role.Node().Path())) // a test catches this
-		}
-		cfn.AddPropertyOverride(str(fmt.Sprintf("PolicyDocument.Statement.%d.Action", i)), kept)
-	}
+		return "Action", kept
+	})
 }
 
 // imageRunOrder is the Image action's place in the Build stage: after Test where the image is

@@ -52,12 +52,24 @@ func retention(days int) awslogs.RetentionDays {
 // publishing to a topic) carry no confused-deputy condition. Nothing else of the statements
 // changes; call it once the stack is complete (the tests read the result).
 func confineServiceGrants(res awscdk.CfnResource, docProperty string, doc any, conditions map[string]any) {
-	resolved, _ := awscdk.Stack_Of(res).Resolve(doc).(map[string]any)
-	for i, s := range resolved["Statement"].([]any) {
-		st := s.(map[string]any)
+	patchStatements(res, docProperty, doc, func(st map[string]any) (string, any) {
 		principal, _ := st["Principal"].(map[string]any)
 		if _, service := principal["Service"]; service && st["Condition"] == nil {
-			res.AddPropertyOverride(str(fmt.Sprintf("%s.Statement.%d.Condition", docProperty, i)), conditions)
+			return "Condition", conditions
+		}
+		return "", nil
+	})
+}
+
+// patchStatements overrides, in res's policy document (doc, the value of its property
+// docProperty), the field patch names of each statement it returns a value for. The document is
+// resolved only to read it: the statements' other fields stay as the CDK writes them (cross-stack
+// references included). Call it once the stack is complete; the tests read the result.
+func patchStatements(res awscdk.CfnResource, docProperty string, doc any, patch func(statement map[string]any) (field string, value any)) {
+	resolved, _ := awscdk.Stack_Of(res).Resolve(doc).(map[string]any)
+	for i, s := range resolved["Statement"].([]any) {
+		if field, value := patch(s.(map[string]any)); field != "" {
+			res.AddPropertyOverride(str(fmt.Sprintf("%s.Statement.%d.%s", docProperty, i, field)), value)
 		}
 	}
 }

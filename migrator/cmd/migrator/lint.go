@@ -166,7 +166,7 @@ func (a *app) remoteScratch(ctx context.Context, serverURL string) (lint.Connect
 		return nil, nil, fmt.Errorf("lint: connect to --database-url: %w", err)
 	}
 	defer admin.Close(context.WithoutCancel(ctx))
-	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	if err := createDatabase(ctx, admin, name); err != nil {
 		return nil, nil, fmt.Errorf("lint: create the scratch database %s (the role needs CREATEDB): %w", name, err)
 	}
 	cfg := admin.Config().Copy()
@@ -181,13 +181,12 @@ func (a *app) dropScratch(adminURL, name string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, adminURL)
-	if err == nil {
-		_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		conn.Close(ctx)
-	}
 	if err != nil {
 		a.log.WarnContext(ctx, "could not drop lint's scratch database; drop it by hand", "database", name, "error", err)
+		return
 	}
+	defer conn.Close(ctx)
+	a.dropScratchOn(ctx, conn, name)
 }
 
 // connector opens sessions on cfg's database with the settings the migrator's have.

@@ -130,7 +130,7 @@ func (a *app) preflightScratch(ctx context.Context, s *session) (preflight.Conne
 	name := fmt.Sprintf("%s%d_%s", scratchPrefix, time.Now().Unix(), pgserver.RandomHex(4))
 	// --statement-timeout bounds the migration's statements, not the making of a database (a
 	// copy of template1, slow on a busy server): these two run without it.
-	if err := withoutStatementTimeout(ctx, s.conn, "CREATE DATABASE "+name); err != nil {
+	if err := createDatabase(ctx, s.conn, name); err != nil {
 		return nil, nil, fmt.Errorf("pre-flight: create the scratch database %s on the live server (the role needs CREATEDB; or run with --preflight=false): %w", name, err)
 	}
 	cfg := s.conn.Config().Copy()
@@ -140,9 +140,7 @@ func (a *app) preflightScratch(ctx context.Context, s *session) (preflight.Conne
 	drop := func() {
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		if err := withoutStatementTimeout(ctx, s.conn, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			a.log.WarnContext(ctx, "could not drop the pre-flight's scratch database; drop it by hand", "database", name, "error", err)
-		}
+		a.dropScratchOn(ctx, s.conn, name)
 	}
 	return func(ctx context.Context) (*pgx.Conn, error) {
 		conn, err := pgx.ConnectConfig(ctx, cfg.Copy())
@@ -151,19 +149,6 @@ func (a *app) preflightScratch(ctx context.Context, s *session) (preflight.Conne
 		}
 		return conn, nil
 	}, drop, nil
-}
-
-// withoutStatementTimeout runs sql (which may not run in a transaction block) with no
-// statement_timeout, then restores the session's own.
-func withoutStatementTimeout(ctx context.Context, conn *pgx.Conn, sql string) error {
-	if _, err := conn.Exec(ctx, "SET statement_timeout = 0"); err != nil {
-		return err
-	}
-	_, err := conn.Exec(ctx, sql)
-	if _, rerr := conn.Exec(context.WithoutCancel(ctx), "RESET statement_timeout"); rerr != nil && err == nil {
-		err = rerr
-	}
-	return err
 }
 
 // scratchPrefix starts the pre-flight's scratch databases' names, followed by the Unix time they
@@ -253,7 +238,7 @@ func (a *app) preflightHook(s *session, p *preflightFlags) func(context.Context,
 		}
 		for _, t := range res.counted.TimedOut {
 			a.log.WarnContext(ctx, "pre-flight: a counting query timed out", "file", t.Rule.File, "table", t.Rule.Table, "rule", t.Rule.Kind,
-				"name", t.Rule.Name, "statement_timeout", t.After.String(), "then", map[string]string{"stop": "stop", "continue": "go ahead without this count"}[p.onTimeout])
+				"name", t.Rule.Name, "statement_timeout", t.After.String(), "preflight_on_timeout", p.onTimeout)
 		}
 		refuse := &preflight.RefusedError{Violations: res.counted.Broken}
 		if p.onTimeout == "stop" {
@@ -266,9 +251,12 @@ func (a *app) preflightHook(s *session, p *preflightFlags) func(context.Context,
 		a.logSessions(ctx, sessions)
 		if len(sessions) > 0 && p.blocking == "wait" {
 			a.log.InfoContext(ctx, "pre-flight: waiting for the sessions in the way to finish", "sessions", len(sessions), "wait", p.wait.String())
-			if sessions, err = preflight.WaitOut(ctx, s.conn, res.derived.Tables(), p.wait, time.Second, func([]preflight.Session) {}); err != nil {
+			if sessions, err = preflight.WaitOut(ctx, s.conn, res.derived.Tables(), p.wait, time.Second); err != nil {
 				return err
 			}
+		}
+		a.metrics.blocking, a.metrics.oldestBlocking = len(sessions), preflight.Oldest(sessions)
+		if p.blocking == "wait" {
 			var idle []preflight.Session
 			for _, s := range sessions {
 				if s.IdleInTransaction() && s.XactAge >= p.wait {
@@ -276,11 +264,9 @@ func (a *app) preflightHook(s *session, p *preflightFlags) func(context.Context,
 				}
 			}
 			if len(idle) > 0 {
-				a.metrics.blocking, a.metrics.oldestBlocking = len(sessions), preflight.Oldest(sessions)
 				return &preflight.BlockedError{Sessions: idle, Waited: p.wait.String()}
 			}
 		}
-		a.metrics.blocking, a.metrics.oldestBlocking = len(sessions), preflight.Oldest(sessions)
 		if len(sessions) > 0 {
 			a.log.WarnContext(ctx, "pre-flight: going ahead with sessions in the way: each statement waits for its locks at most --lock-timeout, and the file is retried (--lock-retries)",
 				"sessions", len(sessions), "oldest_transaction_s", preflight.Oldest(sessions).Seconds())

@@ -49,9 +49,9 @@ func (o *observer) Statement(ctx context.Context, os migrate.ObservedStatement, 
 	if err != nil {
 		return err
 	}
-	var locksBefore map[lockKey]bool
+	var locksBefore map[pglock.Held]bool
 	if os.InTransaction {
-		if locksBefore, err = l.ownLocks(ctx, os.Conn); err != nil {
+		if locksBefore, err = pglock.Own(ctx, os.Conn); err != nil {
 			return err
 		}
 	}
@@ -60,11 +60,11 @@ func (o *observer) Statement(ctx context.Context, os migrate.ObservedStatement, 
 	// the locks exactly; statements PostgreSQL refuses in a transaction block (CONCURRENTLY,
 	// VACUUM, a DO block that commits) run as they are while another session polls their locks.
 	wrapped := !os.InTransaction && !s.concurrent
-	var held map[lockKey]bool // outside a transaction: what the statement held
+	var held map[pglock.Held]bool // outside a transaction: what the statement held
 	stopProbe := l.probe.run(ctx)
 	if wrapped {
 		s.start = time.Now()
-		if held, err = l.inOwnTransaction(ctx, os.Conn, exec); errors.Is(err, errNotInTransactionBlock) {
+		if held, err = pglock.InOwnTransaction(ctx, os.Conn, exec); errors.Is(err, pglock.ErrNotInTransactionBlock) {
 			wrapped = false
 		}
 	}
@@ -95,7 +95,7 @@ func (o *observer) Statement(ctx context.Context, os migrate.ObservedStatement, 
 		return err
 	}
 	if os.InTransaction {
-		now, err := l.ownLocks(ctx, os.Conn)
+		now, err := pglock.Own(ctx, os.Conn)
 		if err != nil {
 			return err
 		}

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/carthub/carthub-db/migrator/internal/dataset"
@@ -60,13 +59,7 @@ func Prepare(ctx context.Context, connect Connector, opts Options) (time.Duratio
 // database has no other session), having applied the migrations below opts.From (a no-op where
 // they are, as in a copy of a template).
 func applyBelow(ctx context.Context, conn *pgx.Conn, opts Options) (*migrate.Migrator, error) {
-	engine := opts.Engine
-	engine.LockWait, engine.LockRetries, engine.RetryBackoff = 0, 0, 0
-	engine.Logger = opts.Logger
-	if engine.Logger == nil {
-		engine.Logger = slog.New(slog.DiscardHandler)
-	}
-	m, err := migrate.New(conn, engine)
+	m, err := migrate.New(conn, opts.Engine.Alone(opts.Logger))
 	if err != nil {
 		return nil, err
 	}
@@ -79,9 +72,4 @@ func applyBelow(ctx context.Context, conn *pgx.Conn, opts Options) (*migrate.Mig
 }
 
 // historyTable is the migrator's history table, which lint leaves out of what it measures.
-func historyTable(opts Options) string {
-	if opts.Engine.HistoryTable != "" {
-		return opts.Engine.HistoryTable
-	}
-	return migrate.DefaultHistoryTable
-}
+func historyTable(opts Options) string { return opts.Engine.History() }

@@ -60,9 +60,7 @@ func New(conn *pgx.Conn, opts Options) (*Migrator, error) {
 			return nil, fmt.Errorf("migrate: migrations must be numbered 1..n in order, %s is at position %d", m.File, i+1)
 		}
 	}
-	if opts.HistoryTable == "" {
-		opts.HistoryTable = DefaultHistoryTable
-	}
+	opts.HistoryTable = opts.History()
 	if opts.LockWait < 0 || opts.LockRetries < 0 || opts.RetryBackoff < 0 {
 		return nil, errors.New("migrate: lock wait, lock retries and retry backoff must not be negative")
 	}
@@ -73,6 +71,24 @@ func New(conn *pgx.Conn, opts Options) (*Migrator, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Migrator{conn: conn, opts: opts, indexNames: indexNamesOf(opts.Migrations)}, nil
+}
+
+// Alone is o for a database no other session uses (a scratch copy): no lock waits, retries or
+// wait reports, and logger (nil: a silent one).
+func (o Options) Alone(logger *slog.Logger) Options {
+	o.LockWait, o.LockRetries, o.RetryBackoff, o.WaitReport = 0, 0, 0, 0
+	if o.Logger = logger; o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	return o
+}
+
+// History is the history table's name: HistoryTable, or the default.
+func (o Options) History() string {
+	if o.HistoryTable == "" {
+		return DefaultHistoryTable
+	}
+	return o.HistoryTable
 }
 
 // Options are the options the Migrator was made with (defaults filled in).

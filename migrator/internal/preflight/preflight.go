@@ -15,7 +15,6 @@ package preflight
 
 import (
 	"context"
-	"log/slog"
 	"slices"
 	"time"
 
@@ -35,7 +34,6 @@ type Scratch struct {
 	Engine  migrate.Options
 	Applied int
 	Pending []migrate.Migration
-	Logger  *slog.Logger
 }
 
 // Rule is something a pending file makes the rows obey, with the query that counts the live
@@ -80,19 +78,14 @@ type Derived struct {
 func (d Derived) Tables() map[string]Lock {
 	out := map[string]Lock{}
 	for _, l := range d.Locks {
-		prev, ok := out[l.Table]
-		if !ok {
-			out[l.Table] = l
-			continue
-		}
-		prev.Mode = strongerMode(prev.Mode, l.Mode)
+		prev := out[l.Table]
+		modes := slices.Clone(prev.Modes)
 		for _, m := range l.Modes {
-			if !slices.Contains(prev.Modes, m) {
-				prev.Modes = append(prev.Modes, m)
+			if !slices.Contains(modes, m) {
+				modes = append(modes, m)
 			}
 		}
-		prev.Waits = prev.Waits || l.Waits
-		out[l.Table] = prev
+		out[l.Table] = Lock{File: l.File, Table: l.Table, Mode: strongest(modes), Modes: modes, Waits: prev.Waits || l.Waits}
 	}
 	return out
 }

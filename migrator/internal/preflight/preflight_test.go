@@ -225,7 +225,7 @@ func TestSessionsInTheWay(t *testing.T) {
 	if _, err := other.Exec(ctx, "ROLLBACK"); err != nil {
 		t.Fatal(err)
 	}
-	left, err := preflight.WaitOut(ctx, conn, tables, time.Second, 20*time.Millisecond, func([]preflight.Session) {})
+	left, err := preflight.WaitOut(ctx, conn, tables, time.Second, 20*time.Millisecond)
 	if err != nil || len(left) != 0 {
 		t.Errorf("after the session ended: %v %v", left, err)
 	}

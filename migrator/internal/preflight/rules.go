@@ -16,24 +16,27 @@ const Examples = 5
 // derive lists what mig adds or tightens on tables that existed before it (a table it made has
 // no live rows): from before and after, the catalog around the file.
 func derive(mig migrate.Migration, before, after *catalog) (rules []Rule, unchecked []string) {
-	add := func(r Rule) { r.File = mig.File; rules = append(rules, r) }
-	existing := func(table uint32) (string, bool) { name, ok := before.tables[table]; return name, ok }
+	// add records r on the table oid had before the file, counted by the rows matching cond.
+	add := func(oid uint32, r Rule, cond string) {
+		r.File, r.table, r.Table = mig.File, oid, before.tables[oid]
+		if r.query == "" {
+			r.query = violations(pgx.Identifier{r.Table}.Sanitize()+" t", cond, examplesOf(before, oid))
+		}
+		rules = append(rules, r)
+	}
+	existed := func(table uint32) bool { _, ok := before.tables[table]; return ok }
 
 	for oid, con := range after.constraints {
-		table, ok := existing(con.table)
-		if !ok || !con.validated {
+		if !existed(con.table) || !con.validated {
 			continue // NOT VALID: existing rows are not checked until VALIDATE
 		}
 		if old, had := before.constraints[oid]; had && old.validated {
 			continue
 		}
-		from := pgx.Identifier{table}.Sanitize() + " t"
 		switch con.kind {
 		case 'c': // the server's rendering of the expression; its bare column names resolve to t
-			add(Rule{Kind: "check", Table: table, Name: con.name, Def: con.def,
-				query: violations(from, "NOT ("+con.expr+")", examplesOf(before, con.table)), table: con.table})
+			add(con.table, Rule{Kind: "check", Name: con.name, Def: con.def}, "NOT ("+con.expr+")")
 		case 'f':
-			ref, refExisted := existing(con.refTable)
 			var notNull, match []string
 			for i, attnum := range con.columns {
 				c := "t." + ident(after.columnName(con.table, attnum))
@@ -41,37 +44,29 @@ func derive(mig migrate.Migration, before, after *catalog) (rules []Rule, unchec
 				match = append(match, fmt.Sprintf("p.%s = %s", ident(after.columnName(con.refTable, con.refColumns[i])), c))
 			}
 			cond := strings.Join(notNull, " AND ")
-			if refExisted { // a table the file made is empty: every row with a key is an orphan
-				cond += fmt.Sprintf(" AND NOT EXISTS (SELECT 1 FROM %s p WHERE %s)", pgx.Identifier{ref}.Sanitize(), strings.Join(match, " AND "))
+			if existed(con.refTable) { // a table the file made is empty: every row with a key is an orphan
+				cond += fmt.Sprintf(" AND NOT EXISTS (SELECT 1 FROM %s p WHERE %s)", pgx.Identifier{before.tables[con.refTable]}.Sanitize(), strings.Join(match, " AND "))
 			}
-			add(Rule{Kind: "foreign-key", Table: table, Name: con.name, Def: con.def, query: violations(from, cond, examplesOf(before, con.table)),
-				table: con.table, refTable: con.refTable})
+			add(con.table, Rule{Kind: "foreign-key", Name: con.name, Def: con.def, refTable: con.refTable}, cond)
 		}
 	}
 
 	for key, col := range after.columns {
-		table, ok := existing(key.table)
-		if !ok || !col.notNull {
+		if !existed(key.table) || !col.notNull {
 			continue
 		}
 		old, had := before.columns[key]
-		if had && old.notNull {
-			continue
-		}
-		from := pgx.Identifier{table}.Sanitize() + " t"
 		switch {
+		case had && old.notNull:
 		case had:
-			add(Rule{Kind: "not-null", Table: table, Name: col.name, Def: old.name + " SET NOT NULL",
-				query: violations(from, "t."+ident(old.name)+" IS NULL", examplesOf(before, key.table)), table: key.table})
+			add(key.table, Rule{Kind: "not-null", Name: col.name, Def: old.name + " SET NOT NULL"}, "t."+ident(old.name)+" IS NULL")
 		case !col.hasDef: // a new NOT NULL column without a default: every existing row breaks it
-			add(Rule{Kind: "not-null", Table: table, Name: col.name, Def: "ADD COLUMN " + col.name + " " + col.typeName + " NOT NULL (no default)",
-				query: violations(from, "true", examplesOf(before, key.table)), table: key.table})
+			add(key.table, Rule{Kind: "not-null", Name: col.name, Def: "ADD COLUMN " + col.name + " " + col.typeName + " NOT NULL (no default)"}, "true")
 		}
 	}
 
 	for oid, ix := range after.unique {
-		table, ok := existing(ix.table)
-		if !ok || !ix.valid {
+		if !existed(ix.table) || !ix.valid {
 			continue
 		}
 		if old, had := before.unique[oid]; had && old.valid {
@@ -81,24 +76,22 @@ func derive(mig migrate.Migration, before, after *catalog) (rules []Rule, unchec
 		if ix.primary {
 			kind = "primary-key"
 		}
-		add(Rule{Kind: kind, Table: table, Name: ix.name, Def: "(" + strings.Join(ix.keys, ", ") + ")" + where(ix.predicate),
-			query: duplicates(table, ix), table: ix.table})
+		add(ix.table, Rule{Kind: kind, Name: ix.name, Def: "(" + strings.Join(ix.keys, ", ") + ")" + where(ix.predicate),
+			query: duplicates(before.tables[ix.table], ix)}, "")
 	}
 
 	for key, col := range after.columns {
-		table, ok := existing(key.table)
 		old, had := before.columns[key]
-		if !ok || !had || (old.typ == col.typ && old.typmod == col.typmod) {
+		if !existed(key.table) || !had || (old.typ == col.typ && old.typmod == col.typmod) {
 			continue
 		}
 		cond, judged := narrowed(ident(old.name), old, col)
 		switch {
 		case !judged:
 			unchecked = append(unchecked, fmt.Sprintf("%s: %s.%s changes type from %s to %s (not counted: values that do not convert fail the file)",
-				mig.File, table, old.name, old.typeName, col.typeName))
+				mig.File, before.tables[key.table], old.name, old.typeName, col.typeName))
 		case cond != "":
-			add(Rule{Kind: "narrowed-type", Table: table, Name: col.name, Def: old.typeName + " -> " + col.typeName,
-				query: violations(pgx.Identifier{table}.Sanitize()+" t", cond, examplesOf(before, key.table)), table: key.table})
+			add(key.table, Rule{Kind: "narrowed-type", Name: col.name, Def: old.typeName + " -> " + col.typeName}, cond)
 		}
 	}
 	sort.Slice(rules, func(i, j int) bool {

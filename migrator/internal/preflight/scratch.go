@@ -4,13 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
+	"maps"
 	"slices"
 	"sort"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/carthub/carthub-db/migrator/internal/dataset"
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
@@ -28,15 +27,8 @@ func Derive(ctx context.Context, s Scratch) (Derived, error) {
 		return Derived{}, fmt.Errorf("pre-flight: open the scratch database: %w", err)
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
-	engine := s.Engine
-	engine.LockWait, engine.LockRetries, engine.RetryBackoff, engine.WaitReport = 0, 0, 0, 0
-	if engine.Logger = s.Logger; engine.Logger == nil {
-		engine.Logger = slog.New(slog.DiscardHandler)
-	}
-	history := engine.HistoryTable
-	if history == "" {
-		history = migrate.DefaultHistoryTable
-	}
+	engine := s.Engine.Alone(nil) // its log is silent: nothing live happens there
+	history := engine.History()
 	m, err := migrate.New(conn, engine)
 	if err != nil {
 		return Derived{}, err
@@ -63,13 +55,10 @@ func Derive(ctx context.Context, s Scratch) (Derived, error) {
 	var d Derived
 	written := map[uint32]string{} // live tables a pending file writes rows to -> the first such file
 	for _, mig := range s.Pending {
-		obs := &observer{conn: conn, history: history, held: map[uint32]string{}, modes: map[uint32][]string{}, waits: map[uint32]bool{}}
+		obs := &observer{conn: conn, history: history, modes: map[uint32][]string{}, waits: map[uint32]bool{}}
 		all.Target = mig.Version
 		if _, err := m.Up(ctx, all, migrate.Hooks{Observer: obs}); err != nil {
 			return d, &ScratchError{File: mig.File, Err: err}
-		}
-		if obs.err != nil {
-			return d, obs.err
 		}
 		after, err := readCatalog(ctx, conn, history)
 		if err != nil {
@@ -121,10 +110,11 @@ func Derive(ctx context.Context, s Scratch) (Derived, error) {
 			}
 		}
 		d.Unchecked = append(d.Unchecked, unchecked...)
-		for oid, mode := range obs.held {
-			// A table the live database lacks has no rows and no sessions there.
+		for oid, modes := range obs.modes {
+			// Only live tables: one the live database lacks (or an index, a sequence) has no
+			// rows and no sessions there.
 			if name, existed := live.tables[oid]; existed {
-				d.Locks = append(d.Locks, Lock{File: mig.File, Table: name, Mode: mode, Modes: obs.modes[oid], Waits: obs.waits[oid]})
+				d.Locks = append(d.Locks, Lock{File: mig.File, Table: name, Mode: strongest(modes), Modes: modes, Waits: obs.waits[oid]})
 			}
 		}
 		before = after
@@ -137,18 +127,17 @@ func Derive(ctx context.Context, s Scratch) (Derived, error) {
 // observer runs each statement of a file on the scratch database and records the table locks
 // it takes. A transactional file's statements run inside its transaction, where the locks stay
 // until COMMIT: each is read after its statement. A no-transaction file's statement runs in a
-// transaction of its own for the same reading; one PostgreSQL refuses there (the CONCURRENTLY
-// forms) runs as it is, and the tables whose catalog it changed are recorded with SHARE UPDATE
-// EXCLUSIVE, the mode those forms take, and as waiting for every transaction on them.
+// transaction of its own for the same reading (pglock.InOwnTransaction); one PostgreSQL refuses
+// there (the CONCURRENTLY forms) runs as it is, and the tables whose catalog it changed are
+// recorded with SHARE UPDATE EXCLUSIVE, the mode those forms take, and as waiting for every
+// transaction on them.
 type observer struct {
 	conn    *pgx.Conn
 	history string
-	held    map[uint32]string   // table oid -> strongest mode
-	modes   map[uint32][]string // table oid -> every mode
+	modes   map[uint32][]string // table oid -> every mode taken there
 	waits   map[uint32]bool
 	// opaque says why a procedure's writes could not be seen (empty: they could).
 	opaque string
-	err    error
 }
 
 func (o *observer) Statement(ctx context.Context, s migrate.ObservedStatement, exec func(context.Context) error) error {
@@ -160,29 +149,19 @@ func (o *observer) Statement(ctx context.Context, s migrate.ObservedStatement, e
 }
 
 func (o *observer) statement(ctx context.Context, s migrate.ObservedStatement, exec func(context.Context) error) error {
+	var held map[pglock.Held]bool
+	var err error
 	if s.InTransaction {
-		if err := exec(ctx); err != nil {
-			return err
+		if err = exec(ctx); err == nil {
+			held, err = pglock.Own(ctx, o.conn)
 		}
-		return o.readOwnLocks(ctx)
+	} else {
+		held, err = pglock.InOwnTransaction(ctx, o.conn, exec)
 	}
-	if _, err := o.conn.Exec(ctx, "BEGIN"); err != nil {
-		return err
-	}
-	err := exec(ctx)
-	if err == nil {
-		err = o.readOwnLocks(ctx)
-	}
-	end := "COMMIT"
-	if err != nil {
-		end = "ROLLBACK"
-	}
-	if _, cerr := o.conn.Exec(context.WithoutCancel(ctx), end); cerr != nil && err == nil {
-		err = cerr
-	}
-	var pgErr *pgconn.PgError
-	// 25001: cannot run inside a transaction block; 2D000: a COMMIT inside a DO block.
-	if !errors.As(err, &pgErr) || (pgErr.Code != "25001" && pgErr.Code != "2D000") {
+	if !errors.Is(err, pglock.ErrNotInTransactionBlock) {
+		for h := range held {
+			o.hold(h.Relation, h.Mode)
+		}
 		return err
 	}
 	before, err := readCatalog(ctx, o.conn, o.history)
@@ -239,35 +218,19 @@ func (o *observer) procedureWrites(ctx context.Context, s migrate.ObservedStatem
 	_, _ = o.conn.Exec(ctx, s.Statement.SQL, pgx.QueryExecModeSimpleProtocol) // its error says nothing here
 }
 
-// readOwnLocks records the relation locks the scratch session holds now.
-func (o *observer) readOwnLocks(ctx context.Context) error {
-	rows, err := o.conn.Query(ctx, `SELECT l.relation, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
- WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted AND c.relkind IN ('r', 'p')
-   AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())`)
-	if err != nil {
-		o.err = fmt.Errorf("pre-flight: read the scratch session's locks: %w", err)
-		return o.err
-	}
-	var (
-		oid  uint32
-		mode string
-	)
-	_, err = pgx.ForEachRow(rows, []any{&oid, &mode}, func() error { o.hold(oid, mode); return nil })
-	return err
-}
-
 func (o *observer) hold(oid uint32, mode string) {
-	o.held[oid] = strongerMode(o.held[oid], mode)
 	if !slices.Contains(o.modes[oid], mode) {
 		o.modes[oid] = append(o.modes[oid], mode)
 	}
 }
 
-func strongerMode(a, b string) string {
-	if a == "" {
-		return b
+// strongest is the strongest of modes.
+func strongest(modes []string) string {
+	var out string
+	for _, m := range modes {
+		out = pglock.Stronger(out, m)
 	}
-	return pglock.Stronger(a, b)
+	return out
 }
 
 // changedTables are the tables whose columns, constraints or indexes differ.
@@ -283,34 +246,26 @@ func changedTables(before, after *catalog) []uint32 {
 			changed[k.table] = true
 		}
 	}
-	for _, pair := range [][2]map[uint32]uint32{{tablesOfConstraints(before), tablesOfConstraints(after)}, {tablesOfIndexes(before), tablesOfIndexes(after)}} {
-		for oid, table := range pair[1] {
-			if _, ok := pair[0][oid]; !ok {
-				changed[table] = true
-			}
+	objects := func(c *catalog) map[uint32]uint32 { // constraint or index oid -> its table
+		out := maps.Clone(c.indexTable)
+		for oid, con := range c.constraints {
+			out[oid] = con.table
 		}
-		for oid, table := range pair[0] {
-			if _, ok := pair[1][oid]; !ok {
-				changed[table] = true
-			}
+		return out
+	}
+	was, is := objects(before), objects(after)
+	for oid, table := range is {
+		if _, ok := was[oid]; !ok {
+			changed[table] = true
 		}
 	}
-	var out []uint32
-	for t := range changed {
-		out = append(out, t)
+	for oid, table := range was {
+		if _, ok := is[oid]; !ok {
+			changed[table] = true
+		}
 	}
-	return out
+	return slices.Collect(maps.Keys(changed))
 }
-
-func tablesOfConstraints(c *catalog) map[uint32]uint32 {
-	out := map[uint32]uint32{}
-	for oid, con := range c.constraints {
-		out[oid] = con.table
-	}
-	return out
-}
-
-func tablesOfIndexes(c *catalog) map[uint32]uint32 { return c.indexTable }
 
 func sortLocks(ls []Lock) {
 	sort.Slice(ls, func(i, j int) bool { return ls[i].File+" "+ls[i].Table < ls[j].File+" "+ls[j].Table })

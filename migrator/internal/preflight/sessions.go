@@ -129,9 +129,6 @@ func InTheWay(ctx context.Context, conn *pgx.Conn, tables map[string]Lock) ([]Se
 
 // conflictsWithAny: a lock held in mode held makes one of need's modes wait.
 func conflictsWithAny(held string, need Lock) bool {
-	if len(need.Modes) == 0 {
-		return pglock.Conflicts(held, need.Mode)
-	}
 	for _, m := range need.Modes {
 		if pglock.Conflicts(held, m) {
 			return true
@@ -169,14 +166,13 @@ func Oldest(sessions []Session) time.Duration {
 
 // WaitOut polls InTheWay every poll until no session is in the way or bound has passed, and
 // returns the sessions still there.
-func WaitOut(ctx context.Context, conn *pgx.Conn, tables map[string]Lock, bound, poll time.Duration, seen func([]Session)) ([]Session, error) {
+func WaitOut(ctx context.Context, conn *pgx.Conn, tables map[string]Lock, bound, poll time.Duration) ([]Session, error) {
 	deadline := time.Now().Add(bound)
 	for {
 		sessions, err := InTheWay(ctx, conn, tables)
 		if err != nil || len(sessions) == 0 || !time.Now().Before(deadline) {
 			return sessions, err
 		}
-		seen(sessions)
 		select {
 		case <-ctx.Done():
 			return sessions, ctx.Err()
