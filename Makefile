@@ -241,7 +241,7 @@ shellcheck: ## install shellcheck where missing (the deploy script's test runs i
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq shellcheck >/dev/null; }
 
 .PHONY: test-infra
-test-infra: node_modules shellcheck .data/tools/kubectl $(TOOLS)/crane kube $(TRIVY) ## infra: CDK assertions, cdk-nag and pipeline-script tests, then synth of dev and prod with cfn-lint and Trivy
+test-infra: node_modules shellcheck moto .data/tools/kubectl $(TOOLS)/crane kube $(TRIVY) ## infra: CDK assertions, cdk-nag and pipeline-script tests, then synth of dev and prod with cfn-lint and Trivy
 	$(GO) test -count=1 ./infra/...
 	@# offlineSynth: a test synth deploys nothing, so it may run with another account's credentials
 	@# (the Build stage runs in dev's); the accounts, AZs and prefix lists are cdk.json's.

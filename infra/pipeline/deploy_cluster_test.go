@@ -1,8 +1,15 @@
 package pipeline
 
 import (
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Every way a run of the Deploy stage ends, one after another on the same cluster, as the
@@ -63,5 +70,67 @@ func TestPostDeployRunsTheSameJob(t *testing.T) {
 		"-o", `jsonpath={.spec.template.spec.containers[0].env[?(@.name=="MIGRATOR_POST_DEPLOY")].value}|{.spec.activeDeadlineSeconds}|{.spec.podFailurePolicy.rules[0].action}`)
 	if env != "true|3600|FailJob" {
 		t.Errorf("the post-deploy Job on the server: MIGRATOR_POST_DEPLOY|deadline|policy = %q, want the same spec with the setting", env)
+	}
+}
+
+// After a run that applied something the Job logs its tables' shape; on the real control plane
+// (kwok serves that line as the pod's log) deploy.sh stores exactly that object in SHAPE_URI, an
+// S3 object on moto_server, with the real aws CLI.
+func TestDeployStoresTheShapeOnARealControlPlane(t *testing.T) {
+	aws, err := exec.LookPath("aws")
+	moto, merr := exec.LookPath("moto_server")
+	if err != nil || merr != nil {
+		t.Fatal("the aws CLI and moto_server are required (make moto; CI puts the machine's pyenv on PATH)")
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	srv := exec.Command(moto, "-H", "127.0.0.1", "-p", strconv.Itoa(port))
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Process.Kill(); _ = srv.Wait() })
+	awsEnv := []string{"AWS_ENDPOINT_URL=http://127.0.0.1:" + strconv.Itoa(port), "AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test",
+		"AWS_DEFAULT_REGION=us-east-1", "AWS_REGION=us-east-1"}
+	awsRun := func(args ...string) string {
+		cmd := exec.Command(aws, args...)
+		cmd.Env = append(os.Environ(), awsEnv...)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("aws %v: %v\n%s", args, err, out)
+		}
+		return string(out)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		cmd := exec.Command(aws, "s3api", "create-bucket", "--bucket", "artifacts")
+		cmd.Env = append(os.Environ(), awsEnv...)
+		if cmd.Run() == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("moto_server did not start")
+		}
+	}
+
+	// The pod's log as kwok serves it: the Job's lines, the shape among them (restored after).
+	bootstrap(t)
+	log := filepath.Join(cluster.Dir, "pod.log")
+	was, err := os.ReadFile(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.WriteFile(log, was, 0o644) })
+	const shape = `{"source":"db/carthub","tables":{"orders":{"rows":2000000}}}`
+	line := time.Now().UTC().Format("2006-01-02T15:04:05.000000000Z") + ` stdout F {"level":"INFO","msg":"table shape","shape":` + shape + "}\n"
+	if err := os.WriteFile(log, append(slices.Clone(was), line...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := realDeploy(t, jobWith(t), append([]string{"SHAPE_URI=s3://artifacts/shapes/dev.json", "PATH=" + filepath.Dir(aws) + ":/usr/bin:/bin"}, awsEnv...)...)
+	wantRun(t, r, 0, "table shape stored in s3://artifacts/shapes/dev.json")
+	if got := strings.TrimSpace(awsRun("s3", "cp", "s3://artifacts/shapes/dev.json", "-")); got != shape {
+		t.Errorf("stored %q, want the shape the Job logged: %s", got, shape)
 	}
 }

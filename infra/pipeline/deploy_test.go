@@ -215,9 +215,9 @@ func TestDeployScriptPassesShellcheck(t *testing.T) {
 	}
 }
 
-// After a run that applied something the Job logs its tables' shape; the stage stores exactly
-// that object in SHAPE_URI for the next Build stage's lint. A run that logged none stores
-// nothing, and a stage without SHAPE_URI never calls S3.
+// The cases of the table shape the real control plane does not need to show (its storing is
+// TestDeployStoresTheShapeOnARealControlPlane, with S3 on moto_server): a run that logged no
+// shape stores nothing, a stage without SHAPE_URI never calls S3.
 func TestDeployStoresTheTableShape(t *testing.T) {
 	const shape = `{"source":"db/carthub","tables":{"orders":{"rows":2000000}}}`
 	r := deploy(t, map[string]string{"FAKE_RESULT": "Complete", "SHAPE_URI": "s3://artifacts/shapes/prod.json", "FAKE_SHAPE": shape}, jobManifest)
