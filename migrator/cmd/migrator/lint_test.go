@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -55,8 +56,14 @@ func TestLintOnAGivenServer(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatalf("--format json: %v\n%s", err, r.stdout)
 	}
-	if rep.Failed != 1 || len(rep.Files) != 1 || rep.Files[0].File != "0006_extra.sql" ||
-		rep.Files[0].Statements[0].Findings[0].Rule != "blocking-index-build" {
+	// At production's size the build also holds its SHARE lock past both budgets.
+	var rules []string
+	if len(rep.Files) == 1 && len(rep.Files[0].Statements) > 0 {
+		for _, f := range rep.Files[0].Statements[0].Findings {
+			rules = append(rules, f.Rule)
+		}
+	}
+	if rep.Failed != len(rules) || len(rep.Files) != 1 || rep.Files[0].File != "0006_extra.sql" || !slices.Contains(rules, "blocking-index-build") {
 		t.Errorf("report = %+v", rep)
 	}
 	conn := pgtest.Connect(t, url)

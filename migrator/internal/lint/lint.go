@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"slices"
 	"time"
 
@@ -38,6 +39,12 @@ type Options struct {
 	// MaxBlock is the longest a read or write of the application's may wait for a lock the
 	// migration holds (the probe's lock_timeout), row locks included.
 	MaxBlock time.Duration
+	// ProductionRows is each table's rows in production where the shape does not say (0:
+	// DefaultProductionRows): holds, waits and scans that grow with rows are projected to it.
+	ProductionRows int64
+	// MaxPlanGrowth is how many times its estimated cost an application statement's plan may
+	// grow by (0: DefaultMaxPlanGrowth).
+	MaxPlanGrowth float64
 	// Queries are the application's statements, run before and after each file (nil: none).
 	Queries []corpus.Query
 	// Dataset says where the rows came from when the caller prepared them (a template copy).
@@ -55,14 +62,16 @@ func (o Options) plan() dataset.Plan {
 
 // Report is what lint found.
 type Report struct {
-	Server      string        `json:"server"` // PostgreSQL's version
-	Rows        int           `json:"rows_per_table"`
-	Shape       string        `json:"shape,omitempty"` // the shaped dataset's source and fraction
-	MaxLockHold time.Duration `json:"max_lock_hold_ns"`
-	MaxBlock    time.Duration `json:"max_block_ns"`
-	Queries     int           `json:"application_statements"`
-	Dataset     string        `json:"dataset,omitempty"`
-	Files       []*File       `json:"files"`
+	Server string `json:"server"` // PostgreSQL's version
+	Rows   int    `json:"rows_per_table"`
+	Shape  string `json:"shape,omitempty"` // the shaped dataset's source and fraction
+	// ProductionRows is the size lint projects to for a table the shape does not name.
+	ProductionRows int64         `json:"production_rows"`
+	MaxLockHold    time.Duration `json:"max_lock_hold_ns"`
+	MaxBlock       time.Duration `json:"max_block_ns"`
+	Queries        int           `json:"application_statements"`
+	Dataset        string        `json:"dataset,omitempty"`
+	Files          []*File       `json:"files"`
 	// Failed counts the findings no allow directive covers.
 	Failed  int           `json:"failed"`
 	Allowed int           `json:"allowed"`
@@ -92,9 +101,16 @@ type Statement struct {
 	Locks    []Lock        `json:"locks,omitempty"`
 	Rewrote  []string      `json:"rewrote,omitempty"`
 	Scanned  []string      `json:"scanned,omitempty"`       // tables read in full
+	Touched  []Touch       `json:"touched,omitempty"`       // rows read and written, per table
 	Blocked  []Wait        `json:"probe_blocked,omitempty"` // the probe's waits this statement caused
-	Error    string        `json:"error,omitempty"`
-	Findings []Finding     `json:"findings,omitempty"`
+	// Projected is the statement's time at production's size: Duration times Scale, where Scale
+	// is production's rows over the dataset's for the largest table whose rows its cost grows
+	// with (1 when it touched a fixed number of rows: a catalog change, a lookup by key).
+	Projected time.Duration `json:"projected_ns"`
+	Scale     float64       `json:"scale"`
+	ScaledBy  string        `json:"scaled_by,omitempty"` // the table Scale comes from
+	Error     string        `json:"error,omitempty"`
+	Findings  []Finding     `json:"findings,omitempty"`
 
 	start, end          time.Time
 	measuredBefore      time.Duration // the observer's measuring time in the transaction when it ran
@@ -110,7 +126,31 @@ type Statement struct {
 	droppedColumns      []relation
 	renamedColumns      []rename
 	narrowedColumns     []narrowing
-	breaks              []appBreak // application statements that fail after it
+	generatedColumns    []relation // stored generated columns added to a populated table
+	droppedDefaults     []relation
+	revoked             []grant
+	hidden              []string // tables whose rows row level security now hides
+	sequencesBack       []sequenceReset
+	emptied             []string     // populated tables with no rows after it
+	breaks              []appBreak   // application statements that fail after it
+	slowed              []planChange // application statements whose plan got worse after it
+	// held are the strongest locks its transaction holds on each table once it has run: its own
+	// and those of the statements before it in the same transaction.
+	held    map[string]string
+	written map[string]bool // tables whose rows it changed inside a transaction (row locks held to its end)
+	// untilEnd is how long its transaction lasted from its start (its own time outside one), and
+	// projectedUntilEnd the same at production's size.
+	untilEnd, projectedUntilEnd time.Duration
+}
+
+// Touch is what a statement did to one table's rows.
+type Touch struct {
+	Table    string `json:"table"`
+	Read     int64  `json:"read"`    // rows fetched by scans and index lookups
+	Written  int64  `json:"written"` // rows updated or deleted (each one row-locked)
+	Inserted int64  `json:"inserted,omitempty"`
+	Rows     int64  `json:"rows"`       // the table's rows in the dataset before the file
+	Prod     int64  `json:"production"` // its rows in production
 }
 
 // Lock is a table lock a statement took and how long it was held: to the end of the statement,
@@ -119,6 +159,9 @@ type Lock struct {
 	Table string        `json:"table"`
 	Mode  string        `json:"mode"`
 	Hold  time.Duration `json:"hold_ns"`
+	// Projected is the hold at production's size: the statements it lasted through, each at its
+	// projected time.
+	Projected time.Duration `json:"projected_hold_ns"`
 }
 
 type relation struct{ name, table string }
@@ -168,6 +211,9 @@ func Run(ctx context.Context, connect Connector, opts Options) (*Report, error) 
 		return nil, fmt.Errorf("the blocking budget (MaxBlock) must be above zero")
 	}
 	l := &linter{opts: opts, connect: connect, history: historyTable(opts)}
+	if err := serialSessions(ctx, connect); err != nil {
+		return nil, err
+	}
 	var err error
 	if l.conn, err = connect(ctx); err != nil {
 		return nil, err
@@ -190,7 +236,7 @@ func Run(ctx context.Context, connect Connector, opts Options) (*Report, error) 
 		return nil, fmt.Errorf("lint needs PostgreSQL 15 or newer (it reads a statement's table statistics through pg_stat_force_next_flush); "+
 			"this server is %s", l.conn.PgConn().ParameterStatus("server_version"))
 	}
-	rep := &Report{Server: l.conn.PgConn().ParameterStatus("server_version"), Rows: opts.Rows,
+	rep := &Report{Server: l.conn.PgConn().ParameterStatus("server_version"), Rows: opts.Rows, ProductionRows: opts.productionRows(""),
 		MaxLockHold: opts.MaxLockHold, MaxBlock: opts.MaxBlock, Queries: len(opts.Queries), Dataset: opts.Dataset}
 	if opts.Shape != nil {
 		rep.Shape = opts.plan().String()
@@ -223,6 +269,29 @@ func Run(ctx context.Context, connect Connector, opts Options) (*Report, error) 
 	}
 	rep.Took = time.Since(start)
 	return rep, nil
+}
+
+// serialSessions makes the scratch database's sessions run each statement in one process
+// (no parallel workers): a parallel scan or index build counts its rows in the workers'
+// statistics, which reach the views late, and what lint reads from them must not depend on
+// timing. Production may build faster in parallel; the verdict stays on the safe side.
+func serialSessions(ctx context.Context, connect Connector) error {
+	conn, err := connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var db string
+	if err := conn.QueryRow(ctx, "SELECT current_database()").Scan(&db); err != nil {
+		return fmt.Errorf("read the scratch database's name: %w", err)
+	}
+	ident := pgx.Identifier{db}.Sanitize()
+	for _, setting := range []string{"max_parallel_workers_per_gather", "max_parallel_maintenance_workers"} {
+		if _, err := conn.Exec(ctx, "ALTER DATABASE "+ident+" SET "+setting+" = 0"); err != nil {
+			return fmt.Errorf("set %s on the scratch database (lint's role must own it): %w", setting, err)
+		}
+	}
+	return nil
 }
 
 // file lints one migration: fill the empty tables, apply it under the observer, run a
@@ -260,12 +329,12 @@ func (l *linter) file(ctx context.Context, m *migrate.Migrator, mig migrate.Migr
 		return f, err
 	}
 	if l.app != nil {
-		if err := l.app.baseline(ctx, l.conn); err != nil {
+		if err := l.app.prepare(ctx, l.conn); err != nil {
 			return f, err
 		}
-		f.NotChecked = l.app.before
+		f.NotChecked = l.app.notChecked()
 	}
-	obs := &observer{l: l, broken: map[string]bool{}}
+	obs := &observer{l: l, populated: populated, broken: map[string]bool{}, slowed: map[string]bool{}}
 	_, err = m.Up(ctx, migrate.UpPlan{Target: mig.Version, Verify: migrate.VerifyNever, PostDeploy: true}, migrate.Hooks{Observer: obs})
 	f.Statements = obs.statements
 	if err != nil {
@@ -278,12 +347,17 @@ func (l *linter) file(ctx context.Context, m *migrate.Migrator, mig migrate.Migr
 	if err == nil && !mig.NoTransaction && l.app != nil {
 		// The application never sees a transaction's intermediate states: what a later statement
 		// of the file repaired (a view dropped and made again) is no break.
-		end, err := l.app.run(ctx, l.conn, false)
+		breaks, slowed, err := l.app.check(ctx, l.conn, false, l.opts, populated)
 		if err != nil {
 			return f, err
 		}
 		for _, s := range f.Statements {
-			s.breaks = slices.DeleteFunc(s.breaks, func(b appBreak) bool { return end[b.query.Name] == "" })
+			s.breaks = slices.DeleteFunc(s.breaks, func(b appBreak) bool {
+				return !slices.ContainsFunc(breaks, func(e appBreak) bool { return e.query.Name == b.query.Name })
+			})
+			s.slowed = slices.DeleteFunc(s.slowed, func(c planChange) bool {
+				return !slices.ContainsFunc(slowed, func(e planChange) bool { return e.query.Name == c.query.Name })
+			})
 		}
 	}
 	if err == nil && !mig.NoTransaction {
@@ -299,13 +373,40 @@ func (l *linter) file(ctx context.Context, m *migrate.Migrator, mig migrate.Migr
 	if err == nil && mig.NoTransaction {
 		l.rerun(ctx, mig, f)
 	}
+	holdings(f)
+	l.project(f, populated)
+	j := &judge{opts: l.opts, populated: populated, mig: mig, matviews: before.matviews}
 	for _, s := range f.Statements {
 		if s.Error == "" {
-			l.evaluate(s, populated, mig)
+			j.evaluate(s)
+		}
+	}
+	if l.app != nil && len(f.Statements) > 0 {
+		for _, st := range l.app.statement {
+			if st.notRun {
+				f.Statements[0].add("app-statement-not-run", fmt.Sprintf("%s (queries.sql:%d) %s: %s", st.query.Name, st.query.Line, summary(st.query.SQL), st.err))
+				delete(f.NotChecked, st.query.Name)
+			}
 		}
 	}
 	l.allow(mig, f.Statements)
 	return f, nil
+}
+
+// holdings records, for each statement of a transactional file, the strongest lock its
+// transaction holds on each table once it has run: the ones earlier statements took are still
+// held.
+func holdings(f *File) {
+	held := map[string]string{}
+	for _, s := range f.Statements {
+		if !s.inTransaction {
+			continue
+		}
+		for _, lk := range s.Locks {
+			held[lk.Table] = pglock.Stronger(held[lk.Table], lk.Mode)
+		}
+		s.held = maps.Clone(held)
+	}
 }
 
 // rerun runs every statement of a no-transaction file again, as a resumed run would, and adds a

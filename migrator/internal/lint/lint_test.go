@@ -164,7 +164,7 @@ func TestReportShowsTheMeasurements(t *testing.T) {
 		t.Errorf("rewrote %v, want order_items", s.Rewrote)
 	}
 	out := text(t, rep)
-	for _, want := range []string{"0006_case.sql", "LOCKS (HOLD)", "order_items ACCESS EXCLUSIVE", "FAIL table-rewrite", "fix: ", "NOT online-safe: 1 finding(s) failed"} {
+	for _, want := range []string{"0006_case.sql", "LOCKS (HOLD -> PROJECTED)", "order_items ACCESS EXCLUSIVE", "FAIL table-rewrite", "fix: ", "NOT online-safe: 4 finding(s) failed"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("the text report lacks %q:\n%s", want, out)
 		}

@@ -21,7 +21,9 @@ type observer struct {
 	l          *linter
 	statements []*Statement
 	open       []*Statement // this transaction's statements, until FileDone
-	broken     map[string]bool
+	populated  map[string]int64
+	broken     map[string]bool // application statements already reported broken in this file
+	slowed     map[string]bool
 	// measuring is the time lint spent measuring (catalog, statistics, the application's
 	// statements) inside the open transaction: the locks are held through it, but the migration
 	// alone would not hold them that long, so it is taken off the holds.
@@ -31,7 +33,7 @@ type observer struct {
 // Statement measures one statement around exec: the catalog and table statistics before and
 // after, its locks (read in its transaction, or polled from another session while it runs
 // outside one), what the probe waited for meanwhile, and which of the application's statements
-// stopped working after it.
+// stopped working (or got slower) after it.
 func (o *observer) Statement(ctx context.Context, os migrate.ObservedStatement, exec func(context.Context) error) error {
 	entered := time.Now()
 	l := o.l
@@ -62,9 +64,19 @@ func (o *observer) Statement(ctx context.Context, os migrate.ObservedStatement, 
 	wrapped := !os.InTransaction && !s.concurrent
 	var held map[pglock.Held]bool // outside a transaction: what the statement held
 	stopProbe := l.probe.run(ctx)
+	var own map[string]tableCounts // a wrapped statement's counters, read in its own transaction
 	if wrapped {
 		s.start = time.Now()
-		if held, err = pglock.InOwnTransaction(ctx, os.Conn, exec); errors.Is(err, pglock.ErrNotInTransactionBlock) {
+		held, err = pglock.InOwnTransaction(ctx, os.Conn, func(ctx context.Context) error {
+			if err := exec(ctx); err != nil {
+				return err
+			}
+			s.end = time.Now()
+			var err error
+			own, err = l.scans(ctx, os.Conn, true)
+			return err
+		})
+		if errors.Is(err, pglock.ErrNotInTransactionBlock) {
 			wrapped = false
 		}
 	}
@@ -77,8 +89,11 @@ func (o *observer) Statement(ctx context.Context, os migrate.ObservedStatement, 
 		s.start = time.Now()
 		err = exec(ctx)
 	}
-	s.end = time.Now()
+	if !wrapped || s.end.IsZero() {
+		s.end = time.Now()
+	}
 	s.Duration = s.end.Sub(s.start)
+	s.untilEnd = s.Duration
 	if os.InTransaction {
 		o.measuring += s.start.Sub(entered)
 		s.measuredBefore = o.measuring
@@ -108,28 +123,88 @@ func (o *observer) Statement(ctx context.Context, os migrate.ObservedStatement, 
 		s.Locks = tableLocks(held, after, before, s.Duration)
 	}
 	after.compare(before, s)
-	scansAfter, err := l.scans(ctx, os.Conn, os.InTransaction)
-	if err != nil {
+	// The counters of the statement's own transaction where it has one (the file's, or the one
+	// lint wrapped it in): the server-wide ones also count the probe's and other sessions' work.
+	scansAfter := own
+	if wrapped {
+		scansBefore = map[string]tableCounts{}
+	} else if scansAfter, err = l.scans(ctx, os.Conn, os.InTransaction); err != nil {
 		return err
 	}
-	for t, a := range scansAfter {
-		b := scansBefore[t]
+	for _, t := range sortedKeys(scansAfter) {
+		a, b := scansAfter[t], scansBefore[t]
 		if a.seqScan > b.seqScan && a.tupRead-b.tupRead >= max(1, before.rows[t]/2) {
 			s.Scanned = append(s.Scanned, t)
 		}
+		read := a.tupRead - b.tupRead + a.idxFetch - b.idxFetch
+		written := a.updated - b.updated + a.deleted - b.deleted
+		if read > 0 || written > 0 || a.inserted > b.inserted {
+			s.Touched = append(s.Touched, Touch{Table: t, Read: read, Written: written, Inserted: a.inserted - b.inserted, Rows: before.rows[t]})
+		}
+		if written > 0 && (os.InTransaction || wrapped) { // its row locks last as long as its transaction
+			if s.written == nil {
+				s.written = map[string]bool{}
+			}
+			s.written[t] = true
+		}
 	}
-	sort.Strings(s.Scanned)
+	if err := o.consequences(ctx, os.Conn, s, before, after); err != nil {
+		return err
+	}
 	o.attribute(s, waits)
 	if l.app != nil {
-		failing, err := l.app.run(ctx, os.Conn, os.InTransaction)
+		breaks, slowed, err := l.app.check(ctx, os.Conn, os.InTransaction, l.opts, o.populated)
 		if err != nil {
 			return err
 		}
-		for _, q := range l.app.queries {
-			if e := failing[q.Name]; e != "" && !o.broken[q.Name] && l.app.worked(q.Name) {
-				o.broken[q.Name] = true
-				s.breaks = append(s.breaks, appBreak{query: q, err: e})
+		for _, b := range breaks {
+			if !o.broken[b.query.Name] {
+				o.broken[b.query.Name] = true
+				s.breaks = append(s.breaks, b)
 			}
+		}
+		for _, c := range slowed {
+			if !o.slowed[c.query.Name] && !o.broken[c.query.Name] {
+				o.slowed[c.query.Name] = true
+				s.slowed = append(s.slowed, c)
+			}
+		}
+	}
+	return nil
+}
+
+// consequences reads what a statement did to the rows that the catalog alone does not show: a
+// populated table left empty, a key's sequence set back below the values its column holds.
+func (o *observer) consequences(ctx context.Context, conn *pgx.Conn, s *Statement, before, after *catalogState) error {
+	for _, t := range sortedKeys(before.rows) {
+		if o.populated[t] == 0 || after.matviews[t] {
+			continue
+		}
+		if _, still := after.rows[t]; !still {
+			continue
+		}
+		rewrote := slices.Contains(s.Rewrote, t)
+		deletedAll := slices.ContainsFunc(s.Touched, func(tc Touch) bool { return tc.Table == t && tc.Written >= o.populated[t] })
+		if !rewrote && !deletedAll {
+			continue
+		}
+		var has bool
+		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM "+pgx.Identifier{t}.Sanitize()+")").Scan(&has); err != nil {
+			return fmt.Errorf("look into %s: %w", t, err)
+		}
+		if !has {
+			s.emptied = append(s.emptied, t)
+		}
+	}
+	for _, r := range after.sequencesBack(before) {
+		col := pgx.Identifier{r.column}.Sanitize()
+		var top *int64
+		if err := conn.QueryRow(ctx, "SELECT max("+col+")::int8 FROM "+pgx.Identifier{r.table}.Sanitize()).Scan(&top); err != nil {
+			continue // a column that is no integer: no collision to foresee
+		}
+		if top != nil && r.next <= *top {
+			r.max = *top
+			s.sequencesBack = append(s.sequencesBack, r)
 		}
 	}
 	return nil
@@ -174,18 +249,21 @@ func (s *Statement) conflicts(w Wait) bool {
 func (o *observer) FileDone(ctx context.Context, mig migrate.Migration, err error) {
 	end := time.Now()
 	for _, s := range o.open {
+		s.untilEnd = end.Sub(s.start) - (o.measuring - s.measuredBefore)
 		for i := range s.Locks {
-			s.Locks[i].Hold = end.Sub(s.start) - (o.measuring - s.measuredBefore)
+			s.Locks[i].Hold = s.untilEnd
 		}
 	}
 	o.open, o.measuring = nil, 0
 }
 
-type scanCount struct{ seqScan, tupRead int64 }
+// tableCounts are a table's activity counters (pg_stat_user_tables): what a statement read and
+// wrote is the difference across it.
+type tableCounts struct{ seqScan, tupRead, idxFetch, inserted, updated, deleted int64 }
 
-// scans reads the sequential scan counters of the tables: the transaction's own inside one, the
+// scans reads the activity counters of the tables: the transaction's own inside one, the
 // server's (flushed first) outside.
-func (l *linter) scans(ctx context.Context, conn *pgx.Conn, inTransaction bool) (map[string]scanCount, error) {
+func (l *linter) scans(ctx context.Context, conn *pgx.Conn, inTransaction bool) (map[string]tableCounts, error) {
 	view := "pg_stat_xact_user_tables"
 	if !inTransaction {
 		view = "pg_stat_user_tables"
@@ -195,14 +273,16 @@ func (l *linter) scans(ctx context.Context, conn *pgx.Conn, inTransaction bool) 
 			return nil, fmt.Errorf("flush the statistics: %w", err)
 		}
 	}
-	rows, err := conn.Query(ctx, `SELECT relname, coalesce(seq_scan, 0), coalesce(seq_tup_read, 0) FROM `+view+` WHERE schemaname = current_schema()`)
+	rows, err := conn.Query(ctx, `SELECT relname, coalesce(seq_scan, 0), coalesce(seq_tup_read, 0), coalesce(idx_tup_fetch, 0),
+       n_tup_ins, n_tup_upd, n_tup_del FROM `+view+` WHERE schemaname = current_schema()`)
 	if err != nil {
 		return nil, fmt.Errorf("read the scan counters: %w", err)
 	}
-	out := map[string]scanCount{}
+	out := map[string]tableCounts{}
 	var t string
-	var sc scanCount
-	_, err = pgx.ForEachRow(rows, []any{&t, &sc.seqScan, &sc.tupRead}, func() error { out[t] = sc; return nil })
+	var sc tableCounts
+	_, err = pgx.ForEachRow(rows, []any{&t, &sc.seqScan, &sc.tupRead, &sc.idxFetch, &sc.inserted, &sc.updated, &sc.deleted},
+		func() error { out[t] = sc; return nil })
 	return out, err
 }
 

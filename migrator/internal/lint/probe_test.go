@@ -43,7 +43,7 @@ func TestEveryMeasuredBlockIsAVerdict(t *testing.T) {
 func TestRowLocksBlockTraffic(t *testing.T) {
 	rep := lintWith(t, "UPDATE order_items SET product_name = upper(product_name);\nSELECT pg_sleep(1.5);\n")
 	update := rep.Files[0].Statements[0]
-	if d := findingDetail(update, "blocks-traffic"); !strings.Contains(d, "a row lock on order_items") {
+	if d := findingDetail(update, "blocks-traffic"); !strings.Contains(d, "row locks on 5,000 rows") {
 		t.Errorf("the UPDATE's finding should name the row lock the write waited for: %q\n%s", d, text(t, rep))
 	}
 }

@@ -23,8 +23,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Dataset != "" {
 		fmt.Fprintf(w, "dataset: %s\n", r.Dataset)
 	}
+	fmt.Fprintf(w, "production: holds, waits and scans that grow with a table's rows are projected to its rows in production (%s; %s rows where it does not say)\n",
+		map[bool]string{true: "the shape", false: "no shape"}[r.Shape != ""], thousands(r.ProductionRows))
 	if r.Queries > 0 {
-		fmt.Fprintf(w, "application: %d statement(s) of queries.sql prepared and run before and after every statement\n", r.Queries)
+		fmt.Fprintf(w, "application: %d statement(s) of queries.sql prepared before each file, as a running service keeps them, and executed after every statement with values from the dataset\n", r.Queries)
 	} else {
 		fmt.Fprintf(w, "application: no statements (queries.sql): lint cannot tell whether the running application keeps working\n")
 	}
@@ -48,10 +50,10 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(w, "  not checked: the application's %s already failed before the file: %s\n", name, f.NotChecked[name])
 		}
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  LINE\tSTATEMENT\tLOCKS (HOLD)\tREWRITE\tFULL SCAN\tPROBE BLOCKED\tTIME\tVERDICT")
+		fmt.Fprintln(tw, "  LINE\tSTATEMENT\tLOCKS (HOLD -> PROJECTED)\tREWRITE\tFULL SCAN\tROWS READ/WRITTEN\tPROBE BLOCKED\tTIME -> PROJECTED\tVERDICT")
 		for _, s := range f.Statements {
-			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Line, s.SQL, locksText(s.Locks), listText(s.Rewrote),
-				listText(s.Scanned), waitsText(s.Blocked), round(s.Duration), s.verdict())
+			fmt.Fprintf(tw, "  %d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Line, s.SQL, locksText(s.Locks), listText(s.Rewrote),
+				listText(s.Scanned), touchedText(s.Touched), waitsText(s.Blocked), timeText(s), s.verdict())
 		}
 		if err := tw.Flush(); err != nil {
 			return err
@@ -144,9 +146,32 @@ func locksText(ls []Lock) string {
 		if i > 0 && ls[i-1].Table == l.Table {
 			continue // sorted strongest first: the table's weaker locks add nothing a reader needs
 		}
-		parts = append(parts, fmt.Sprintf("%s %s (%s)", l.Table, modeName(l.Mode), round(l.Hold)))
+		hold := round(l.Hold).String()
+		if round(l.Projected) != round(l.Hold) {
+			hold += " -> " + round(l.Projected).String()
+		}
+		parts = append(parts, fmt.Sprintf("%s %s (%s)", l.Table, modeName(l.Mode), hold))
 	}
 	return strings.Join(parts, ", ")
+}
+
+func touchedText(ts []Touch) string {
+	var parts []string
+	for _, t := range ts {
+		if t.Read == 0 && t.Written == 0 {
+			continue
+		}
+		parts = append(parts, fmt.Sprintf("%s %d/%d", t.Table, t.Read, t.Written))
+	}
+	return listText(parts)
+}
+
+// timeText is the statement's time, and at production's size where its cost grows with rows.
+func timeText(s *Statement) string {
+	if s.ScaledBy == "" {
+		return round(s.Duration).String()
+	}
+	return fmt.Sprintf("%s -> %s (x%.0f, %s)", round(s.Duration), round(s.Projected), s.Scale, s.ScaledBy)
 }
 
 func waitsText(ws []Wait) string {
@@ -167,8 +192,9 @@ func listText(l []string) string {
 // MarshalJSON writes the mode as the report shows it (ACCESS EXCLUSIVE).
 func (l Lock) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
-		Table  string `json:"table"`
-		Mode   string `json:"mode"`
-		HoldNs int64  `json:"hold_ns"`
-	}{l.Table, modeName(l.Mode), l.Hold.Nanoseconds()})
+		Table       string `json:"table"`
+		Mode        string `json:"mode"`
+		HoldNs      int64  `json:"hold_ns"`
+		ProjectedNs int64  `json:"projected_hold_ns"`
+	}{l.Table, modeName(l.Mode), l.Hold.Nanoseconds(), l.Projected.Nanoseconds()})
 }

@@ -1,2 +1,3 @@
--- Widening a varchar changes only the catalog (static linters flag it all the same).
-ALTER TABLE orders ALTER COLUMN customer_id TYPE varchar(512);
+-- The wider value in a new column beside the old one: a catalog change, no rewrite, and the
+-- running version's statements return what they did.
+ALTER TABLE order_items ADD COLUMN IF NOT EXISTS quantity_big bigint;

@@ -1,0 +1,2 @@
+-- "Clean up" the carts table: every customer's cart is gone.
+TRUNCATE cart_items;
