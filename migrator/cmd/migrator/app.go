@@ -159,6 +159,11 @@ func (f *flagSet) float64Var(p *float64, name, env string, def float64, usage st
 	f.bind(name, env)
 }
 
+func (f *flagSet) int64Var(p *int64, name, env string, def int64, usage string) {
+	f.Int64Var(p, name, def, usage+" ["+env+"]")
+	f.bind(name, env)
+}
+
 func (f *flagSet) intVar(p *int, name, env string, def int, usage string) {
 	f.IntVar(p, name, def, usage+" ["+env+"]")
 	f.bind(name, env)

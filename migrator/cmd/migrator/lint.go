@@ -37,6 +37,8 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 		cacheDir      string
 		shapeFile     string
 		fraction      float64
+		prodRows      int64
+		planGrowth    float64
 	)
 	var rules strings.Builder
 	for _, r := range lint.Rules {
@@ -56,12 +58,22 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 	flags.stringVar(&cacheDir, "cache-dir", "MIGRATOR_LINT_CACHE_DIR", defaultLintCache(), "where lint keeps its local PostgreSQL and dataset templates between runs (none: a throwaway server each run)")
 	flags.stringVar(&shapeFile, "shape", "MIGRATOR_LINT_SHAPE", "", "generate the dataset in this shape (migrator shape's file: production's row counts, NULL fractions, widths, distinct counts) instead of --rows per table")
 	flags.float64Var(&fraction, "shape-fraction", "MIGRATOR_LINT_SHAPE_FRACTION", 0.01, "the share of the shape's rows each table gets")
+	flags.int64Var(&prodRows, "production-rows", "MIGRATOR_LINT_PRODUCTION_ROWS", lint.DefaultProductionRows,
+		"the rows each table has in production where --shape does not say: holds, waits and scans that grow with rows are judged at this size, not at lint's dataset size")
+	flags.float64Var(&planGrowth, "max-plan-growth", "MIGRATOR_LINT_MAX_PLAN_GROWTH", lint.DefaultMaxPlanGrowth,
+		"how many times its estimated cost an application statement's plan may grow by with a file (slows-running-app)")
 	flags.stringVar(&format, "format", "MIGRATOR_LINT_FORMAT", "text", "report format: text or json")
 	if err := flags.parseFlags(args); err != nil {
 		return err
 	}
 	if format != "text" && format != "json" {
 		return usagef("--format %q: use text or json", format)
+	}
+	if prodRows <= 0 {
+		return usagef("--production-rows %d: give the rows a table has in production (above zero)", prodRows)
+	}
+	if planGrowth <= 1 {
+		return usagef("--max-plan-growth %g: give a factor above 1", planGrowth)
 	}
 	if maxBlock == 0 {
 		return usagef("--max-block must be above zero: it is the probe's lock_timeout")
@@ -87,6 +99,7 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 
 	opts := lint.Options{
 		From: from, Rows: rows, MaxLockHold: maxHold, MaxBlock: maxBlock, Queries: queries, Logger: a.log,
+		ProductionRows: prodRows, MaxPlanGrowth: planGrowth,
 		Engine: migrate.Options{Migrations: p.migrations, Baseline: p.baseline, Tables: p.expected.Tables()},
 	}
 	if shapeFile != "" {
