@@ -39,6 +39,10 @@ type appStatement struct {
 	unprepared bool  // PREPARE itself failed
 	rows       int64 // rows it returned or changed before the file
 	plan       plan
+	// variants are other values it ran with before the file: for a parameter that stands for a
+	// column of few distinct values (a status, an enum), each of them, so that a file that stops
+	// allowing one ('cancelled' leaving a CHECK's IN list) is seen.
+	variants []string
 }
 
 // appBreak is an application statement that worked before the file and fails (or returns
@@ -120,6 +124,22 @@ func (a *app) check(ctx context.Context, conn *pgx.Conn, inTransaction bool, opt
 		r, err := execute(ctx, conn, st, inTransaction)
 		if err != nil {
 			return nil, nil, fmt.Errorf("run the application's statement %s: %w", st.query.Name, err)
+		}
+		if r.msg == "" {
+			main := st.args
+			for _, v := range st.variants { // the other values it ran with before the file
+				st.args = v
+				vr, err := execute(ctx, conn, st, inTransaction)
+				if err != nil {
+					st.args = main
+					return nil, nil, fmt.Errorf("run the application's statement %s: %w", st.query.Name, err)
+				}
+				if vr.msg != "" {
+					r, r.msg = vr, vr.msg+" (with the values "+v+", which worked before the file)"
+					break
+				}
+			}
+			st.args = main
 		}
 		switch {
 		case r.msg != "":
@@ -206,11 +226,12 @@ func (a *app) chooseValues(ctx context.Context, conn *pgx.Conn, st *appStatement
 	}
 	args := make([]string, len(types))
 	fixed := make([]bool, len(types))
+	source := make([]columnRef, len(types)) // the column a parameter's value came from
 	for i, typ := range types {
 		args[i] = parameterValue(typ, i)
 		if c, ok := compared[i+1]; ok {
 			if v, ok := samples[c.table][c.column]; ok {
-				args[i], fixed[i] = literal(v, typ), true
+				args[i], fixed[i], source[i] = literal(v, typ), true, c
 			}
 		}
 	}
@@ -231,14 +252,14 @@ func (a *app) chooseValues(ctx context.Context, conn *pgx.Conn, st *appStatement
 			continue
 		}
 		kept := args[i]
-		for _, v := range candidates(samples, relations) {
-			args[i] = literal(v, types[i])
+		for _, c := range candidates(samples, relations) {
+			args[i] = literal(c.value, types[i])
 			r, err := run()
 			if err != nil {
 				return result{}, err
 			}
 			if good(r) || (best.msg != "" && r.msg == "") {
-				best, kept = r, args[i]
+				best, kept, source[i] = r, args[i], c.columnRef
 				if good(r) {
 					break
 				}
@@ -247,7 +268,57 @@ func (a *app) chooseValues(ctx context.Context, conn *pgx.Conn, st *appStatement
 		args[i] = kept
 	}
 	st.args = "(" + strings.Join(args, ", ") + ")"
+	if best.msg != "" {
+		return best, nil
+	}
+	for i, c := range source {
+		if c.table == "" {
+			continue
+		}
+		values, err := fewValues(ctx, conn, c)
+		if err != nil {
+			return result{}, err
+		}
+		for _, v := range values {
+			variant := slices.Clone(args)
+			if variant[i] = literal(v, types[i]); variant[i] == args[i] {
+				continue
+			}
+			st.args = "(" + strings.Join(variant, ", ") + ")"
+			r, err := execute(ctx, conn, st, false)
+			if err != nil {
+				return result{}, err
+			}
+			if r.msg == "" {
+				st.variants = append(st.variants, st.args)
+			}
+		}
+	}
+	st.args = "(" + strings.Join(args, ", ") + ")"
 	return best, nil
+}
+
+// maxVariants is how many distinct values a column may have for lint to try each of them.
+const maxVariants = 12
+
+// fewValues lists the distinct values of a column that has at most maxVariants of them.
+func fewValues(ctx context.Context, conn *pgx.Conn, c columnRef) ([]string, error) {
+	col := pgx.Identifier{c.column}.Sanitize()
+	rows, err := conn.Query(ctx, fmt.Sprintf("SELECT DISTINCT %s::text FROM %s WHERE %s IS NOT NULL ORDER BY 1 LIMIT %d",
+		col, pgx.Identifier{c.table}.Sanitize(), col, maxVariants+1))
+	if _, _, ferr := statementFailed(err); ferr != nil {
+		return nil, fmt.Errorf("read the values of %s.%s: %w", c.table, c.column, ferr)
+	} else if err != nil {
+		return nil, nil
+	}
+	values, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if _, _, ferr := statementFailed(err); ferr != nil {
+		return nil, ferr
+	}
+	if len(values) > maxVariants {
+		return nil, nil
+	}
+	return values, nil
 }
 
 // columnRef is a table's column.
@@ -359,13 +430,20 @@ func sampleRow(ctx context.Context, conn *pgx.Conn, table string) (map[string]st
 	return out, nil
 }
 
+// candidate is a value of a sampled row and the column it came from.
+type candidate struct {
+	columnRef
+	value string
+}
+
 // candidates are the values of the sampled rows, in a stable order.
-func candidates(samples map[string]map[string]string, relations []string) []string {
-	var out []string
+func candidates(samples map[string]map[string]string, relations []string) []candidate {
+	var out []candidate
 	for _, t := range relations {
 		for _, c := range sortedKeys(samples[t]) {
-			if v := samples[t][c]; !slices.Contains(out, v) {
-				out = append(out, v)
+			v := samples[t][c]
+			if !slices.ContainsFunc(out, func(o candidate) bool { return o.value == v }) {
+				out = append(out, candidate{columnRef{t, c}, v})
 			}
 		}
 	}

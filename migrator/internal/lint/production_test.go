@@ -200,6 +200,8 @@ func TestTheAppRunsAsItReallyRuns(t *testing.T) {
 			"breaks-running-app", "updated_by"},
 		{"values_from_the_check", "ALTER TABLE orders DROP CONSTRAINT IF EXISTS orders_status_valid;\nALTER TABLE orders ADD CONSTRAINT orders_status_valid CHECK (status IN ('archived')) NOT VALID;\n",
 			"-- name: cancel_order\nUPDATE orders SET status = $1 WHERE id = $2;\n", "breaks-running-app", "cancel_order"},
+		{"a_value_the_check_no_longer_allows", "ALTER TABLE orders\n    DROP CONSTRAINT orders_status_valid,\n    ADD CONSTRAINT orders_status_valid CHECK (status IN ('pending', 'processing', 'shipped', 'delivered')) NOT VALID;\n",
+			"-- name: cancel_order\nUPDATE orders SET status = $1 WHERE id = $2;\n", "breaks-running-app", "'cancelled'"},
 		{"read_goes_empty", "ALTER TABLE carts ENABLE ROW LEVEL SECURITY;\nALTER TABLE carts FORCE ROW LEVEL SECURITY;\n", "",
 			"breaks-running-app", "none after it"},
 	}
@@ -235,6 +237,12 @@ func TestMaterializedViewRefresh(t *testing.T) {
 	}
 	if !slices.Contains(failedRules(rep), "long-blocking-lock") {
 		t.Errorf("the view's lock is not judged against --max-lock-hold: %v\n%s", failedRules(rep), text(t, rep))
+	}
+	// CONCURRENTLY takes EXCLUSIVE on the view, which lets its readers through: nobody writes a view.
+	files["0007_refresh.sql"] = "-- migrator:no-transaction\nREFRESH MATERIALIZED VIEW CONCURRENTLY customer_order_totals;\n"
+	rep = lintFiles(t, files, queries)
+	if got := failedRules(rep); len(got) != 0 {
+		t.Errorf("REFRESH ... CONCURRENTLY failed %v\n%s", got, text(t, rep))
 	}
 }
 

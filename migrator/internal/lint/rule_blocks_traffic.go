@@ -27,6 +27,9 @@ var blocksTraffic = Rule{
 			if !j.isPopulated(lk.Table) || lk.Projected <= budget || s.has("blocks-traffic", lk.Table) {
 				continue
 			}
+			if j.matview(lk.Table) && !conflictsWith(lk.Mode, "AccessShareLock") {
+				continue // a materialized view is only read
+			}
 			if conflictsWith(lk.Mode, "RowExclusiveLock") {
 				what := "write of " + lk.Table + " (ROW EXCLUSIVE on " + lk.Table + ")"
 				if conflictsWith(lk.Mode, "AccessShareLock") {

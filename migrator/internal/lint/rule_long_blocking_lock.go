@@ -16,6 +16,9 @@ var longBlockingLock = Rule{
 			if !slices.Contains(writeBlocking, lk.Mode) || !j.isPopulated(lk.Table) || lk.Projected <= j.opts.MaxLockHold || s.has("long-blocking-lock", lk.Table) {
 				continue
 			}
+			if j.matview(lk.Table) && lk.Mode != "AccessExclusiveLock" {
+				continue // nobody writes a materialized view: only a lock that blocks its reads matters
+			}
 			blocks := "writes"
 			if lk.Mode == "AccessExclusiveLock" {
 				blocks = "reads and writes"

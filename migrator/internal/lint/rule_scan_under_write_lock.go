@@ -25,8 +25,8 @@ var scanUnderWriteLock = Rule{
 				continue // a rewrite, an index build or a validated constraint reads the table in full: their own rules say so
 			}
 			mode := s.heldMode(t)
-			if !j.isPopulated(t) || !slices.Contains(writeBlocking, mode) {
-				continue
+			if !j.isPopulated(t) || !slices.Contains(writeBlocking, mode) || (j.matview(t) && mode != "AccessExclusiveLock") {
+				continue // a materialized view is only read: a lock that lets reads through blocks nobody
 			}
 			detail := fmt.Sprintf("%s (%d rows; %s) read in full under %s", t, j.populated[t], j.production(t), modeName(mode))
 			switch {
