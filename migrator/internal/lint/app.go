@@ -111,10 +111,11 @@ func (a *app) notChecked() map[string]string {
 	return out
 }
 
-// check executes every statement that ran before the file, in a savepoint inside the migration's
+// check executes every statement that ran before the file (and plans it again where plans is
+// set: after a statement that may have changed the catalog), in a savepoint inside the migration's
 // open transaction (it sees the file's changes so far, and the rollback releases what it locked)
 // or in a transaction of its own; it returns what broke and which plans got worse.
-func (a *app) check(ctx context.Context, conn *pgx.Conn, inTransaction bool, opts Options, populated map[string]int64) ([]appBreak, []planChange, error) {
+func (a *app) check(ctx context.Context, conn *pgx.Conn, inTransaction, plans bool, opts Options, populated map[string]int64) ([]appBreak, []planChange, error) {
 	var breaks []appBreak
 	var slowed []planChange
 	for _, st := range a.statement {
@@ -151,6 +152,9 @@ func (a *app) check(ctx context.Context, conn *pgx.Conn, inTransaction bool, opt
 				err: fmt.Sprintf("returned or changed %d row(s) before the file and none after it", st.rows)})
 			continue
 		}
+		if !plans {
+			continue
+		}
 		after, err := explain(ctx, conn, st, inTransaction)
 		if err != nil {
 			return nil, nil, err
@@ -165,11 +169,48 @@ func (a *app) check(ctx context.Context, conn *pgx.Conn, inTransaction bool, opt
 
 // execute runs a prepared statement once with its values, rolled back.
 func execute(ctx context.Context, conn *pgx.Conn, st *appStatement, inTransaction bool) (result, error) {
-	return rolledBack(ctx, conn, inTransaction, func() (result, error) {
-		tag, err := conn.Exec(ctx, "EXECUTE "+st.name+st.args, pgx.QueryExecModeSimpleProtocol)
-		msg, code, err := statementFailed(err)
-		return result{msg: msg, code: code, rows: tag.RowsAffected()}, err
-	})
+	res, err := inOneTrip(ctx, conn, inTransaction, "", "EXECUTE "+st.name+st.args)
+	if err != nil || res.Err != nil {
+		msg, code, err := statementFailed(errors.Join(err, res.Err))
+		return result{msg: msg, code: code}, err
+	}
+	return result{rows: res.CommandTag.RowsAffected()}, nil
+}
+
+// inOneTrip runs sql (after setup) in a savepoint or a transaction that is rolled back, all in
+// one round trip when it succeeds (lint runs every application statement after every statement
+// of a file), and returns sql's result.
+func inOneTrip(ctx context.Context, conn *pgx.Conn, inTransaction bool, setup, sql string) (*pgconn.Result, error) {
+	begin, end := "BEGIN", "ROLLBACK"
+	if inTransaction {
+		begin, end = "SAVEPOINT lint_app", "ROLLBACK TO SAVEPOINT lint_app; RELEASE SAVEPOINT lint_app"
+	}
+	script := begin + "; SET LOCAL statement_timeout = '5s'; " + setup + sql + "; " + end
+	results, err := conn.PgConn().Exec(ctx, script).ReadAll()
+	var pgErr *pgconn.PgError
+	if err != nil && !errors.As(err, &pgErr) {
+		return nil, err
+	}
+	// The statements are begin, SET, the setup's, sql, then end's: sql's result is the one
+	// before end's; on an error the script stopped there, and end must still run.
+	ends := strings.Count(end, ";") + 1
+	var out *pgconn.Result
+	if err == nil && len(results) > ends {
+		out = results[len(results)-1-ends]
+	} else {
+		for _, r := range results {
+			if r.Err != nil {
+				out = r
+			}
+		}
+		if out == nil {
+			out = &pgconn.Result{Err: err}
+		}
+		if _, rerr := conn.Exec(context.WithoutCancel(ctx), end, pgx.QueryExecModeSimpleProtocol); rerr != nil {
+			return nil, rerr
+		}
+	}
+	return out, nil
 }
 
 // rolledBack runs f in a savepoint (inside the migration's transaction) or a transaction, rolled

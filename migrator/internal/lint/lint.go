@@ -350,7 +350,7 @@ func (l *linter) file(ctx context.Context, m *migrate.Migrator, mig migrate.Migr
 	if err == nil && !mig.NoTransaction && l.app != nil {
 		// The application never sees a transaction's intermediate states: what a later statement
 		// of the file repaired (a view dropped and made again) is no break.
-		breaks, slowed, err := l.app.check(ctx, l.conn, false, l.opts, populated)
+		breaks, slowed, err := l.app.check(ctx, l.conn, false, true, l.opts, populated)
 		if err != nil {
 			return f, err
 		}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
 	"github.com/carthub/carthub-db/migrator/internal/pglock"
@@ -153,7 +154,7 @@ func (o *observer) Statement(ctx context.Context, os migrate.ObservedStatement, 
 	}
 	o.attribute(s, waits)
 	if l.app != nil {
-		breaks, slowed, err := l.app.check(ctx, os.Conn, os.InTransaction, l.opts, o.populated)
+		breaks, slowed, err := l.app.check(ctx, os.Conn, os.InTransaction, mayChangePlans(os.Tag), l.opts, o.populated)
 		if err != nil {
 			return err
 		}
@@ -175,6 +176,20 @@ func (o *observer) Statement(ctx context.Context, os migrate.ObservedStatement, 
 		}
 	}
 	return nil
+}
+
+// mayChangePlans: the statement was not plain DML, whose changes no plan sees until the next
+// ANALYZE (a DO block may run DDL: it counts).
+func mayChangePlans(tag *pgconn.CommandTag) bool {
+	if tag == nil {
+		return true
+	}
+	for _, dml := range []bool{tag.Insert(), tag.Update(), tag.Delete(), tag.Select()} {
+		if dml {
+			return false
+		}
+	}
+	return !strings.HasPrefix(tag.String(), "MERGE") && !strings.HasPrefix(tag.String(), "COPY")
 }
 
 // consequences reads what a statement did to the rows that the catalog alone does not show: a

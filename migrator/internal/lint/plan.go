@@ -44,19 +44,13 @@ const minPlanCost = 100
 // force_generic_plan, what EXPLAIN (GENERIC_PLAN) shows on PostgreSQL 16 and later, and what a
 // prepared statement settles on after five executions).
 func explain(ctx context.Context, conn *pgx.Conn, st *appStatement, inTransaction bool) (plan, error) {
-	doc, err := rolledBack(ctx, conn, inTransaction, func() (string, error) {
-		if _, err := conn.Exec(ctx, "SET LOCAL plan_cache_mode = force_generic_plan", pgx.QueryExecModeSimpleProtocol); err != nil {
-			return "", err
-		}
-		var doc string
-		err := conn.QueryRow(ctx, "EXPLAIN (FORMAT JSON) EXECUTE "+st.name+st.args, pgx.QueryExecModeSimpleProtocol).Scan(&doc)
-		if _, _, ferr := statementFailed(err); ferr != nil {
-			return "", ferr
-		}
-		return doc, nil
-	})
+	res, err := inOneTrip(ctx, conn, inTransaction, "SET LOCAL plan_cache_mode = force_generic_plan; ", "EXPLAIN (FORMAT JSON) EXECUTE "+st.name+st.args)
 	if err != nil {
 		return plan{}, fmt.Errorf("plan the application's statement %s: %w", st.query.Name, err)
+	}
+	var doc string
+	if res.Err == nil && len(res.Rows) > 0 && len(res.Rows[0]) > 0 {
+		doc = string(res.Rows[0][0])
 	}
 	var nodes []struct {
 		Plan map[string]any `json:"Plan"`
