@@ -44,6 +44,7 @@ type app struct {
 	connectTimeout   time.Duration
 	lockTimeout      time.Duration
 	statementTimeout time.Duration
+	writable         bool // the command writes (up, down): a read-only standby is not the target yet
 	logFormat        string
 	logLevel         string
 	dir              string
@@ -373,6 +374,7 @@ func (a *app) connect(ctx context.Context) (*pgx.Conn, *config.Target, error) {
 		Timeout:  a.connectTimeout,
 		Logger:   a.log,
 		Password: password,
+		Writable: a.writable,
 		Settings: map[string]string{
 			"application_name":  names.Application,
 			"timezone":          "UTC", // 0002 relies on it to convert timestamps without a rewrite

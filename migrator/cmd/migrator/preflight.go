@@ -131,6 +131,10 @@ func (a *app) preflightScratch(ctx context.Context, s *session) (preflight.Conne
 	// --statement-timeout bounds the migration's statements, not the making of a database (a
 	// copy of template1, slow on a busy server): these two run without it.
 	if err := createDatabase(ctx, s.conn, name); err != nil {
+		if dbconn.Lost(err) || s.conn.IsClosed() {
+			// A standby refuses CREATE DATABASE (25006) as it refuses every write: not a privilege matter.
+			return nil, nil, dbconn.AsLost(fmt.Errorf("pre-flight: create the scratch database %s: %w", name, err), true)
+		}
 		return nil, nil, fmt.Errorf("pre-flight: create the scratch database %s on the live server (the role needs CREATEDB; or run with --preflight=false): %w", name, err)
 	}
 	cfg := s.conn.Config().Copy()

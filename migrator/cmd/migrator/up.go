@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/carthub/carthub-db/migrator/internal/dataset"
+	"github.com/carthub/carthub-db/migrator/internal/dbconn"
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
 	"github.com/carthub/carthub-db/migrator/internal/seed"
 )
@@ -68,6 +69,7 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 		return usagef("--to %d: the migrations go from 1 to %d", to, len(p.migrations))
 	}
 	runStart := time.Now()
+	a.writable = true
 	s, err := a.session(ctx, p, lock)
 	if err != nil {
 		return err
@@ -100,7 +102,8 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	if err != nil {
-		return err
+		// A connection lost anywhere (pre-flight, applying, recording, verify) is transient: exit 3.
+		return dbconn.AsLost(err, s.conn.IsClosed())
 	}
 	if len(res.Waiting) > 0 {
 		a.log.InfoContext(ctx, "post-deploy files wait for the application's rollout: `migrator up --post-deploy` applies them after it (the pipeline's PostDeploy stage)",
