@@ -18,10 +18,11 @@ import (
 // run executes one migration's statements and its history change, and returns how many of a
 // no-transaction file's statements are done (resumeAt of them were done by an earlier run). A
 // transactional file runs as one transaction, retried whole when a statement hits lock_timeout.
-// A no-transaction file runs statement by statement, each retried on its own; its history row is
+// A no-transaction file runs statement by statement, each retried on its own; progress, when
+// set, records how many are done ahead of each statement after the first, and its history row is
 // written last.
 func (m *Migrator) run(ctx context.Context, mig Migration, stmts []sqlscript.Statement, resumeAt int,
-	record func(context.Context, execer) error) (done int, err error) {
+	record func(context.Context, execer) error, progress func(ctx context.Context, done int) error) (done int, err error) {
 	if !mig.NoTransaction && m.observer != nil {
 		return 0, m.retryOnLockTimeout(ctx, mig, func() error { return m.runObservedTransaction(ctx, mig, stmts, record) })
 	}
@@ -46,6 +47,14 @@ func (m *Migrator) run(ctx context.Context, mig Migration, stmts []sqlscript.Sta
 		return done, err
 	}
 	for i, st := range stmts[resumeAt:] {
+		if progress != nil && i > 0 {
+			// Written while the connection is known to work, and committed before the next
+			// statement starts: a run killed in it (kill -9, an OOM kill, a failover) resumes there.
+			if err := progress(ctx, done); err != nil {
+				m.fileDone(ctx, mig, err)
+				return done, err
+			}
+		}
 		err := m.retryOnLockTimeout(ctx, mig, func() error {
 			exec := m.conn.Exec
 			if ConcurrentIndexOp(st.SQL) {
