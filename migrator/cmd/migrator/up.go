@@ -80,9 +80,13 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 		mode = migrate.VerifyNever // a --dir without schema.sql has nothing to compare with
 	}
 	res, err := s.m.Up(ctx, migrate.UpPlan{Target: to, Seed: seedAs != "", Verify: mode, PostDeploy: post}, migrate.Hooks{
-		Step:        a.step,
-		Preflight:   a.preflightHook(s, &pre),
-		BeforeApply: a.beforeApply,
+		Step:      a.step,
+		Preflight: a.preflightHook(s, &pre),
+		BeforeApply: func(ctx context.Context, from, to int) error {
+			// Under the lock: what an earlier run's pre-flight left goes, however young.
+			a.dropLeftScratch(ctx, s, true)
+			return a.beforeApply(ctx, from, to)
+		},
 		Seed: func(ctx context.Context, conn *pgx.Conn) error {
 			start := time.Now()
 			res, err := seed.Demo(ctx, conn)
