@@ -76,8 +76,10 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 	}
 	defer closeConn(s.conn)
 	mode := migrate.VerifyMode(verify)
-	if mode == migrate.VerifyAuto && len(p.expected) == 0 {
-		mode = migrate.VerifyNever // a --dir without schema.sql has nothing to compare with
+	if len(p.expected) == 0 && mode == migrate.VerifyAuto {
+		// A --dir without schema.sql has nothing to compare with: said, not silently skipped.
+		a.log.WarnContext(ctx, "no schema.sql in --dir: verify is skipped (run `make schema` and put the snapshot beside the migrations to check the result)", "dir", a.dir)
+		mode = migrate.VerifyNever
 	}
 	res, err := s.m.Up(ctx, migrate.UpPlan{Target: to, Seed: seedAs != "", Verify: mode, PostDeploy: post}, migrate.Hooks{
 		Step:      a.step,

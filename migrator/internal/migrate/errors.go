@@ -19,8 +19,16 @@ type DriftError struct {
 }
 
 func (e *DriftError) Error() string {
-	return "the database's migration history does not match the migration files; nothing was applied:\n  - " +
-		strings.Join(e.Problems, "\n  - ")
+	// The first line is what the termination message shows: it names the first file.
+	if len(e.Problems) == 0 {
+		return "the database's migration history does not match the migration files; nothing was applied"
+	}
+	first := e.Problems[0]
+	if len(e.Problems) > 1 {
+		first += fmt.Sprintf(" (and %d more problem(s))", len(e.Problems)-1)
+	}
+	return "the database's migration history does not match the migration files, nothing was applied: " + first +
+		"\n  - " + strings.Join(e.Problems, "\n  - ")
 }
 
 // AdoptError means tables of the Carthub schema exist without a history table, but they are not

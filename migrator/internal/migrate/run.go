@@ -34,8 +34,8 @@ func (m *Migrator) run(ctx context.Context, mig Migration, stmts []sqlscript.Sta
 			err := func() error {
 				// The file's statements go in one round trip, as psql -1 would send them, with the
 				// reset of the timeouts the history row must not inherit from the file.
-				if _, err := m.conn.Exec(ctx, "BEGIN;\n"+script+resetTimeouts, pgx.QueryExecModeSimpleProtocol); err != nil {
-					return m.statementError(ctx, mig, stmts, starts, err)
+				if completed, err := m.execScript(ctx, "BEGIN;\n"+script+resetTimeouts); err != nil {
+					return statementError(mig, stmts, starts, completed-1, err) // BEGIN is the first
 				}
 				return record(ctx, m.conn)
 			}()
@@ -188,15 +188,25 @@ func batch(stmts []sqlscript.Statement) (script string, starts []int) {
 	return b.String(), starts
 }
 
-// statementError names the statement of a batch that failed. With a position the server says
-// where; without one (many DDL errors have none) the file is run again statement by statement,
-// in a transaction that is rolled back, to find it.
-func (m *Migrator) statementError(ctx context.Context, mig Migration, stmts []sqlscript.Statement, starts []int, err error) error {
-	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) || ctx.Err() != nil {
-		return &StatementError{File: mig.File, Statement: stmts[0], Err: err}
+// execScript runs a script of several statements in one round trip (the simple protocol) and
+// returns how many of them completed before the first error: the server answers each with its
+// own result, so the failing statement is known without running anything again.
+func (m *Migrator) execScript(ctx context.Context, script string) (completed int, err error) {
+	mrr := m.conn.PgConn().Exec(ctx, script)
+	for mrr.NextResult() {
+		if _, err := mrr.ResultReader().Close(); err == nil {
+			completed++
+		}
 	}
-	if pgErr.Position > 0 {
+	return completed, mrr.Close()
+}
+
+// statementError names the statement of a batch that failed: where the server's position points,
+// else the one after the failed statements that completed (many DDL errors, lock and statement
+// timeouts and cancellations have no position).
+func statementError(mig Migration, stmts []sqlscript.Statement, starts []int, completed int, err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Position > 0 {
 		i := len(starts) - 1
 		for i > 0 && int(pgErr.Position) <= starts[i] {
 			i--
@@ -205,18 +215,7 @@ func (m *Migrator) statementError(ctx context.Context, mig Migration, stmts []sq
 		relative.Position = pgErr.Position - int32(starts[i])
 		return &StatementError{File: mig.File, Statement: stmts[i], Err: &relative}
 	}
-	if isLockTimeout(err) {
-		return &StatementError{File: mig.File, Statement: stmts[0], Err: err} // retried as a whole
-	}
-	if _, rerr := m.conn.Exec(ctx, "ROLLBACK; BEGIN", pgx.QueryExecModeSimpleProtocol); rerr != nil {
-		return &StatementError{File: mig.File, Statement: stmts[0], Err: err}
-	}
-	for _, st := range stmts {
-		if _, serr := m.conn.Exec(ctx, st.SQL); serr != nil {
-			return &StatementError{File: mig.File, Statement: st, Err: serr}
-		}
-	}
-	return &StatementError{File: mig.File, Statement: stmts[0], Err: err}
+	return &StatementError{File: mig.File, Statement: stmts[min(max(completed, 0), len(stmts)-1)], Err: err}
 }
 
 // concurrentIndexStatement matches CREATE [UNIQUE] INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY and
