@@ -29,13 +29,13 @@ func (m *Migrator) run(ctx context.Context, mig Migration, stmts []sqlscript.Sta
 	if !mig.NoTransaction {
 		// BEGIN, the statements, the history row (which also proves the lock's session, see
 		// upsert), then COMMIT together with the session reset in one round trip.
-		script, starts := batch(stmts)
 		return 0, m.retryOnLockTimeout(ctx, mig, func() error {
 			err := func() error {
-				// The file's statements go in one round trip, as psql -1 would send them, with the
-				// reset of the timeouts the history row must not inherit from the file.
-				if completed, err := m.execScript(ctx, "BEGIN;\n"+script+resetTimeouts); err != nil {
-					return statementError(mig, stmts, starts, completed-1, err) // BEGIN is the first
+				// The file's statements go as psql -1 would send them, in as few round trips as
+				// maxBatch allows, with the reset of the timeouts the history row must not inherit
+				// from the file.
+				if err := m.execBatches(ctx, mig, stmts); err != nil {
+					return err
 				}
 				return record(ctx, m.conn)
 			}()
@@ -174,17 +174,60 @@ func (m *Migrator) dropInvalidIndexes(ctx context.Context) error {
 // settings (the CLI's --statement-timeout and --lock-timeout).
 const resetTimeouts = "RESET statement_timeout;\nRESET lock_timeout;\n"
 
-// batch joins statements into one script and returns where each starts, in characters from the
-// start of "BEGIN;\n" + script (PostgreSQL reports error positions in characters).
-func batch(stmts []sqlscript.Statement) (script string, starts []int) {
+// maxBatch bounds the bytes sent in one round trip of a transactional file: a small file goes
+// in one, and a large one (a 50 MB data fix) costs memory near its own size instead of several
+// copies of it (the script, BEGIN added, pgx's write buffer).
+const maxBatch = 1 << 20
+
+// execBatches runs a transactional file's statements after BEGIN, then resetTimeouts, in batches
+// of at most maxBatch bytes (a statement longer than that goes alone), and names the statement
+// that failed.
+func (m *Migrator) execBatches(ctx context.Context, mig Migration, stmts []sqlscript.Statement) error {
+	for from := 0; from < len(stmts); {
+		to, size := from, 0
+		for to < len(stmts) && (to == from || size+len(stmts[to].SQL)+2 <= maxBatch) {
+			size += len(stmts[to].SQL) + 2
+			to++
+		}
+		prefix, suffix := "", ""
+		if from == 0 {
+			prefix = "BEGIN;\n"
+		}
+		if to == len(stmts) {
+			suffix = resetTimeouts
+		}
+		script, starts := batch(prefix, stmts[from:to], suffix)
+		completed, err := m.execScript(ctx, script)
+		if err != nil {
+			if prefix != "" {
+				completed-- // BEGIN is the first
+			}
+			return statementError(mig, stmts[from:to], starts, completed, err)
+		}
+		from = to
+	}
+	return nil
+}
+
+// batch joins statements into one script between prefix and suffix, and returns where each
+// starts, in characters from the start of the script (PostgreSQL reports error positions in
+// characters).
+func batch(prefix string, stmts []sqlscript.Statement, suffix string) (script string, starts []int) {
 	var b strings.Builder
-	offset := utf8.RuneCountInString("BEGIN;\n")
+	n := len(prefix) + len(suffix)
+	for _, st := range stmts {
+		n += len(st.SQL) + 2
+	}
+	b.Grow(n)
+	b.WriteString(prefix)
+	offset := utf8.RuneCountInString(prefix)
 	for _, st := range stmts {
 		starts = append(starts, offset)
 		b.WriteString(st.SQL)
 		b.WriteString(";\n")
 		offset += utf8.RuneCountInString(st.SQL) + 2
 	}
+	b.WriteString(suffix)
 	return b.String(), starts
 }
 
@@ -295,9 +338,11 @@ var createdIndex = regexp.MustCompile(`(?i)\bCREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:C
 func indexNamesOf(migs []Migration) []string {
 	var out []string
 	for _, mig := range migs {
-		for _, st := range append(append([]sqlscript.Statement{}, mig.Up...), mig.Down...) {
-			for _, m := range createdIndex.FindAllStringSubmatch(st.SQL, -1) {
-				out = append(out, strings.ToLower(m[1]))
+		for _, part := range [][]sqlscript.Statement{mig.Up, mig.Down} {
+			for _, st := range part {
+				for _, m := range createdIndex.FindAllStringSubmatch(st.SQL, -1) {
+					out = append(out, strings.ToLower(m[1]))
+				}
 			}
 		}
 	}

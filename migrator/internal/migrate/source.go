@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"io/fs"
 	"regexp"
 	"sort"
@@ -104,11 +106,11 @@ func Load(fsys fs.FS) ([]Migration, error) {
 			return nil, fmt.Errorf("migration files %s and %s share version %04d: renumber one of them", other, name, v)
 		}
 		seen[v] = name
-		data, err := fs.ReadFile(fsys, name)
+		data, err := readText(fsys, name)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", name, err)
 		}
-		mig, err := Parse(name, v, m[2], string(data))
+		mig, err := Parse(name, v, m[2], data)
 		if err != nil {
 			return nil, err
 		}
@@ -193,7 +195,7 @@ var directiveLike = regexp.MustCompile(`(?i)^--\s*migrator\s*:`)
 // comments alone on their line, outside strings, dollar-quoted bodies and block comments.
 func Parse(file string, version int, name, text string) (Migration, error) {
 	m := Migration{Version: version, Name: name, File: file}
-	_, comments, err := sqlscript.Scan(text)
+	all, comments, err := sqlscript.Scan(text)
 	if err != nil {
 		return m, fmt.Errorf("migration %s: %w", file, err)
 	}
@@ -238,9 +240,10 @@ func Parse(file string, version int, name, text string) (Migration, error) {
 		up, down, m.HasDown = text[:downAt], text[downAt:], true
 	}
 	m.NoTransaction = noTx >= 0
-	sum := sha256.Sum256([]byte(withoutAllowLines(up, comments)))
-	m.Checksum = hex.EncodeToString(sum[:])
-	if m.Up, err = sqlscript.Split(up); err != nil {
+	m.Checksum = checksum(up, comments)
+	if !m.HasDown {
+		m.Up = all // the whole file is the up part: already split
+	} else if m.Up, err = sqlscript.Split(up); err != nil {
 		return m, fmt.Errorf("migration %s: %w", file, err)
 	}
 	if len(m.Up) == 0 {
@@ -257,9 +260,10 @@ func Parse(file string, version int, name, text string) (Migration, error) {
 	return m, nil
 }
 
-// withoutAllowLines is up without its allow directive lines, for the checksum.
-func withoutAllowLines(up string, comments []sqlscript.Comment) string {
-	var b strings.Builder
+// checksum is the hex SHA-256 of up without its allow directive lines, hashed piece by piece
+// (no copy of the file).
+func checksum(up string, comments []sqlscript.Comment) string {
+	h := sha256.New()
 	last := 0
 	for _, c := range comments {
 		if c.Offset >= len(up) || !c.Alone || !allowDirective.MatchString(c.Text) {
@@ -270,9 +274,37 @@ func withoutAllowLines(up string, comments []sqlscript.Comment) string {
 		if i := strings.IndexByte(up[c.Offset:], '\n'); i >= 0 {
 			end = c.Offset + i + 1
 		}
-		b.WriteString(up[last:start])
+		hashString(h, up[last:start])
 		last = end
 	}
-	b.WriteString(up[last:])
-	return b.String()
+	hashString(h, up[last:])
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// hashString writes s to h 64 KiB at a time: the hash takes bytes, and converting all of a
+// large file at once would copy it whole.
+func hashString(h hash.Hash, s string) {
+	for len(s) > 0 {
+		n := min(len(s), 64<<10)
+		h.Write([]byte(s[:n]))
+		s = s[n:]
+	}
+}
+
+// readText reads a file into a string with one allocation of its size (fs.ReadFile and a
+// conversion would hold two copies).
+func readText(fsys fs.FS, name string) (string, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	var b strings.Builder
+	if st, err := f.Stat(); err == nil && st.Size() > 0 {
+		b.Grow(int(st.Size()) + 1)
+	}
+	if _, err := io.Copy(&b, f); err != nil {
+		return "", err
+	}
+	return b.String(), nil
 }
