@@ -149,3 +149,22 @@ func TestDriftTerminationMessageNamesTheFile(t *testing.T) {
 		t.Errorf("termination message %q does not name the file", msg)
 	}
 }
+
+// With the history table dropped under a migrated schema, the advice is safe: up does not say to
+// alter the tables, and verify says what the tables match instead of sending the operator to up,
+// which refuses again.
+func TestMissingHistoryAdviceIsSafe(t *testing.T) {
+	url := pgtest.NewDB(t)
+	mustCode(t, cli(t, dbEnv(url), "up"), 0)
+	pgtest.Exec(t, url, "DROP TABLE carthub_schema_history")
+	up := cli(t, dbEnv(url), "up")
+	mustCode(t, up, 5)
+	if strings.Contains(up.stderr, "by hand") || !strings.Contains(up.stderr, "restore it from a backup") {
+		t.Errorf("up's advice without a history table:\n%s", up.stderr)
+	}
+	v := cli(t, dbEnv(url), "verify")
+	mustCode(t, v, 5)
+	if strings.Contains(v.stderr, "run `migrator up` first") || !strings.Contains(v.stderr, "history table carthub_schema_history is missing") {
+		t.Errorf("verify's advice without a history table:\n%s", v.stderr)
+	}
+}
