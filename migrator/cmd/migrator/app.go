@@ -44,6 +44,7 @@ type app struct {
 	connectTimeout   time.Duration
 	lockTimeout      time.Duration
 	statementTimeout time.Duration
+	writable         bool // the command writes (up, down): a read-only standby is not the target yet
 	logFormat        string
 	logLevel         string
 	dir              string
@@ -98,7 +99,7 @@ func (a *app) usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-15s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "\nRun `migrator COMMAND --help` for a command's flags. Exit codes: 0 done, 1 migration failed, "+
-		"2 usage or configuration, 3 cannot connect, 4 lock not acquired, 5 drift or verification failure, "+
+		"2 usage or configuration, 3 cannot connect, connection lost or a read-only standby (transient: retry), 4 lock not acquired, 5 drift or verification failure, "+
 		"7 pending (status --exit-code), 8 lint found an unsafe migration, 130/143 interrupted.\n")
 }
 
@@ -247,6 +248,14 @@ func (f *flagSet) validate(sources map[string]string) error {
 	if len(negative) > 0 {
 		return usagef("%s: must not be negative", strings.Join(negative, ", "))
 	}
+	// PostgreSQL reads 0 as "no limit": a migration statement would wait, or run, for ever.
+	for _, name := range []string{"lock-timeout", "statement-timeout"} {
+		if source, set := sources[name]; set {
+			if fl := f.Lookup(name); fl != nil && fl.Value.(flag.Getter).Get() == time.Duration(0) {
+				return usagef("%s: 0 would mean no limit at all; give a duration (the default is %s)", source, fl.DefValue)
+			}
+		}
+	}
 	return nil
 }
 
@@ -316,16 +325,41 @@ func (a *app) source() (fs.FS, string, string, error) {
 	if a.dir == "" {
 		return migrations.FS, migrations.ExpectedSchema, migrations.BaselineSchema, nil
 	}
+	if st, err := os.Stat(a.dir); err != nil || !st.IsDir() {
+		why := "is not a directory"
+		if err != nil {
+			why = "cannot be read: " + errors.Unwrap(err).Error()
+		}
+		return nil, "", "", fmt.Errorf("%w: --dir %s %s (give the directory that holds the NNNN_name.sql files)", errLoad, a.dir, why)
+	}
 	fsys := os.DirFS(a.dir)
-	expected, err := os.ReadFile(filepath.Join(a.dir, "schema.sql"))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, "", "", fmt.Errorf("%w: %v", errLoad, err)
+	expected, err := readCompanion(a.dir, "schema.sql")
+	if err != nil {
+		return nil, "", "", err
 	}
-	baseline, err := os.ReadFile(filepath.Join(a.dir, "baseline-schema.sql"))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, "", "", fmt.Errorf("%w: %v", errLoad, err)
+	baseline, err := readCompanion(a.dir, "baseline-schema.sql")
+	if err != nil {
+		return nil, "", "", err
 	}
-	return fsys, string(expected), string(baseline), nil
+	return fsys, expected, baseline, nil
+}
+
+// readCompanion reads a snapshot beside the migrations ("" when there is none); like a migration,
+// it must be a regular file.
+func readCompanion(dir, name string) (string, error) {
+	path := filepath.Join(dir, name)
+	st, err := os.Lstat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err == nil && !st.Mode().IsRegular() {
+		return "", fmt.Errorf("%w: %s is not a regular file: the schema snapshots must be plain files inside --dir", errLoad, path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("%w: %v", errLoad, err)
+	}
+	return string(b), nil
 }
 
 // project is everything known before touching the database.
@@ -378,6 +412,7 @@ func (a *app) connect(ctx context.Context) (*pgx.Conn, *config.Target, error) {
 		Timeout:  a.connectTimeout,
 		Logger:   a.log,
 		Password: password,
+		Writable: a.writable,
 		Settings: map[string]string{
 			"application_name":  names.Application,
 			"timezone":          "UTC", // 0002 relies on it to convert timestamps without a rewrite

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/carthub/carthub-db/migrator/internal/dbconn"
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
 )
 
@@ -32,6 +33,7 @@ func cmdDown(ctx context.Context, a *app, args []string) error {
 	if to >= len(p.migrations) {
 		return usagef("--to %d: the target must be below the latest version %04d", to, len(p.migrations))
 	}
+	a.writable = yes
 	s, err := a.session(ctx, p, lock)
 	if err != nil {
 		return err
@@ -39,7 +41,7 @@ func cmdDown(ctx context.Context, a *app, args []string) error {
 	defer closeConn(s.conn)
 	done, err := s.m.Down(ctx, to, !yes, migrate.Hooks{Step: a.step})
 	if err != nil {
-		return err
+		return dbconn.AsLost(err, s.conn.IsClosed())
 	}
 	if len(done) == 0 {
 		fmt.Fprintf(a.stdout, "nothing to revert: the database is at version %04d or below\n", to)

@@ -30,7 +30,7 @@ const (
 	exitOK          = 0
 	exitFailed      = 1   // a migration (or seed) failed
 	exitUsage       = 2   // bad flags, environment or migration files; a transaction-mode pooler in the way
-	exitConnect     = 3   // cannot connect
+	exitConnect     = 3   // cannot connect, the connection was lost, or the server is a read-only standby: transient, the Job retries
 	exitLock        = 4   // migration lock not acquired within --lock-wait
 	exitDrift       = 5   // history drift, unadoptable tables, or verify found differences
 	exitSnapshot    = 6   // the pre-migration RDS snapshot could not be made; nothing was applied
@@ -100,6 +100,7 @@ func exitCode(ctx context.Context, err error) int {
 		usage    *usageError
 		cfg      *config.Error
 		conn     *dbconn.Error
+		lost     *dbconn.LostError
 		lock     *migrate.LockError
 		pooler   *migrate.PoolerError
 		owner    *migrate.OwnershipError
@@ -123,7 +124,7 @@ func exitCode(ctx context.Context, err error) int {
 		return exitInterrupted
 	case errors.As(err, &usage), errors.As(err, &cfg), errors.Is(err, errLoad), errors.As(err, &pooler), errors.As(err, &owner):
 		return exitUsage
-	case errors.As(err, &conn):
+	case errors.As(err, &conn), errors.As(err, &lost):
 		return exitConnect
 	case errors.As(err, &lock):
 		return exitLock

@@ -126,11 +126,15 @@ func (a *app) runPreflight(ctx context.Context, s *session, p *preflightFlags, s
 // preflightScratch makes the empty scratch database on the live server (the role needs
 // CREATEDB, as the RDS master user has) and returns how to open it and how to drop it.
 func (a *app) preflightScratch(ctx context.Context, s *session) (preflight.Connector, func(), error) {
-	a.dropLeftScratch(ctx, s)
+	a.dropLeftScratch(ctx, s, false)
 	name := fmt.Sprintf("%s%d_%s", scratchPrefix, time.Now().Unix(), pgserver.RandomHex(4))
 	// --statement-timeout bounds the migration's statements, not the making of a database (a
 	// copy of template1, slow on a busy server): these two run without it.
 	if err := createDatabase(ctx, s.conn, name); err != nil {
+		if dbconn.Lost(err) || s.conn.IsClosed() {
+			// A standby refuses CREATE DATABASE (25006) as it refuses every write: not a privilege matter.
+			return nil, nil, dbconn.AsLost(fmt.Errorf("pre-flight: create the scratch database %s: %w", name, err), true)
+		}
 		return nil, nil, fmt.Errorf("pre-flight: create the scratch database %s on the live server (the role needs CREATEDB; or run with --preflight=false): %w", name, err)
 	}
 	cfg := s.conn.Config().Copy()
@@ -155,13 +159,22 @@ func (a *app) preflightScratch(ctx context.Context, s *session) (preflight.Conne
 // were made.
 const scratchPrefix = "carthub_preflight_"
 
-// dropLeftScratch drops the scratch databases a pre-flight that was killed left behind: made more
-// than an hour ago and with no session (a running pre-flight has one open on its own).
-func (a *app) dropLeftScratch(ctx context.Context, s *session) {
+// dropLeftScratch drops the scratch databases a pre-flight that was killed or cut off (a failover
+// copies them to the new primary) left behind, with no session on them (a running pre-flight has
+// one open on its own). Before the lock only those made more than an hour ago go; under the
+// migration lock (anyAge) every one goes, however young: this run's own is dropped already, and
+// another migrator of this database runs its pre-flight only before it waits for the lock. (One
+// that made its scratch database a moment ago and has not opened it yet would fail to open it
+// and exit 3, to be retried.)
+func (a *app) dropLeftScratch(ctx context.Context, s *session, anyAge bool) {
+	minAge := 3600
+	if anyAge {
+		minAge = -1
+	}
 	rows, err := s.conn.Query(ctx, `SELECT d.datname FROM pg_database d
  WHERE d.datname LIKE 'carthub\_preflight\_%' AND pg_has_role(current_user, d.datdba, 'USAGE')
    AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.datname = d.datname)
-   AND split_part(d.datname, '_', 3) ~ '^[0-9]+$' AND split_part(d.datname, '_', 3)::int8 < extract(epoch FROM now())::int8 - 3600`)
+   AND split_part(d.datname, '_', 3) ~ '^[0-9]+$' AND split_part(d.datname, '_', 3)::int8 <= extract(epoch FROM now())::int8 - $1::int8`, minAge)
 	if err != nil {
 		return
 	}
@@ -171,7 +184,7 @@ func (a *app) dropLeftScratch(ctx context.Context, s *session) {
 	}
 	for _, name := range left {
 		if _, err := s.conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()); err == nil {
-			a.log.InfoContext(ctx, "dropped a scratch database a killed pre-flight left", "database", name)
+			a.log.InfoContext(ctx, "dropped a scratch database an earlier pre-flight left (killed or cut off)", "database", name)
 		}
 	}
 }

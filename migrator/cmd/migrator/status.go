@@ -49,6 +49,8 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 				state = fmt.Sprintf("tables differ from the legacy baseline in %d places: `up` will refuse", len(diffs))
 			}
 		}
+	case len(st.Pending) > 0 && len(st.Partial) > 0:
+		state = fmt.Sprintf("%d pending, of which %04d_%s is partly applied: `up` resumes it", len(st.Pending), st.Partial[0].Version, st.Partial[0].Name)
 	case len(st.Pending) > 0:
 		state = fmt.Sprintf("%d pending", len(st.Pending))
 	case st.VerifyFailed() != "":
@@ -70,8 +72,13 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 		p, isPartial := partial[mig.Version]
 		switch {
 		case !ok && isPartial:
-			fmt.Fprintf(w, "%04d\t%s\tPARTIAL: %d of %d statements ran, then: %s\t%s\t%s\t%.12s\t%s\n", mig.Version, mig.Name,
-				p.StatementsDone, len(mig.Up), firstLine(p.Error), p.AppliedAt.UTC().Format("2006-01-02 15:04:05"),
+			why := "then: " + firstLine(p.Error)
+			if p.Error == "" {
+				// Recorded ahead of the next statement: the run died in it (kill -9, OOM, a failover).
+				why = fmt.Sprintf("the run stopped in statement %d (killed or cut off)", p.StatementsDone+1)
+			}
+			fmt.Fprintf(w, "%04d\t%s\tPARTIAL: %d of %d statements ran, %s\t%s\t%s\t%.12s\t%s\n", mig.Version, mig.Name,
+				p.StatementsDone, len(mig.Up), why, p.AppliedAt.UTC().Format("2006-01-02 15:04:05"),
 				p.Duration.Round(time.Millisecond), p.Checksum, p.AppliedBy)
 		case !ok && mig.PostDeploy:
 			fmt.Fprintf(w, "%04d\t%s\tpending, post-deploy: waits for the rollout (up --post-deploy)\t-\t-\t%.12s\t-\n", mig.Version, mig.Name, mig.Checksum)
@@ -99,7 +106,7 @@ func cmdStatus(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if len(st.Partial) > 0 {
-		fmt.Fprintln(a.stdout, "\nA PARTIAL file's statements before the failing one are live; `up` resumes at the failing one.")
+		fmt.Fprintln(a.stdout, "\nA PARTIAL file's statements before the one it stopped in are live; `up` resumes at that one.")
 	}
 	if checkErr != nil {
 		return checkErr

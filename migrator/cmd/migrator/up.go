@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/carthub/carthub-db/migrator/internal/dataset"
+	"github.com/carthub/carthub-db/migrator/internal/dbconn"
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
 	"github.com/carthub/carthub-db/migrator/internal/seed"
 )
@@ -68,19 +69,26 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 		return usagef("--to %d: the migrations go from 1 to %d", to, len(p.migrations))
 	}
 	runStart := time.Now()
+	a.writable = true
 	s, err := a.session(ctx, p, lock)
 	if err != nil {
 		return err
 	}
 	defer closeConn(s.conn)
 	mode := migrate.VerifyMode(verify)
-	if mode == migrate.VerifyAuto && len(p.expected) == 0 {
-		mode = migrate.VerifyNever // a --dir without schema.sql has nothing to compare with
+	if len(p.expected) == 0 && mode == migrate.VerifyAuto {
+		// A --dir without schema.sql has nothing to compare with: said, not silently skipped.
+		a.log.WarnContext(ctx, "no schema.sql in --dir: verify is skipped (run `make schema` and put the snapshot beside the migrations to check the result)", "dir", a.dir)
+		mode = migrate.VerifyNever
 	}
 	res, err := s.m.Up(ctx, migrate.UpPlan{Target: to, Seed: seedAs != "", Verify: mode, PostDeploy: post}, migrate.Hooks{
-		Step:        a.step,
-		Preflight:   a.preflightHook(s, &pre),
-		BeforeApply: a.beforeApply,
+		Step:      a.step,
+		Preflight: a.preflightHook(s, &pre),
+		BeforeApply: func(ctx context.Context, from, to int) error {
+			// Under the lock: what an earlier run's pre-flight left goes, however young.
+			a.dropLeftScratch(ctx, s, true)
+			return a.beforeApply(ctx, from, to)
+		},
 		Seed: func(ctx context.Context, conn *pgx.Conn) error {
 			start := time.Now()
 			res, err := seed.Demo(ctx, conn)
@@ -100,7 +108,8 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	if err != nil {
-		return err
+		// A connection lost anywhere (pre-flight, applying, recording, verify) is transient: exit 3.
+		return dbconn.AsLost(err, s.conn.IsClosed())
 	}
 	if len(res.Waiting) > 0 {
 		a.log.InfoContext(ctx, "post-deploy files wait for the application's rollout: `migrator up --post-deploy` applies them after it (the pipeline's PostDeploy stage)",

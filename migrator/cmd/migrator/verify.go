@@ -28,6 +28,18 @@ func cmdVerify(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	if !st.HistoryExists {
+		if present, _, lerr := m.Legacy(ctx); lerr == nil && present {
+			// Tables without a history: `up` refuses to guess, so saying "run up" would send the
+			// operator in a circle. Say what the tables match instead.
+			if err := a.verify(ctx, conn, p); err != nil {
+				return err
+			}
+			return &migrate.DriftError{Problems: []string{fmt.Sprintf("the tables match the schema of version %04d, but the history table %s is missing: "+
+				"restore it from a backup or the pre-migration snapshot (do not run up, which refuses to adopt a migrated schema, nor alter the tables)",
+				m.Latest(), migrate.DefaultHistoryTable)}}
+		}
+	}
 	if n := len(st.Pending); n > 0 {
 		return &schema.MismatchError{Diffs: []schema.Difference{{Kind: "migrations", Name: fmt.Sprintf("%d pending", n),
 			Expected: fmt.Sprintf("version %04d", m.Latest()), Found: fmt.Sprintf("version %04d: run `migrator up` first", st.Current())}}}

@@ -64,6 +64,12 @@ func fromURL(raw, source string) (*Target, error) {
 			"expected postgres://USER:PASSWORD@HOST:5432/DBNAME?sslmode=verify-full", source)
 	}
 	if strings.Contains(raw, "://") {
+		if unescapedInPassword(raw) {
+			// postgres://u:abc@SECRET/x@host/db parses, with a piece of the password as the host:
+			// refused without echoing any of it.
+			return nil, errorf("%s: the password (or user name) holds an unescaped '@', '/', '?' or '#': percent-encode them "+
+				"(%%40, %%2F, %%3F, %%23), e.g. with python3 -c 'import urllib.parse,sys; print(urllib.parse.quote(sys.argv[1], safe=\"\"))' PASSWORD", source)
+		}
 		u, err := url.Parse(raw)
 		if err != nil {
 			reason := err.Error()
@@ -214,6 +220,18 @@ func sslModeIn(raw string) string {
 		}
 	}
 	return ""
+}
+
+// unescapedInPassword reports a URL whose user information (everything before its last '@',
+// outside the query) holds a character that ends it early: the URL would parse with a piece of
+// the password as its host or path.
+func unescapedInPassword(raw string) bool {
+	rest := raw[strings.Index(raw, "://")+3:]
+	if q := strings.IndexByte(rest, '?'); q >= 0 {
+		rest = rest[:q]
+	}
+	at := strings.LastIndex(rest, "@")
+	return at >= 0 && strings.ContainsAny(rest[:at], "@/?#")
 }
 
 // passwordsIn pulls a password out of a connection string, even a malformed one, so that it can

@@ -42,6 +42,9 @@ type Options struct {
 	Logger   *slog.Logger
 	// Password, when set, makes the password for each attempt (an IAM token lives 15 minutes).
 	Password func(context.Context) (string, error)
+	// Writable refuses a server that is not a writable primary (a hot standby the endpoint still
+	// points at during a failover) and keeps trying until Timeout: up and down write.
+	Writable bool
 }
 
 // Connect opens a connection to t, retrying transient failures until opts.Timeout has passed.
@@ -58,6 +61,9 @@ func Connect(ctx context.Context, t *config.Target, opts Options) (*pgx.Conn, er
 	cfg.BuildContextWatcherHandler = func(c *pgconn.PgConn) ctxwatch.Handler {
 		return &pgconn.CancelRequestContextWatcherHandler{Conn: c, CancelRequestDelay: 0, DeadlineDelay: 5 * time.Second}
 	}
+	// Keepalives and a user timeout: a peer that dies silently is a lost connection in seconds.
+	// Every connection copied from this one's config (the pre-flight's, the wait reporter's) has them.
+	cfg.DialFunc = Dialer().DialContext
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -76,7 +82,12 @@ func Connect(ctx context.Context, t *config.Target, opts Options) (*pgx.Conn, er
 		}
 		conn, err := pgx.ConnectConfig(ctx, cfg)
 		if err == nil {
-			return conn, nil
+			standby := readOnlyServer(conn.PgConn())
+			if !opts.Writable || standby == "" {
+				return conn, nil
+			}
+			_ = conn.Close(ctx)
+			err = &LostError{Err: errors.New(standby), ReadOnly: true}
 		}
 		reason, retry := explain(err, t)
 		if ctx.Err() != nil {
@@ -108,7 +119,10 @@ func explain(err error, t *config.Target) (reason string, retry bool) {
 	var unknownAuthority x509.UnknownAuthorityError
 	var hostname x509.HostnameError
 	var certInvalid x509.CertificateInvalidError
+	var lost *LostError
 	switch {
+	case errors.As(err, &lost) && lost.ReadOnly:
+		return "the server is a read-only standby (" + lost.Err.Error() + "): during a failover the endpoint moves to the new primary; waiting for it", true
 	case errors.As(err, &pgErr):
 		switch {
 		case pgErr.Code == "28P01" || pgErr.Code == "28000":
@@ -134,6 +148,20 @@ func explain(err error, t *config.Target) (reason string, retry bool) {
 		return "the server does not offer TLS but sslmode requires it: use a server with TLS, or set DB_SSLMODE=disable for a local, trusted network only", false
 	}
 	return rootCause(err).Error(), true
+}
+
+// readOnlyServer says why the server cannot take writes, from the ParameterStatus messages it
+// sent at startup (PostgreSQL 14 and later report in_hot_standby and
+// default_transaction_read_only): no query, so the no-op path costs nothing more. "" when it can,
+// or when the server does not say (then a write's SQLSTATE 25006 tells, see Lost).
+func readOnlyServer(c *pgconn.PgConn) string {
+	switch {
+	case c.ParameterStatus("in_hot_standby") == "on":
+		return "in_hot_standby=on"
+	case c.ParameterStatus("default_transaction_read_only") == "on":
+		return "default_transaction_read_only=on"
+	}
+	return ""
 }
 
 func isTimeout(err error) bool {

@@ -19,8 +19,16 @@ type DriftError struct {
 }
 
 func (e *DriftError) Error() string {
-	return "the database's migration history does not match the migration files; nothing was applied:\n  - " +
-		strings.Join(e.Problems, "\n  - ")
+	// The first line is what the termination message shows: it names the first file.
+	if len(e.Problems) == 0 {
+		return "the database's migration history does not match the migration files; nothing was applied"
+	}
+	first := e.Problems[0]
+	if len(e.Problems) > 1 {
+		first += fmt.Sprintf(" (and %d more problem(s))", len(e.Problems)-1)
+	}
+	return "the database's migration history does not match the migration files, nothing was applied: " + first +
+		"\n  - " + strings.Join(e.Problems, "\n  - ")
 }
 
 // AdoptError means tables of the Carthub schema exist without a history table, but they are not
@@ -32,7 +40,10 @@ type AdoptError struct {
 func (e *AdoptError) Error() string {
 	return "found Carthub tables but no migration history, and they differ from the legacy baseline " +
 		"(0001_baseline), so they cannot be adopted; nothing was changed. Differences:\n" + e.Report +
-		"\n  Bring the tables to the baseline by hand, or migrate into an empty database."
+		"\n  Do not alter the tables to make this pass. If this database was migrated before, its history table (" +
+		DefaultHistoryTable + ") is missing: restore it from a backup or the pre-migration snapshot, then run again " +
+		"(`migrator verify` says which version the tables match). If these are legacy tables someone changed, " +
+		"find out what and why with their owner before anything runs."
 }
 
 // LockError means another migrator held the migration lock for longer than --lock-wait.

@@ -174,9 +174,14 @@ func (m *Migrator) recordApplied(ctx context.Context, e execer, mig Migration, t
 	return m.upsert(ctx, e, mig, took, kind, 0, "")
 }
 
-// recordPartial records that a no-transaction file stopped after done statements, with the error.
+// recordPartial records that done statements of a no-transaction file are applied: ahead of the
+// next one (cause nil), or after it failed, with the error.
 func (m *Migrator) recordPartial(ctx context.Context, e execer, mig Migration, took time.Duration, done int, cause error) error {
-	return m.upsert(ctx, e, mig, took, KindPartial, done, cause.Error())
+	why := ""
+	if cause != nil {
+		why = cause.Error()
+	}
+	return m.upsert(ctx, e, mig, took, KindPartial, done, why)
 }
 
 // upsert writes mig's row. The row is written only on the server session that holds the

@@ -18,23 +18,24 @@ import (
 // run executes one migration's statements and its history change, and returns how many of a
 // no-transaction file's statements are done (resumeAt of them were done by an earlier run). A
 // transactional file runs as one transaction, retried whole when a statement hits lock_timeout.
-// A no-transaction file runs statement by statement, each retried on its own; its history row is
+// A no-transaction file runs statement by statement, each retried on its own; progress, when
+// set, records how many are done ahead of each statement after the first, and its history row is
 // written last.
 func (m *Migrator) run(ctx context.Context, mig Migration, stmts []sqlscript.Statement, resumeAt int,
-	record func(context.Context, execer) error) (done int, err error) {
+	record func(context.Context, execer) error, progress func(ctx context.Context, done int) error) (done int, err error) {
 	if !mig.NoTransaction && m.observer != nil {
 		return 0, m.retryOnLockTimeout(ctx, mig, func() error { return m.runObservedTransaction(ctx, mig, stmts, record) })
 	}
 	if !mig.NoTransaction {
 		// BEGIN, the statements, the history row (which also proves the lock's session, see
 		// upsert), then COMMIT together with the session reset in one round trip.
-		script, starts := batch(stmts)
 		return 0, m.retryOnLockTimeout(ctx, mig, func() error {
 			err := func() error {
-				// The file's statements go in one round trip, as psql -1 would send them, with the
-				// reset of the timeouts the history row must not inherit from the file.
-				if _, err := m.conn.Exec(ctx, "BEGIN;\n"+script+resetTimeouts, pgx.QueryExecModeSimpleProtocol); err != nil {
-					return m.statementError(ctx, mig, stmts, starts, err)
+				// The file's statements go as psql -1 would send them, in as few round trips as
+				// maxBatch allows, with the reset of the timeouts the history row must not inherit
+				// from the file.
+				if err := m.execBatches(ctx, mig, stmts); err != nil {
+					return err
 				}
 				return record(ctx, m.conn)
 			}()
@@ -46,6 +47,14 @@ func (m *Migrator) run(ctx context.Context, mig Migration, stmts []sqlscript.Sta
 		return done, err
 	}
 	for i, st := range stmts[resumeAt:] {
+		if progress != nil && i > 0 {
+			// Written while the connection is known to work, and committed before the next
+			// statement starts: a run killed in it (kill -9, an OOM kill, a failover) resumes there.
+			if err := progress(ctx, done); err != nil {
+				m.fileDone(ctx, mig, err)
+				return done, err
+			}
+		}
 		err := m.retryOnLockTimeout(ctx, mig, func() error {
 			exec := m.conn.Exec
 			if ConcurrentIndexOp(st.SQL) {
@@ -165,29 +174,82 @@ func (m *Migrator) dropInvalidIndexes(ctx context.Context) error {
 // settings (the CLI's --statement-timeout and --lock-timeout).
 const resetTimeouts = "RESET statement_timeout;\nRESET lock_timeout;\n"
 
-// batch joins statements into one script and returns where each starts, in characters from the
-// start of "BEGIN;\n" + script (PostgreSQL reports error positions in characters).
-func batch(stmts []sqlscript.Statement) (script string, starts []int) {
+// maxBatch bounds the bytes sent in one round trip of a transactional file: a small file goes
+// in one, and a large one (a 50 MB data fix) costs memory near its own size instead of several
+// copies of it (the script, BEGIN added, pgx's write buffer).
+const maxBatch = 1 << 20
+
+// execBatches runs a transactional file's statements after BEGIN, then resetTimeouts, in batches
+// of at most maxBatch bytes (a statement longer than that goes alone), and names the statement
+// that failed.
+func (m *Migrator) execBatches(ctx context.Context, mig Migration, stmts []sqlscript.Statement) error {
+	for from := 0; from < len(stmts); {
+		to, size := from, 0
+		for to < len(stmts) && (to == from || size+len(stmts[to].SQL)+2 <= maxBatch) {
+			size += len(stmts[to].SQL) + 2
+			to++
+		}
+		prefix, suffix := "", ""
+		if from == 0 {
+			prefix = "BEGIN;\n"
+		}
+		if to == len(stmts) {
+			suffix = resetTimeouts
+		}
+		script, starts := batch(prefix, stmts[from:to], suffix)
+		completed, err := m.execScript(ctx, script)
+		if err != nil {
+			if prefix != "" {
+				completed-- // BEGIN is the first
+			}
+			return statementError(mig, stmts[from:to], starts, completed, err)
+		}
+		from = to
+	}
+	return nil
+}
+
+// batch joins statements into one script between prefix and suffix, and returns where each
+// starts, in characters from the start of the script (PostgreSQL reports error positions in
+// characters).
+func batch(prefix string, stmts []sqlscript.Statement, suffix string) (script string, starts []int) {
 	var b strings.Builder
-	offset := utf8.RuneCountInString("BEGIN;\n")
+	n := len(prefix) + len(suffix)
+	for _, st := range stmts {
+		n += len(st.SQL) + 2
+	}
+	b.Grow(n)
+	b.WriteString(prefix)
+	offset := utf8.RuneCountInString(prefix)
 	for _, st := range stmts {
 		starts = append(starts, offset)
 		b.WriteString(st.SQL)
 		b.WriteString(";\n")
 		offset += utf8.RuneCountInString(st.SQL) + 2
 	}
+	b.WriteString(suffix)
 	return b.String(), starts
 }
 
-// statementError names the statement of a batch that failed. With a position the server says
-// where; without one (many DDL errors have none) the file is run again statement by statement,
-// in a transaction that is rolled back, to find it.
-func (m *Migrator) statementError(ctx context.Context, mig Migration, stmts []sqlscript.Statement, starts []int, err error) error {
-	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) || ctx.Err() != nil {
-		return &StatementError{File: mig.File, Statement: stmts[0], Err: err}
+// execScript runs a script of several statements in one round trip (the simple protocol) and
+// returns how many of them completed before the first error: the server answers each with its
+// own result, so the failing statement is known without running anything again.
+func (m *Migrator) execScript(ctx context.Context, script string) (completed int, err error) {
+	mrr := m.conn.PgConn().Exec(ctx, script)
+	for mrr.NextResult() {
+		if _, err := mrr.ResultReader().Close(); err == nil {
+			completed++
+		}
 	}
-	if pgErr.Position > 0 {
+	return completed, mrr.Close()
+}
+
+// statementError names the statement of a batch that failed: where the server's position points,
+// else the one after the failed statements that completed (many DDL errors, lock and statement
+// timeouts and cancellations have no position).
+func statementError(mig Migration, stmts []sqlscript.Statement, starts []int, completed int, err error) error {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Position > 0 {
 		i := len(starts) - 1
 		for i > 0 && int(pgErr.Position) <= starts[i] {
 			i--
@@ -196,18 +258,7 @@ func (m *Migrator) statementError(ctx context.Context, mig Migration, stmts []sq
 		relative.Position = pgErr.Position - int32(starts[i])
 		return &StatementError{File: mig.File, Statement: stmts[i], Err: &relative}
 	}
-	if isLockTimeout(err) {
-		return &StatementError{File: mig.File, Statement: stmts[0], Err: err} // retried as a whole
-	}
-	if _, rerr := m.conn.Exec(ctx, "ROLLBACK; BEGIN", pgx.QueryExecModeSimpleProtocol); rerr != nil {
-		return &StatementError{File: mig.File, Statement: stmts[0], Err: err}
-	}
-	for _, st := range stmts {
-		if _, serr := m.conn.Exec(ctx, st.SQL); serr != nil {
-			return &StatementError{File: mig.File, Statement: st, Err: serr}
-		}
-	}
-	return &StatementError{File: mig.File, Statement: stmts[0], Err: err}
+	return &StatementError{File: mig.File, Statement: stmts[min(max(completed, 0), len(stmts)-1)], Err: err}
 }
 
 // concurrentIndexStatement matches CREATE [UNIQUE] INDEX CONCURRENTLY, DROP INDEX CONCURRENTLY and
@@ -287,9 +338,11 @@ var createdIndex = regexp.MustCompile(`(?i)\bCREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:C
 func indexNamesOf(migs []Migration) []string {
 	var out []string
 	for _, mig := range migs {
-		for _, st := range append(append([]sqlscript.Statement{}, mig.Up...), mig.Down...) {
-			for _, m := range createdIndex.FindAllStringSubmatch(st.SQL, -1) {
-				out = append(out, strings.ToLower(m[1]))
+		for _, part := range [][]sqlscript.Statement{mig.Up, mig.Down} {
+			for _, st := range part {
+				for _, m := range createdIndex.FindAllStringSubmatch(st.SQL, -1) {
+					out = append(out, strings.ToLower(m[1]))
+				}
 			}
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"io/fs"
 	"regexp"
 	"sort"
@@ -75,12 +77,26 @@ func Load(fsys fs.FS) ([]Migration, error) {
 	seen := map[int]string{}
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".sql") || !startsWithDigit(name) {
-			continue // schema snapshots and other files live beside the migrations
+		lower := strings.ToLower(name)
+		switch {
+		case e.IsDir() || Companions[name]:
+			continue // the schema snapshots and the application's statements live beside the migrations
+		case !startsWithDigit(name) && !strings.Contains(lower, ".sql"):
+			continue // not SQL: the Go files of the embedded migrations, a README
+		case !startsWithDigit(name):
+			// notes.sql, Schema.sql: skipping it would hide a file someone meant to run
+			return nil, fmt.Errorf("%s: not a migration name (0007_add_thing.sql) nor one of the files read beside the migrations "+
+				"(schema.sql, baseline-schema.sql, queries.sql): rename it, or move it out of the directory", name)
 		}
 		m := FilePattern.FindStringSubmatch(name)
 		if m == nil {
-			return nil, fmt.Errorf("migration file %s: name must look like 0007_add_thing.sql (four digits, underscore, lower-case snake_case)", name)
+			return nil, fmt.Errorf("migration file %s: name must look like 0007_add_thing.sql (four digits, underscore, lower-case snake_case, "+
+				"lower-case .sql); rename it, or move it out of the directory (a backup copy too)", name)
+		}
+		// Only a regular file is opened: a symlink may point anywhere (/proc/self/environ), a FIFO
+		// would block the run, a device would never end.
+		if e.Type()&fs.ModeType != 0 {
+			return nil, fmt.Errorf("migration file %s is not a regular file (%s): migrations must be plain files inside the directory", name, fileKind(e.Type()))
 		}
 		v, _ := strconv.Atoi(m[1])
 		if v == 0 {
@@ -90,11 +106,11 @@ func Load(fsys fs.FS) ([]Migration, error) {
 			return nil, fmt.Errorf("migration files %s and %s share version %04d: renumber one of them", other, name, v)
 		}
 		seen[v] = name
-		data, err := fs.ReadFile(fsys, name)
+		data, err := readText(fsys, name)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", name, err)
 		}
-		mig, err := Parse(name, v, m[2], string(data))
+		mig, err := Parse(name, v, m[2], data)
 		if err != nil {
 			return nil, err
 		}
@@ -114,6 +130,62 @@ func Load(fsys fs.FS) ([]Migration, error) {
 
 func startsWithDigit(s string) bool { return s != "" && s[0] >= '0' && s[0] <= '9' }
 
+// Companions are the files read beside the migrations: the schema snapshots and lint's
+// application statements.
+var Companions = map[string]bool{"schema.sql": true, "baseline-schema.sql": true, "queries.sql": true}
+
+// fileKind names what a non-regular directory entry is.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeDevice != 0, m&fs.ModeCharDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return m.Type().String()
+}
+
+// nearDirectiveShape is a line comment shaped like a directive: a word, a colon or a space, and
+// a directive's word ("-- migratior:down", "-- migrate:down", "-- migrator down", "-- +goose Down").
+var nearDirectiveShape = regexp.MustCompile(`(?i)^--\s*\+?([a-z]+)\s*(?::\s*|\s+)(up|down|no-?transaction|post-?deploy|allow)\b`)
+
+// nearDirective reports a comment that is almost a migrator directive (a misspelt "migrator") or
+// another tool's (dbmate's migrate:, goose's +goose): taken for a comment, its down part would
+// run as part of up.
+func nearDirective(text string) bool {
+	g := nearDirectiveShape.FindStringSubmatch(text)
+	if g == nil {
+		return false
+	}
+	w := strings.ToLower(g[1])
+	return w == "goose" || w == "migrate" || w == "migration" || editDistance(w, "migrator") <= 2
+}
+
+// editDistance is the Levenshtein distance of two short ASCII words.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
 // directiveLike is any line comment that looks meant for the migrator: "--migrator:",
 // "-- Migrator :", "-- migrator: down". Only the exact directives are honoured; anything else
 // that looks like one is refused, so a typo never silently changes how a file runs.
@@ -123,13 +195,18 @@ var directiveLike = regexp.MustCompile(`(?i)^--\s*migrator\s*:`)
 // comments alone on their line, outside strings, dollar-quoted bodies and block comments.
 func Parse(file string, version int, name, text string) (Migration, error) {
 	m := Migration{Version: version, Name: name, File: file}
-	_, comments, err := sqlscript.Scan(text)
+	all, comments, err := sqlscript.Scan(text)
 	if err != nil {
 		return m, fmt.Errorf("migration %s: %w", file, err)
 	}
 	downAt, noTx := -1, -1
 	for _, c := range comments {
 		if !directiveLike.MatchString(c.Text) {
+			if c.Alone && nearDirective(c.Text) {
+				return m, fmt.Errorf("migration %s:%d: %q looks like a directive but is not one (taken for a comment, a down part would run "+
+					"as part of up): the directives are %q, %q and %q, each alone on its line, spelt exactly so; fix it or reword the comment",
+					file, c.Line, c.Text, DirectiveDown, DirectiveNoTransaction, DirectivePostDeploy)
+			}
 			continue
 		}
 		switch {
@@ -163,9 +240,10 @@ func Parse(file string, version int, name, text string) (Migration, error) {
 		up, down, m.HasDown = text[:downAt], text[downAt:], true
 	}
 	m.NoTransaction = noTx >= 0
-	sum := sha256.Sum256([]byte(withoutAllowLines(up, comments)))
-	m.Checksum = hex.EncodeToString(sum[:])
-	if m.Up, err = sqlscript.Split(up); err != nil {
+	m.Checksum = checksum(up, comments)
+	if !m.HasDown {
+		m.Up = all // the whole file is the up part: already split
+	} else if m.Up, err = sqlscript.Split(up); err != nil {
 		return m, fmt.Errorf("migration %s: %w", file, err)
 	}
 	if len(m.Up) == 0 {
@@ -182,9 +260,10 @@ func Parse(file string, version int, name, text string) (Migration, error) {
 	return m, nil
 }
 
-// withoutAllowLines is up without its allow directive lines, for the checksum.
-func withoutAllowLines(up string, comments []sqlscript.Comment) string {
-	var b strings.Builder
+// checksum is the hex SHA-256 of up without its allow directive lines, hashed piece by piece
+// (no copy of the file).
+func checksum(up string, comments []sqlscript.Comment) string {
+	h := sha256.New()
 	last := 0
 	for _, c := range comments {
 		if c.Offset >= len(up) || !c.Alone || !allowDirective.MatchString(c.Text) {
@@ -195,9 +274,37 @@ func withoutAllowLines(up string, comments []sqlscript.Comment) string {
 		if i := strings.IndexByte(up[c.Offset:], '\n'); i >= 0 {
 			end = c.Offset + i + 1
 		}
-		b.WriteString(up[last:start])
+		hashString(h, up[last:start])
 		last = end
 	}
-	b.WriteString(up[last:])
-	return b.String()
+	hashString(h, up[last:])
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// hashString writes s to h 64 KiB at a time: the hash takes bytes, and converting all of a
+// large file at once would copy it whole.
+func hashString(h hash.Hash, s string) {
+	for len(s) > 0 {
+		n := min(len(s), 64<<10)
+		h.Write([]byte(s[:n]))
+		s = s[n:]
+	}
+}
+
+// readText reads a file into a string with one allocation of its size (fs.ReadFile and a
+// conversion would hold two copies).
+func readText(fsys fs.FS, name string) (string, error) {
+	f, err := fsys.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	var b strings.Builder
+	if st, err := f.Stat(); err == nil && st.Size() > 0 {
+		b.Grow(int(st.Size()) + 1)
+	}
+	if _, err := io.Copy(&b, f); err != nil {
+		return "", err
+	}
+	return b.String(), nil
 }

@@ -34,6 +34,8 @@ type Options struct {
 	// Settings are extra server settings, "name=value" each, e.g.
 	// "shared_preload_libraries=pg_stat_statements".
 	Settings []string
+	// Bin is the directory of the binaries to run (default: FindBin's, from PG_BINDIR).
+	Bin string
 }
 
 // Server is a running PostgreSQL that accepts password (SCRAM) logins on 127.0.0.1.
@@ -91,9 +93,11 @@ const stateFile = "server.json"
 // the postgres user, because initdb and postgres refuse to run as root; the binaries and the
 // server's files then go where that user can reach them (ReachableBin, ServerDir).
 func Start(ctx context.Context, opts Options) (*Server, error) {
-	bin, err := FindBin()
-	if err != nil {
-		return nil, err
+	bin, err := opts.Bin, error(nil)
+	if bin == "" {
+		if bin, err = FindBin(); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create %s: %w", opts.Dir, err)
@@ -244,6 +248,68 @@ func (s *Server) waitReady(ctx context.Context, limit time.Duration) error {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// StartStandby makes a streaming standby of s (pg_basebackup -R from s, which must run with
+// wal_level=replica and a replication slot of WAL senders) in opts.Dir and starts it: a hot
+// standby, read-only until promoted (SELECT pg_promote()).
+func (s *Server) StartStandby(ctx context.Context, opts Options) (*Server, error) {
+	owner, err := RunAs()
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, err
+	}
+	dir, err := filepath.Abs(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	files, err := ServerDir(ctx, owner, dir)
+	if err != nil {
+		return nil, err
+	}
+	if err := ChownAll(files, owner); err != nil {
+		return nil, err
+	}
+	cmd := command(ctx, owner, filepath.Join(s.Bin, "pg_basebackup"), "-h", s.Host, "-p", strconv.Itoa(s.Port), "-U", s.User,
+		"-D", filepath.Join(files, "data"), "-R", "-X", "stream", "-c", "fast")
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+s.Password)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("pg_basebackup: %w\n%s", err, out)
+	}
+	if opts.Port == 0 {
+		if opts.Port, err = FreePort(); err != nil {
+			return nil, err
+		}
+	}
+	// The standby's superuser is the primary's: Start reads its password from the state file.
+	if err := save(dir, &Server{Host: s.Host, Port: opts.Port, User: s.User, Password: s.Password, Dir: dir, Files: files, Bin: s.Bin}); err != nil {
+		return nil, err
+	}
+	opts.Bin = s.Bin
+	return Start(ctx, opts)
+}
+
+// Kill ends the server and every one of its processes with SIGKILL, as a lost host would: no
+// shutdown, no goodbye to the clients.
+func (s *Server) Kill() {
+	if s.cmd == nil {
+		return
+	}
+	pid := s.cmd.Process.Pid
+	if b, err := os.ReadFile(filepath.Join(s.Files, "data", "postmaster.pid")); err == nil {
+		if first, _, _ := strings.Cut(string(b), "\n"); first != "" {
+			if n, err := strconv.Atoi(first); err == nil {
+				pid = n
+			}
+		}
+	}
+	if pgid, err := syscall.Getpgid(pid); err == nil && pgid != syscall.Getpgrp() {
+		_ = syscall.Kill(-pgid, syscall.SIGKILL) // the postmaster's group: every backend with it
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	_ = s.cmd.Wait()
 }
 
 // Stop shuts the server down quickly and waits for it to exit.

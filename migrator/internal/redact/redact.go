@@ -41,7 +41,8 @@ func (r *Redactor) Add(secrets ...string) {
 }
 
 var (
-	urlPassword = regexp.MustCompile(`(?i)(postgres(?:ql)?://[^:/@\s]*:)[^@\s]*@`)
+	// Up to the last '@' of the URL: a password with a raw '@' or '/' is masked whole.
+	urlPassword = regexp.MustCompile(`(?i)(postgres(?:ql)?://[^:/@\s]*:)\S*@`)
 	kvPassword  = regexp.MustCompile(`(?i)\b(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s]+)`)
 )
 

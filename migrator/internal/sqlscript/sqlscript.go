@@ -37,7 +37,9 @@ func Split(script string) ([]Statement, error) {
 
 // Scan is Split that also returns the script's line comments, the place where directives live.
 func Scan(script string) ([]Statement, []Comment, error) {
-	var out []Statement
+	// At most one statement per semicolon, plus the last: sized once, a large script's slice is
+	// not copied as it grows.
+	out := make([]Statement, 0, strings.Count(script, ";")+1)
 	var comments []Comment
 	start := -1 // byte offset of the current statement's first significant character
 	line := 1
@@ -49,7 +51,7 @@ func Scan(script string) ([]Statement, []Comment, error) {
 		if start >= 0 {
 			out = append(out, Statement{SQL: strings.TrimSpace(script[start:end]), Line: startLine})
 		}
-		start, parens, words, atomic = -1, 0, nil, 0
+		start, parens, words, atomic = -1, 0, words[:0], 0 // the words' slice is reused: no garbage per statement
 	}
 	mark := func(i int) {
 		if start < 0 {
@@ -139,6 +141,9 @@ func Scan(script string) ([]Statement, []Comment, error) {
 		}
 	}
 	flush(len(script))
+	if len(out) == 0 {
+		out = nil
+	}
 	return out, comments, nil
 }
 
