@@ -208,7 +208,7 @@ func (l *loader) fill(ctx context.Context, t *table, n int64, seqs []sequenceSta
 	var last *pgconn.PgError
 	for level := range levels {
 		l.res.Notes = l.res.Notes[:notesBefore] // each attempt says again what it left out
-		ok, err := l.decide(ctx, t, n, level)
+		ok, err := l.decide(ctx, t, n, level, last)
 		if err != nil || !ok {
 			return 0, err
 		}
@@ -267,6 +267,9 @@ func (l *loader) attempt(ctx context.Context, t *table, ins *insertStatement, n 
 
 // describe is a server error as a note says it.
 func describe(e *pgconn.PgError) string {
+	if e == nil {
+		return "no reason given"
+	}
 	s := e.Message
 	if e.Detail != "" {
 		s += " (" + e.Detail + ")"
@@ -276,7 +279,7 @@ func describe(e *pgconn.PgError) string {
 
 // decide picks each column's mode for an attempt at level. It returns false when the table
 // cannot be filled at all (a note says why).
-func (l *loader) decide(ctx context.Context, t *table, n int64, level int) (bool, error) {
+func (l *loader) decide(ctx context.Context, t *table, n int64, level int, refused *pgconn.PgError) (bool, error) {
 	for _, c := range t.cols {
 		c.mode, c.pool, c.fk, c.fkRef = modeServer, nil, nil, ""
 		c.shape, c.distinct = nil, 0
@@ -309,7 +312,7 @@ func (l *loader) decide(ctx context.Context, t *table, n int64, level int) (bool
 			continue // the default is what the application writes
 		}
 		if level == levelNulls && !c.notNull && !c.unique {
-			l.note(t.name, c.name, n, n, "left NULL: the server refused the generated values (see the table's note)")
+			l.note(t.name, c.name, n, n, "left NULL: the server refused the rows generated with it: %s", describe(refused))
 			continue
 		}
 		expr := gen(c.t, c.mod, c, c.index(), c.small())
@@ -360,11 +363,11 @@ func (l *loader) decide(ctx context.Context, t *table, n int64, level int) (bool
 			c.mode = modeServer
 			switch {
 			case c.hasDefault:
-				l.note(t.name, c.name, n, n, "left to its default: no value the generator tried passes its type's and CHECK constraints")
+				l.note(t.name, c.name, n, n, "left to its default: no value the generator tried is accepted by %s and the column's CHECKs", c.t.name)
 			case !c.notNull:
-				l.note(t.name, c.name, n, n, "left NULL: no value the generator tried passes its type's and CHECK constraints")
+				l.note(t.name, c.name, n, n, "left NULL: no value the generator tried is accepted by %s and the column's CHECKs", c.t.name)
 			default:
-				l.note(t.name, c.name, n, 0, "no rows: the column is NOT NULL and no value the generator tried passes its type's and CHECK constraints")
+				l.note(t.name, c.name, n, 0, "no rows: the column is NOT NULL and no value the generator tried is accepted by %s and the column's CHECKs", c.t.name)
 				return false, nil
 			}
 		}
