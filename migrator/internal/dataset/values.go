@@ -144,7 +144,12 @@ func text(c *column, mod int32, typ, idx string) string {
 		w := c.shape.AvgWidth - 1
 		v = fmt.Sprintf("rpad(%s, greatest(length(%s), %d), 'x')", v, v, w)
 	}
-	if (typ == "character varying" || typ == "character") && mod >= 5 {
+	// Cut to the type's length only when "<column>-<n>" and the padding may be longer.
+	longest := len(c.name) + 21
+	if c.shape != nil {
+		longest = max(longest, c.shape.AvgWidth)
+	}
+	if (typ == "character varying" || typ == "character") && mod >= 5 && int(mod-4) < longest {
 		v = fmt.Sprintf("right(%s, %d)", v, mod-4)
 	}
 	return v
