@@ -97,7 +97,7 @@ func gen(t *pgType, mod int32, c *column, idx string, small bool) string {
 	case "jsonb":
 		return fmt.Sprintf("jsonb_build_object('n', %s)", idx)
 	case "json":
-		return fmt.Sprintf("json_build_object('n', %s)", idx)
+		return fmt.Sprintf("('{\"n\": ' || %s || '}')::json", idx)
 	case "bytea":
 		return fmt.Sprintf("decode(lpad(to_hex(%s), 8, '0'), 'hex')", idx)
 	case "inet":
@@ -125,11 +125,11 @@ func numeric(mod int32, idx string) string {
 	}
 	whole := 500
 	if p-s < 4 {
-		whole = 1
+		limit := 1
 		for range p - s {
-			whole *= 10
+			limit *= 10
 		}
-		whole -= 2 // the fraction must not round up past the last whole number
+		whole = min(whole, limit-2) // the fraction must not round up past the last whole number
 	}
 	if whole < 1 {
 		return fmt.Sprintf("((%s %% 100) / 100.0 / 10)", idx)
