@@ -18,8 +18,8 @@ import (
 // and json, uuid, inet and cidr, ranges, bytea, numeric precision, identity and generated columns,
 // a composite UNIQUE key, a partial unique index on an expression, a two-column FOREIGN KEY,
 // CHECKs with IN lists, ranges and length() bounds, an exclusion constraint, a nullable
-// composite-type column and, in another table, a NOT NULL one; and tables no generator can fill
-// (a CHECK across columns it does not vary together, a trigger that refuses every row).
+// composite-type column and, in another table, a NOT NULL one; and tables the generator cannot
+// fill, or not in full (a CHECK across columns, a trigger that refuses every row).
 const features = `
 CREATE TYPE order_priority AS ENUM ('low', 'normal', 'high');
 CREATE TYPE money_pair AS (amount numeric, currency text);
@@ -112,7 +112,7 @@ var expected = map[string]want{
 	"ledger":       {func(int64) int64 { return 0 }, [][2]string{{"entry", "composite"}}},
 	"ledger_lines": {all, [][2]string{{"ledger_id", "references ledger"}}},
 	"slots":        {func(int64) int64 { return 50 }, [][2]string{{"", "repeat a key of slots_slot_key"}}},
-	"pairs":        {func(int64) int64 { return 0 }, [][2]string{{"", "break CHECK pairs_ordered"}}},
+	"pairs":        {func(n int64) int64 { return n - (n+1)/9 }, [][2]string{{"", "break CHECK pairs_ordered"}}}, // lo = hi + 8 in every ninth row
 	"closed":       {func(int64) int64 { return 0 }, [][2]string{{"", "closed for writes"}}},
 }
 

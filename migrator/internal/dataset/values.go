@@ -33,6 +33,11 @@ func (c *column) index() string {
 // would: a column that is no key in a plan without a shape.
 func (c *column) small() bool { return !c.unique && c.shape == nil }
 
+// offset shifts a column's small numbers, dates and times by its position in the table, so that
+// two columns of a type are not equal in every row: a CHECK (lo < hi) or (starts_at < ends_at)
+// between columns declared in that order holds in most rows instead of none.
+func (c *column) offset() int { return int(c.num) - 1 }
+
 // gen is an SQL expression of type t (typmod mod) for row idx of column c, or "" for a type the
 // generator cannot make values of (a composite, a multirange, a pseudo-type, an unknown base type).
 func gen(t *pgType, mod int32, c *column, idx string, small bool) string {
@@ -65,12 +70,12 @@ func gen(t *pgType, mod int32, c *column, idx string, small bool) string {
 	switch t.name {
 	case "smallint":
 		if small {
-			return fmt.Sprintf("(1 + %s %% 9)", idx)
+			return fmt.Sprintf("(1 + (%s + %d) %% 9)", idx, c.offset())
 		}
 		return fmt.Sprintf("(%s %% 32767 + 1)", idx)
 	case "integer", "bigint", "oid":
 		if small {
-			return fmt.Sprintf("(1 + %s %% 9)", idx)
+			return fmt.Sprintf("(1 + (%s + %d) %% 9)", idx, c.offset())
 		}
 		return fmt.Sprintf("(%s + 1)", idx)
 	case "numeric":
@@ -80,14 +85,14 @@ func gen(t *pgType, mod int32, c *column, idx string, small bool) string {
 	case "boolean":
 		return fmt.Sprintf("(%s %% 2 = 0)", idx)
 	case "timestamp with time zone":
-		return fmt.Sprintf("(timestamptz '%s' - %s * interval '1 minute')", datasetEpoch.Format("2006-01-02 15:04:05+00"), idx)
+		return fmt.Sprintf("(timestamptz '%s' - (%s - %d) * interval '1 minute')", datasetEpoch.Format("2006-01-02 15:04:05+00"), idx, c.offset())
 	case "timestamp without time zone":
-		return fmt.Sprintf("(timestamp '%s' - %s * interval '1 minute')", datasetEpoch.Format("2006-01-02 15:04:05"), idx)
+		return fmt.Sprintf("(timestamp '%s' - (%s - %d) * interval '1 minute')", datasetEpoch.Format("2006-01-02 15:04:05"), idx, c.offset())
 	case "date":
 		if c.unique {
 			return fmt.Sprintf("(date '%s' + %s::int4)", datasetEpoch.Format("2006-01-02"), idx)
 		}
-		return fmt.Sprintf("(date '%s' + (%s %% 28)::int4)", datasetEpoch.Format("2006-01-02"), idx)
+		return fmt.Sprintf("(date '%s' + ((%s + %d) %% 28)::int4)", datasetEpoch.Format("2006-01-02"), idx, c.offset())
 	case "time without time zone", "time with time zone":
 		return fmt.Sprintf("(time '00:00' + (%s %% 86400) * interval '1 second')", idx)
 	case "interval":
