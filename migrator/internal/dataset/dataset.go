@@ -757,6 +757,7 @@ type sequenceState struct {
 	isCalled bool
 }
 
+// sequences reads where t's sequences stand.
 func (l *loader) sequences(ctx context.Context, t *table) ([]sequenceState, error) {
 	var out []sequenceState
 	for _, s := range t.sequences {
@@ -774,6 +775,7 @@ func (l *loader) sequences(ctx context.Context, t *table) ([]sequenceState, erro
 	return out, nil
 }
 
+// restore puts the sequences back where sequences read them.
 func (l *loader) restore(ctx context.Context, seqs []sequenceState) error {
 	for _, s := range seqs {
 		if _, err := l.conn.Exec(ctx, "SELECT setval($1::regclass, $2, $3)", s.name, s.last, s.isCalled); err != nil {
