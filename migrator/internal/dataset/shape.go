@@ -94,7 +94,7 @@ func LoadShape(path string) (*Shape, error) {
 	return &s, nil
 }
 
-// Plan says how many rows Fill loads: Rows into every table, or, with a Shape, each table's rows
+// Plan says how many rows Load loads: Rows into every table, or, with a Shape, each table's rows
 // times Fraction (at least one) with its columns' NULL fractions, widths and distinct counts.
 type Plan struct {
 	Rows     int

@@ -1,0 +1,96 @@
+package dataset
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// bulkRows is the load from which a table's foreign keys and plain indexes are dropped before
+// the load and made again after it: checking a foreign key row by row and inserting into an index
+// row by row cost several times one validating scan and one sorted build (issue 30).
+const bulkRows = 10000
+
+// rebuild is what dropped lists: the statements that make a table's foreign keys and plain
+// indexes again, each with the same name and definition (only their oids change).
+type rebuild struct {
+	drop, create []string
+}
+
+// dropped reads the table's foreign keys, UNIQUE constraints and indexes and the statements that
+// drop them and make them again, with their comments and CLUSTER marks. It leaves in place the
+// primary key (its serial keys go in in order, cheaply), exclusion constraints, what a foreign key
+// references, a replica identity, an index in a tablespace of its own, with a statistics target or
+// part of a partitioned index, and every index of a partitioned table or a partition. Should the
+// generator make duplicates, making a UNIQUE constraint again fails, and bulkFill loads again
+// with every constraint in place.
+func dropped(ctx context.Context, conn *pgx.Conn, name string) (rebuild, error) {
+	var r rebuild
+	ident := pgx.Identifier{name}.Sanitize()
+	var plain bool
+	if err := conn.QueryRow(ctx, `SELECT relkind = 'r' AND NOT relispartition AND NOT relhassubclass
+   AND NOT EXISTS (SELECT 1 FROM pg_inherits WHERE inhrelid = c.oid) FROM pg_class c WHERE oid = $1::regclass`, ident).Scan(&plain); err != nil {
+		return r, fmt.Errorf("dataset: look at %s: %w", name, err)
+	}
+	if !plain {
+		return r, nil
+	}
+	rows, err := conn.Query(ctx, `SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), i.indisclustered,
+       obj_description(i.indexrelid, 'pg_class')
+  FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+ WHERE i.indrelid = $1::regclass AND NOT i.indisreplident AND i.indisvalid AND i.indisready AND i.indislive
+   AND c.reltablespace = 0 AND NOT c.relispartition
+   AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid)
+   AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = i.indexrelid)
+   AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0)
+ ORDER BY 1`, ident)
+	if err != nil {
+		return r, fmt.Errorf("dataset: read the indexes of %s: %w", name, err)
+	}
+	var index, def string
+	var clustered bool
+	var comment *string
+	if _, err := pgx.ForEachRow(rows, []any{&index, &def, &clustered, &comment}, func() error {
+		r.drop = append(r.drop, "DROP INDEX "+index)
+		r.create = append(r.create, def)
+		if clustered {
+			r.create = append(r.create, fmt.Sprintf("ALTER TABLE %s CLUSTER ON %s", ident, index))
+		}
+		if comment != nil {
+			r.create = append(r.create, fmt.Sprintf("COMMENT ON INDEX %s IS %s", index, literal(*comment)))
+		}
+		return nil
+	}); err != nil {
+		return r, fmt.Errorf("dataset: read the indexes of %s: %w", name, err)
+	}
+	// Foreign keys, and the UNIQUE constraints that no foreign key references, last the foreign
+	// keys: their validation reads the referenced keys.
+	rows, err = conn.Query(ctx, `SELECT k.conname, pg_get_constraintdef(k.oid), obj_description(k.oid, 'pg_constraint'), obj_description(k.conindid, 'pg_class')
+  FROM pg_constraint k LEFT JOIN pg_index i ON i.indexrelid = k.conindid AND k.contype = 'u'
+ WHERE k.conrelid = $1::regclass AND k.conparentid = 0 AND k.coninhcount = 0 AND k.conislocal
+   AND (k.contype = 'f' OR k.contype = 'u' AND NOT i.indisreplident
+        AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.refclassid = 'pg_class'::regclass AND d.refobjid = k.conindid AND d.classid = 'pg_constraint'::regclass AND d.objid <> k.oid)
+        AND NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = k.conindid AND a.attstattarget >= 0))
+ ORDER BY k.contype DESC, k.conname`, ident)
+	if err != nil {
+		return r, fmt.Errorf("dataset: read the foreign keys of %s: %w", name, err)
+	}
+	var con string
+	var indexComment *string
+	if _, err := pgx.ForEachRow(rows, []any{&con, &def, &comment, &indexComment}, func() error {
+		q := pgx.Identifier{con}.Sanitize()
+		r.drop = append(r.drop, fmt.Sprintf("ALTER TABLE %s DROP CONSTRAINT %s", ident, q))
+		r.create = append(r.create, fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s %s", ident, q, def))
+		if comment != nil {
+			r.create = append(r.create, fmt.Sprintf("COMMENT ON CONSTRAINT %s ON %s IS %s", q, ident, literal(*comment)))
+		}
+		if indexComment != nil {
+			r.create = append(r.create, fmt.Sprintf("COMMENT ON INDEX %s IS %s", q, literal(*indexComment)))
+		}
+		return nil
+	}); err != nil {
+		return r, fmt.Errorf("dataset: read the foreign keys of %s: %w", name, err)
+	}
+	return r, nil
+}
