@@ -121,7 +121,9 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 	case cacheDir == "none":
 		connect, cleanup, _, err = a.localScratch(ctx, "", opts)
 	default:
-		connect, cleanup, opts.Dataset, err = a.localScratch(ctx, cacheDir, opts)
+		var origin datasetOrigin
+		connect, cleanup, origin, err = a.localScratch(ctx, cacheDir, opts)
+		opts.Dataset, opts.DatasetNotes = origin.note, origin.notes
 	}
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -31,24 +32,24 @@ func defaultLintCache() string {
 // run starts in (the migrations below --from applied, the dataset loaded) is kept as a template
 // database named by lint.TemplateKey, so the next run of the same files copies it (CREATE
 // DATABASE ... TEMPLATE) instead of loading the rows again. Without it the server is throwaway.
-func (a *app) localScratch(ctx context.Context, cacheDir string, opts lint.Options) (lint.Connector, func(), string, error) {
+func (a *app) localScratch(ctx context.Context, cacheDir string, opts lint.Options) (lint.Connector, func(), datasetOrigin, error) {
 	start := time.Now()
 	dir, release, err := lintServerDir(ctx, a, cacheDir)
 	if err != nil {
-		return nil, nil, "", err
+		return nil, nil, datasetOrigin{}, err
 	}
 	srv, running := pgserver.Running(ctx, dir)
 	if !running {
 		// A kept server outlives this process between its runs; a throwaway one dies with it.
 		if srv, err = pgserver.Start(ctx, pgserver.Options{Dir: dir, Detach: cacheDir != ""}); err != nil {
 			release(nil)
-			return nil, nil, "", fmt.Errorf("start lint's PostgreSQL in %s (or give --database-url): %w", dir, err)
+			return nil, nil, datasetOrigin{}, fmt.Errorf("start lint's PostgreSQL in %s (or give --database-url): %w", dir, err)
 		}
 	}
 	admin, err := pgx.Connect(ctx, srv.URL("postgres"))
 	if err != nil {
 		release(srv)
-		return nil, nil, "", fmt.Errorf("connect to lint's PostgreSQL: %w", err)
+		return nil, nil, datasetOrigin{}, fmt.Errorf("connect to lint's PostgreSQL: %w", err)
 	}
 	defer admin.Close(context.WithoutCancel(ctx))
 	password := pgserver.RandomHex(16)
@@ -59,17 +60,24 @@ func (a *app) localScratch(ctx context.Context, cacheDir string, opts lint.Optio
 		return cfg
 	}
 	name := "carthub_lint_" + pgserver.RandomHex(6)
-	note, err := createScratch(ctx, admin, name, password, cacheDir, opts, role)
+	origin, err := createScratch(ctx, admin, name, password, cacheDir, opts, role)
 	if err != nil {
 		release(srv)
-		return nil, nil, "", fmt.Errorf("prepare lint's PostgreSQL in %s: %w", dir, err)
+		return nil, nil, datasetOrigin{}, fmt.Errorf("prepare lint's PostgreSQL in %s: %w", dir, err)
 	}
 	a.step(ctx, "lint PostgreSQL", start, "port", srv.Port, "cache", cacheDir)
 	cleanup := func() {
 		a.dropScratch(srv.URL("postgres"), name)
 		release(srv)
 	}
-	return connector(role(name)), cleanup, note, nil
+	return connector(role(name)), cleanup, origin, nil
+}
+
+// datasetOrigin is what the report says of a dataset lint did not load itself: where it came
+// from, and what it could not fill.
+type datasetOrigin struct {
+	note  string
+	notes []string
 }
 
 // lintServerDir is the directory of lint's server: in cacheDir, one per PostgreSQL build
@@ -126,23 +134,23 @@ func lintServerDir(ctx context.Context, a *app, cacheDir string) (string, func(*
 // createScratch creates the scratch database name owned by carthub_lint: from the dataset
 // template when a cache keeps one (building it first if it is missing), else empty. It returns
 // what the report says of the dataset.
-func createScratch(ctx context.Context, admin *pgx.Conn, name, password, cacheDir string, opts lint.Options, role func(string) *pgx.ConnConfig) (string, error) {
+func createScratch(ctx context.Context, admin *pgx.Conn, name, password, cacheDir string, opts lint.Options, role func(string) *pgx.ConnConfig) (datasetOrigin, error) {
 	// CREATE ROLE has no IF NOT EXISTS; a kept server has the role from an earlier run.
 	if _, err := admin.Exec(ctx, `DO $$ BEGIN CREATE ROLE carthub_lint LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$`); err != nil {
-		return "", err
+		return datasetOrigin{}, err
 	}
 	if _, err := admin.Exec(ctx, fmt.Sprintf("ALTER ROLE carthub_lint PASSWORD '%s'", password)); err != nil {
-		return "", err
+		return datasetOrigin{}, err
 	}
 	key := lint.TemplateKey(opts, admin.PgConn().ParameterStatus("server_version"))
 	if cacheDir == "" || key == "" {
 		_, err := admin.Exec(ctx, "CREATE DATABASE "+name+" OWNER carthub_lint")
-		return "", err
+		return datasetOrigin{}, err
 	}
 	tpl := "carthub_lint_tpl_" + key
 	var exists bool
 	if err := admin.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1 AND datistemplate)", tpl).Scan(&exists); err != nil {
-		return "", err
+		return datasetOrigin{}, err
 	}
 	note := fmt.Sprintf("the migrations below %04d and %d rows per table copied from template %s (kept in %s)", opts.From, opts.Rows, tpl, cacheDir)
 	if !exists {
@@ -151,27 +159,44 @@ func createScratch(ctx context.Context, admin *pgx.Conn, name, password, cacheDi
 		building := tpl + "_building"
 		for _, sql := range []string{"DROP DATABASE IF EXISTS " + building + " WITH (FORCE)", "CREATE DATABASE " + building + " OWNER carthub_lint"} {
 			if _, err := admin.Exec(ctx, sql); err != nil {
-				return "", err
+				return datasetOrigin{}, err
 			}
 		}
-		took, err := lint.Prepare(ctx, connector(role(building)), opts)
+		took, notes, err := lint.Prepare(ctx, connector(role(building)), opts)
 		if err != nil {
-			return "", err
+			return datasetOrigin{}, err
+		}
+		// What the dataset could not fill travels with the template, for every run that copies it.
+		if _, err := admin.Exec(ctx, "COMMENT ON DATABASE "+building+" IS "+quoteLiteral(strings.Join(notes, "\n"))); err != nil {
+			return datasetOrigin{}, err
 		}
 		for _, sql := range []string{"ALTER DATABASE " + building + " RENAME TO " + tpl, "ALTER DATABASE " + tpl + " IS_TEMPLATE true"} {
 			if _, err := admin.Exec(ctx, sql); err != nil {
-				return "", err
+				return datasetOrigin{}, err
 			}
 		}
 		note = fmt.Sprintf("the migrations below %04d applied and %d rows per table loaded in %s, kept as template %s in %s for the next run",
 			opts.From, opts.Rows, took.Round(100*time.Millisecond), tpl, cacheDir)
 		if err := dropOldTemplates(ctx, admin, tpl); err != nil {
-			return "", err
+			return datasetOrigin{}, err
 		}
 	}
-	_, err := admin.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE "+tpl+" OWNER carthub_lint STRATEGY FILE_COPY")
-	return note, err
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE "+tpl+" OWNER carthub_lint STRATEGY FILE_COPY"); err != nil {
+		return datasetOrigin{}, err
+	}
+	var notes string
+	if err := admin.QueryRow(ctx, "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = $1", tpl).Scan(&notes); err != nil {
+		return datasetOrigin{}, err
+	}
+	origin := datasetOrigin{note: note}
+	if notes != "" {
+		origin.notes = strings.Split(notes, "\n")
+	}
+	return origin, nil
 }
+
+// quoteLiteral is s as an SQL string constant.
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // dropOldTemplates keeps the newest keptTemplates dataset templates besides keep.
 func dropOldTemplates(ctx context.Context, admin *pgx.Conn, keep string) error {

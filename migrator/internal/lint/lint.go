@@ -47,8 +47,10 @@ type Options struct {
 	MaxPlanGrowth float64
 	// Queries are the application's statements, run before and after each file (nil: none).
 	Queries []corpus.Query
-	// Dataset says where the rows came from when the caller prepared them (a template copy).
-	Dataset string
+	// Dataset says where the rows came from when the caller prepared them (a template copy), and
+	// DatasetNotes what that dataset could not fill.
+	Dataset      string
+	DatasetNotes []string
 	// Engine are the migrator's options (migrations, baseline, tables, history table); lint
 	// overrides its lock settings.
 	Engine migrate.Options
@@ -71,7 +73,9 @@ type Report struct {
 	MaxBlock       time.Duration `json:"max_block_ns"`
 	Queries        int           `json:"application_statements"`
 	Dataset        string        `json:"dataset,omitempty"`
-	Files          []*File       `json:"files"`
+	// DatasetNotes say what the prepared dataset (a template) could not fill, and why.
+	DatasetNotes []string `json:"dataset_notes,omitempty"`
+	Files        []*File  `json:"files"`
 	// Failed counts the findings no allow directive covers.
 	Failed  int           `json:"failed"`
 	Allowed int           `json:"allowed"`
@@ -83,9 +87,12 @@ type File struct {
 	File          string           `json:"file"`
 	NoTransaction bool             `json:"no_transaction"`
 	PostDeploy    bool             `json:"post_deploy,omitempty"`
-	Loaded        map[string]int64 `json:"loaded,omitempty"` // rows COPYed into each table before it
-	LoadTook      time.Duration    `json:"load_duration_ns,omitempty"`
-	Statements    []*Statement     `json:"statements"`
+	Loaded        map[string]int64 `json:"loaded,omitempty"` // rows loaded into each table before it
+	// DatasetNotes say what the dataset could not fill before it (a table short of rows, a
+	// column left NULL) and why.
+	DatasetNotes []string      `json:"dataset_notes,omitempty"`
+	LoadTook     time.Duration `json:"load_duration_ns,omitempty"`
+	Statements   []*Statement  `json:"statements"`
 	// NotChecked are the application's statements that already failed before the file, with
 	// their errors: lint cannot tell what the file does to them.
 	NotChecked map[string]string `json:"application_not_checked,omitempty"`
@@ -237,7 +244,7 @@ func Run(ctx context.Context, connect Connector, opts Options) (*Report, error) 
 			"this server is %s", l.conn.PgConn().ParameterStatus("server_version"))
 	}
 	rep := &Report{Server: l.conn.PgConn().ParameterStatus("server_version"), Rows: opts.Rows, ProductionRows: opts.productionRows(""),
-		MaxLockHold: opts.MaxLockHold, MaxBlock: opts.MaxBlock, Queries: len(opts.Queries), Dataset: opts.Dataset}
+		MaxLockHold: opts.MaxLockHold, MaxBlock: opts.MaxBlock, Queries: len(opts.Queries), Dataset: opts.Dataset, DatasetNotes: opts.DatasetNotes}
 	if opts.Shape != nil {
 		rep.Shape = opts.plan().String()
 	}
@@ -311,11 +318,14 @@ func (l *linter) file(ctx context.Context, m *migrate.Migrator, mig migrate.Migr
 		}
 	}
 	loadStart := time.Now()
-	loaded, err := dataset.FillPlan(ctx, l.conn, l.history, l.opts.plan())
+	filled, err := dataset.Load(ctx, l.conn, l.history, l.opts.plan())
 	if err != nil {
 		return f, err
 	}
-	if len(loaded) > 0 {
+	for _, n := range filled.Notes {
+		f.DatasetNotes = append(f.DatasetNotes, n.String())
+	}
+	if loaded := filled.Loaded; len(loaded) > 0 {
 		f.Loaded, f.LoadTook = loaded, time.Since(loadStart)
 		l.opts.Logger.InfoContext(ctx, "dataset loaded", "file", mig.File, "rows", loaded, "duration_ms", f.LoadTook.Milliseconds())
 	}

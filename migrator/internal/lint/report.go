@@ -23,6 +23,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Dataset != "" {
 		fmt.Fprintf(w, "dataset: %s\n", r.Dataset)
 	}
+	for _, n := range r.DatasetNotes {
+		fmt.Fprintf(w, "dataset could not fill %s\n", n)
+	}
 	fmt.Fprintf(w, "production: holds, waits and scans that grow with a table's rows are projected to its rows in production (%s; %s rows where it does not say)\n",
 		map[bool]string{true: "the shape", false: "no shape"}[r.Shape != ""], thousands(r.ProductionRows))
 	if r.Queries > 0 {
@@ -45,6 +48,9 @@ func (r *Report) WriteText(w io.Writer) error {
 				parts = append(parts, fmt.Sprintf("%s %d", t, f.Loaded[t]))
 			}
 			fmt.Fprintf(w, "  loaded before it: %s rows (%s)\n", strings.Join(parts, ", "), round(f.LoadTook))
+		}
+		for _, n := range f.DatasetNotes {
+			fmt.Fprintf(w, "  dataset could not fill %s\n", n)
 		}
 		for _, name := range sortedKeys(f.NotChecked) {
 			fmt.Fprintf(w, "  not checked: the application's %s already failed before the file: %s\n", name, f.NotChecked[name])

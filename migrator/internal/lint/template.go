@@ -15,7 +15,7 @@ import (
 
 // datasetVersion changes whenever fill makes different rows, so that no template of the old
 // dataset is reused.
-const datasetVersion = "2"
+const datasetVersion = "3"
 
 // TemplateKey names the state lint starts a run of opts in: the migrations below opts.From,
 // applied, and the dataset of opts.Rows rows loaded. Two runs with the same key start from the
@@ -38,21 +38,27 @@ func TemplateKey(opts Options, serverVersion string) string {
 }
 
 // Prepare brings the empty database connect opens to where a run of opts starts: the migrations
-// below opts.From applied, their tables filled. Run on a copy of it skips both.
-func Prepare(ctx context.Context, connect Connector, opts Options) (time.Duration, error) {
+// below opts.From applied, their tables filled. Run on a copy of it skips both. The notes say
+// what the dataset could not fill.
+func Prepare(ctx context.Context, connect Connector, opts Options) (time.Duration, []string, error) {
 	start := time.Now()
 	conn, err := connect(ctx)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	if _, err := applyBelow(ctx, conn, opts); err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	if _, err := dataset.FillPlan(ctx, conn, historyTable(opts), opts.plan()); err != nil {
-		return 0, err
+	filled, err := dataset.Load(ctx, conn, historyTable(opts), opts.plan())
+	if err != nil {
+		return 0, nil, err
 	}
-	return time.Since(start), nil
+	var notes []string
+	for _, n := range filled.Notes {
+		notes = append(notes, n.String())
+	}
+	return time.Since(start), notes, nil
 }
 
 // applyBelow returns the engine lint applies files with (no lock waits or retries: the scratch
