@@ -77,7 +77,9 @@ func (s *Statement) growsWith(populated map[string]int64) []string {
 		}
 	}
 	for _, t := range s.Rewrote {
-		add(t)
+		if !slices.Contains(s.emptied, t) { // TRUNCATE swaps in an empty file: its cost is no copy
+			add(t)
+		}
 	}
 	for _, t := range s.Scanned {
 		add(t)
