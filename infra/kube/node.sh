@@ -262,6 +262,8 @@ imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 serializeImagePulls: false
 maxPods: 20
+# No iptables chains of the kubelet's own in the machine's tables (other work shares them).
+makeIPTablesUtilChains: false
 EOF
 nohup "$KUBE_BIN/kubelet" --config="$N/kubelet.yaml" --kubeconfig="$N/kubelet.kubeconfig" --root-dir="$N/kubelet" \
   --hostname-override="$NODE" --node-ip="$NODE_IP" --node-labels="$TAINT=kubelet" --v=1 \
