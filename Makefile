@@ -13,6 +13,7 @@ CDK_ENV    ?= dev
 STATICCHECK_VERSION := v0.8.2
 KUBE_SCORE_VERSION  := v1.20.0
 K8S_CONFIG ?= k8s-synth/config/dev.yaml
+K8S_OUTDIR ?= k8s
 IMAGE      ?=
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
@@ -129,6 +130,14 @@ container-tools: ## install podman, runc, a static busybox and qemu-user-static 
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq podman runc busybox-static qemu-user-static binfmt-support >/dev/null; }
 	@migrator/image/emulation.sh enable || true
 
+# The real node of the cluster tests (infra/kube/node.sh): Debian's containerd, runc and the CNI
+# plugins (bridge, host-local, loopback).
+.PHONY: node-tools
+node-tools: ## install containerd, runc and the CNI plugins where missing (the cluster tests' real node)
+	@[ -x /usr/bin/containerd ] && [ -x /usr/sbin/runc ] && [ -x /usr/lib/cni/bridge ] || { \
+	  SUDO=; [ "$$(id -u)" = 0 ] || { command -v sudo >/dev/null || { echo "$@: installing Debian packages needs root (no sudo here): run make $@ as root once"; exit 1; }; SUDO=sudo; }; \
+	  $$SUDO apt-get update -qq -o DPkg::Lock::Timeout=300 && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -o DPkg::Lock::Timeout=300 -y -qq --no-install-recommends containerd runc containernetworking-plugins >/dev/null; }
+
 # crane (go-containerregistry) copies images between registries by digest without a Docker
 # daemon: the promoting Build stage's copy (infra/pipeline/promote.sh) and its test.
 CRANE_VERSION := v0.22.1
@@ -240,17 +249,20 @@ shellcheck: ## install shellcheck where missing (the deploy script's test runs i
 	@command -v shellcheck >/dev/null || { SUDO=; [ "$$(id -u)" = 0 ] || { command -v sudo >/dev/null || { echo "$@: installing Debian packages needs root (no sudo here): run make $@ as root once"; exit 1; }; SUDO=sudo; }; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq shellcheck >/dev/null; }
 
+# The real node's scenarios (infra/pipeline/node_test.go) run the amd64 variant of the image
+# `make image` builds, pushed to the node's registry.
+NODE_IMAGE ?= $(IMAGE_NAME)-amd64
 .PHONY: test-infra
-test-infra: node_modules shellcheck moto .data/tools/kubectl $(TOOLS)/crane kube $(TRIVY) ## infra: CDK assertions, cdk-nag and pipeline-script tests, then synth of dev and prod with cfn-lint and Trivy
-	$(GO) test -count=1 ./infra/...
+test-infra: node_modules shellcheck moto node-tools .data/tools/kubectl $(TOOLS)/crane kube image $(TRIVY) ## infra: CDK assertions, cdk-nag and pipeline-script tests (the Job on a real node among them), then synth of dev and prod with cfn-lint and Trivy
+	CARTHUB_NODE_IMAGE=$(NODE_IMAGE) $(GO) test -count=1 ./infra/...
 	@# offlineSynth: a test synth deploys nothing, so it may run with another account's credentials
 	@# (the Build stage runs in dev's); the accounts, AZs and prefix lists are cdk.json's.
 	$(MAKE) --no-print-directory synth cfn-lint trivy-scan CDK_ENV=dev CDK_CONTEXT="-c offlineSynth=true"
 	$(MAKE) --no-print-directory synth cfn-lint trivy-scan CDK_ENV=prod CDK_CONTEXT="-c offlineSynth=true"
 
 .PHONY: k8s
-k8s: ## write k8s/namespace.yaml, migration-job.yaml, network-policies.yaml, one cdk8s chart each (K8S_CONFIG=..., IMAGE=...)
-	$(GO) run ./k8s-synth --config $(K8S_CONFIG) --outdir k8s --extension .yaml $(if $(IMAGE),--image $(IMAGE))
+k8s: ## write k8s/namespace.yaml, migration-job.yaml, network-policies.yaml, one cdk8s chart each (K8S_CONFIG=..., IMAGE=..., K8S_OUTDIR=k8s)
+	$(GO) run ./k8s-synth --config $(K8S_CONFIG) --outdir $(K8S_OUTDIR) --extension .yaml $(if $(IMAGE),--image $(IMAGE))
 
 .PHONY: schema
 schema: postgres node_modules ## regenerate migrations/schema.sql and baseline-schema.sql after changing a migration

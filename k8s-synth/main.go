@@ -79,11 +79,22 @@ func run(args []string, getenv func(string) string) error {
 	input("db-instance-id", "CARTHUB_DB_INSTANCE_ID", "RDS instance identifier: enables pre-migration snapshots", str(&c.DBInstanceID))
 	input("credentials", "CARTHUB_CREDENTIALS", "pod-identity (default) or secret", str(&c.Credentials))
 	input("db-host", "CARTHUB_DB_HOST", "database host (credentials secret)", str(&c.DBHost))
+	input("db-name", "CARTHUB_DB_NAME", "database name (credentials secret; default carthub)", str(&c.DBName))
 	input("backend-labels", "CARTHUB_BACKEND_LABELS", "labels of the backend pods, as key=value,key=value (default app=backend)", labels(&c.BackendLabels))
 	input("frontend-labels", "CARTHUB_FRONTEND_LABELS", "labels of the frontend pods, as key=value,key=value (default app=frontend)", labels(&c.FrontendLabels))
 	input("snapshot-retention", "CARTHUB_SNAPSHOT_RETENTION", "pre-migration snapshots to keep (default 5)", intSetter(&c.SnapshotRetain))
 	input("pod-security-enforce", "CARTHUB_POD_SECURITY_ENFORCE", "Pod Security level the namespace enforces: baseline (default; shared with the cart services) or restricted", str(&c.PodSecurityEnforce))
 	input("environment", "CARTHUB_ENVIRONMENT", "the deployment's name (dev, prod) in the migrator's run metrics", str(&c.Environment))
+	input("db-port", "CARTHUB_DB_PORT", "the database's port (default 5432)", intSetter(&c.DBPort))
+	input("db-ca-configmap", "CARTHUB_DB_CA_CONFIGMAP", "a ConfigMap whose ca.crt the Job trusts for the database's certificate instead of the RDS bundle (default: none)", str(&c.DBCAConfigMap))
+	input("backoff-limit", "CARTHUB_BACKOFF_LIMIT", "failed attempts the Job retries (default 3)", func(v string) error {
+		var n int
+		if err := intSetter(&n)(v); err != nil {
+			return err
+		}
+		c.BackoffLimit = ptr(int32(n))
+		return nil
+	})
 	input("kubernetes-version", "CARTHUB_KUBERNETES_VERSION", "the cluster's minor version for the Pod Security labels (default 1.35)", str(&c.KubernetesVersion))
 
 	if err := fs.Parse(args); err != nil {
@@ -103,7 +114,7 @@ func run(args []string, getenv func(string) string) error {
 		if err := yaml.UnmarshalStrict(b, &c); err != nil {
 			return fmt.Errorf("config %s: %v (keys: image, namespace, dbCidrs, vpcCidr, awsApiCidrs, albCidrs, region, secretArn, "+
 				"dbInstanceId, credentials, dbHost, dbName, backendLabels, frontendLabels, snapshotRetention, activeDeadlineSeconds, ttlSecondsAfterFinished, "+
-				"podSecurityEnforce, kubernetesVersion, environment)", *configFile, err)
+				"podSecurityEnforce, kubernetesVersion, environment, dbPort, dbCaConfigMap, backoffLimit, nodeSelector, tolerations)", *configFile, err)
 		}
 	}
 	for _, s := range setters {
@@ -134,6 +145,8 @@ func run(args []string, getenv func(string) string) error {
 	}
 	return nil
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func firstOf(vals ...string) string {
 	for _, v := range vals {

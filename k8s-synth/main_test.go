@@ -89,13 +89,25 @@ func decodeInto[T any](doc []byte, list *[]T) error {
 }
 
 func TestGolden(t *testing.T) {
-	for _, name := range []string{"default", "secret"} {
+	// node: the cluster tests' real node (config/node.yaml, with what its test sets from the
+	// running node).
+	nodeEnv := map[string]string{"CARTHUB_IMAGE": "registry.carthub.test/carthub-database:0123abc-amd64",
+		"CARTHUB_DB_HOST": "10.201.7.1", "CARTHUB_DB_PORT": "15432", "CARTHUB_DB_CIDRS": "10.201.7.1/32"}
+	for _, tc := range []struct {
+		name, config string
+		env          map[string]string
+	}{
+		{"default", "testdata/default.config.yaml", nil},
+		{"secret", "testdata/secret.config.yaml", nil},
+		{"node", "config/node.yaml", nodeEnv},
+	} {
+		name := tc.name
 		t.Run(name, func(t *testing.T) {
-			got, err := synth(t, nil, "--config", filepath.Join("testdata", name+".config.yaml"))
+			got, err := synth(t, tc.env, "--config", tc.config)
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, _ := synth(t, nil, "--config", filepath.Join("testdata", name+".config.yaml"))
+			again, _ := synth(t, tc.env, "--config", tc.config)
 			if !bytes.Equal(got, again) {
 				t.Fatal("two runs with the same input wrote different bytes")
 			}
@@ -411,6 +423,9 @@ func TestBadInputs(t *testing.T) {
 		{"same_labels", nil, []string{"--backend-labels", "app=web", "--frontend-labels", "app=web"}, "are the same"},
 		{"bad_label", nil, []string{"--backend-labels", "app"}, `"app" is not key=value`},
 		{"bad_instance", nil, []string{"--db-instance-id", "1-bad"}, "DB instance identifier"},
+		{"bad_db_port", nil, []string{"--db-port", "70000"}, "dbPort 70000 is not a port number"},
+		{"negative_backoff_limit", nil, []string{"--backoff-limit", "-1"}, "backoffLimit must be 0 or more"},
+		{"bad_ca_configmap", nil, []string{"--db-ca-configmap", "Database_CA"}, `dbCaConfigMap "Database_CA"`},
 		{"unknown_config_key", nil, []string{"--config", "testdata/unknown-key.yaml"}, `unknown field "dbCidr"`},
 		{"missing_config", nil, []string{"--config", "testdata/nope.yaml"}, "read config"},
 	}

@@ -3,6 +3,8 @@
 set -uo pipefail
 W=${1:?workdir}
 [[ -f $W/pids ]] || exit 0
+# The real node first (node.sh), while the API server still tells its kubelet to stop the pods.
+[[ -d $W/node ]] && "$(dirname "$0")/node.sh" stop "$W"
 tac "$W/pids" | while read -r name pid; do kill "$pid" 2>/dev/null; done
 for i in $(seq 1 50); do
   alive=0; while read -r name pid; do kill -0 "$pid" 2>/dev/null && alive=1; done <"$W/pids"

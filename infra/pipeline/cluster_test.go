@@ -27,6 +27,9 @@ var cluster struct {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	kubetest.Stop()
+	for _, stop := range stopAfterTests {
+		stop()
+	}
 	os.Exit(code)
 }
 

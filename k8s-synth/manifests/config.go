@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/carthub/carthub-db/names"
@@ -52,6 +53,18 @@ type Config struct {
 	KubernetesVersion string `json:"kubernetesVersion"`
 	// Environment names the deployment (dev, prod) in the migrator's run metrics.
 	Environment string `json:"environment"`
+	// DBPort is the database's port (default 5432), in the Job's DB_PORT and the egress rules.
+	DBPort int `json:"dbPort"`
+	// DBCAConfigMap names a ConfigMap in the namespace whose key ca.crt is the certificate
+	// authority the Job trusts for verify-full, instead of the image's RDS bundle: a database
+	// whose server certificate is not RDS's (the cluster tests' own server).
+	DBCAConfigMap string `json:"dbCaConfigMap"`
+	// BackoffLimit is how many failed attempts the Job retries (default 3).
+	BackoffLimit *int32 `json:"backoffLimit"`
+	// NodeSelector and Tolerations place the Job's pod on chosen nodes (the cluster tests'
+	// real node, which its taint keeps the other pods off).
+	NodeSelector map[string]string   `json:"nodeSelector"`
+	Tolerations  []corev1.Toleration `json:"tolerations"`
 }
 
 // Pod Security levels.
@@ -102,6 +115,12 @@ func (c *Config) Defaults() {
 	}
 	if c.KubernetesVersion == "" {
 		c.KubernetesVersion = DefaultKubernetesVersion
+	}
+	if c.DBPort == 0 {
+		c.DBPort = names.DatabasePort
+	}
+	if c.BackoffLimit == nil {
+		c.BackoffLimit = ptr(int32(3))
 	}
 }
 
@@ -181,6 +200,9 @@ func (c *Config) clusterErrors() []string {
 	if c.PodSecurityEnforce != PodSecurityBaseline && c.PodSecurityEnforce != PodSecurityRestricted {
 		add("podSecurityEnforce %q: use baseline (default; the namespace is shared with the cart services) or restricted", c.PodSecurityEnforce)
 	}
+	if c.DBPort < 1 || c.DBPort > 65535 {
+		add("dbPort %d is not a port number (1-65535)", c.DBPort)
+	}
 	if !minorRe.MatchString(c.KubernetesVersion) {
 		add("kubernetesVersion %q: the cluster's minor version, such as 1.35", c.KubernetesVersion)
 	}
@@ -238,6 +260,22 @@ func (c *Config) jobErrors() []string {
 	if c.Environment != "" {
 		if e := validation.IsDNS1123Label(c.Environment); len(e) > 0 {
 			add("environment %q: %s", c.Environment, strings.Join(e, "; "))
+		}
+	}
+	if c.DBCAConfigMap != "" {
+		if e := validation.IsDNS1123Subdomain(c.DBCAConfigMap); len(e) > 0 {
+			add("dbCaConfigMap %q: %s", c.DBCAConfigMap, strings.Join(e, "; "))
+		}
+	}
+	if *c.BackoffLimit < 0 {
+		add("backoffLimit must be 0 or more")
+	}
+	for k, v := range c.NodeSelector {
+		if e := validation.IsQualifiedName(k); len(e) > 0 {
+			add("nodeSelector: label key %q: %s", k, strings.Join(e, "; "))
+		}
+		if e := validation.IsValidLabelValue(v); len(e) > 0 {
+			add("nodeSelector: label value %q: %s", v, strings.Join(e, "; "))
 		}
 	}
 	return errs

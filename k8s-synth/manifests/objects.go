@@ -2,6 +2,7 @@ package manifests
 
 import (
 	"maps"
+	"path"
 	"strconv"
 	"strings"
 
@@ -24,6 +25,8 @@ const (
 	RunAsID int64 = 65532
 	// RDSCABundle is where the image keeps the RDS certificate authorities.
 	RDSCABundle = "/etc/ssl/certs/rds-global-bundle.pem"
+	// dbCAFile is where the CA of Config.DBCAConfigMap is mounted.
+	dbCAFile = "/etc/carthub/db-ca/ca.crt"
 	// podIdentityAgent is the EKS Pod Identity agent's link-local address on every node.
 	podIdentityAgent = "169.254.170.23/32"
 )
@@ -170,11 +173,21 @@ func job(c Config) *batchv1.Job {
 		TerminationMessagePath:   "/dev/termination-log",
 		TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
 	}
+	volumes := []corev1.Volume{{Name: "tmp", VolumeSource: corev1.VolumeSource{
+		EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: ptr(resource.MustParse("16Mi"))},
+	}}}
+	if c.DBCAConfigMap != "" {
+		container.VolumeMounts = append(container.VolumeMounts, corev1.VolumeMount{Name: "db-ca", MountPath: path.Dir(dbCAFile), ReadOnly: true})
+		volumes = append(volumes, corev1.Volume{Name: "db-ca", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: c.DBCAConfigMap},
+			Items:                []corev1.KeyToPath{{Key: "ca.crt", Path: path.Base(dbCAFile)}},
+		}}})
+	}
 	return &batchv1.Job{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"},
 		ObjectMeta: meta(c, JobName, labels),
 		Spec: batchv1.JobSpec{
-			BackoffLimit:            ptr(int32(3)),
+			BackoffLimit:            c.BackoffLimit,
 			ActiveDeadlineSeconds:   ptr(c.ActiveDeadlineS),
 			TTLSecondsAfterFinished: ptr(c.TTLAfterFinished),
 			PodFailurePolicy: &batchv1.PodFailurePolicy{Rules: []batchv1.PodFailurePolicyRule{
@@ -210,10 +223,10 @@ func job(c Config) *batchv1.Job {
 						FSGroup:        ptr(RunAsID),
 						SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault},
 					},
-					Containers: []corev1.Container{container},
-					Volumes: []corev1.Volume{{Name: "tmp", VolumeSource: corev1.VolumeSource{
-						EmptyDir: &corev1.EmptyDirVolumeSource{SizeLimit: ptr(resource.MustParse("16Mi"))},
-					}}},
+					Containers:   []corev1.Container{container},
+					Volumes:      volumes,
+					NodeSelector: c.NodeSelector,
+					Tolerations:  c.Tolerations,
 				},
 			},
 		},
@@ -228,6 +241,9 @@ func env(c Config) []corev1.EnvVar {
 		{Name: "MIGRATOR_LOG_SHAPE", Value: "true"},
 		{Name: "DB_SSLMODE", Value: "verify-full"},
 		{Name: "DB_SSLROOTCERT", Value: RDSCABundle},
+	}
+	if c.DBCAConfigMap != "" {
+		vars[len(vars)-1].Value = dbCAFile
 	}
 	for _, t := range Timeouts {
 		vars = append(vars, corev1.EnvVar{Name: t.Env, Value: t.Value})
@@ -248,7 +264,7 @@ func env(c Config) []corev1.EnvVar {
 		}
 		vars = append(vars,
 			corev1.EnvVar{Name: "DB_HOST", Value: c.DBHost},
-			corev1.EnvVar{Name: "DB_PORT", Value: strconv.Itoa(names.DatabasePort)},
+			corev1.EnvVar{Name: "DB_PORT", Value: strconv.Itoa(c.DBPort)},
 			corev1.EnvVar{Name: "DB_NAME", Value: c.DBName},
 			corev1.EnvVar{Name: "DB_USERNAME", ValueFrom: ref("username")},
 			corev1.EnvVar{Name: "DB_PASSWORD", ValueFrom: ref("password")})
@@ -300,7 +316,7 @@ func policies(c Config) []any {
 	ingressOnly := []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}
 
 	migratorEgress := []networkingv1.NetworkPolicyEgressRule{
-		{To: blocks(c.DBCIDRs), Ports: []networkingv1.NetworkPolicyPort{port(&tcp, names.DatabasePort)}},
+		{To: blocks(c.DBCIDRs), Ports: []networkingv1.NetworkPolicyPort{port(&tcp, c.DBPort)}},
 	}
 	if len(c.AWSAPICIDRs) > 0 {
 		migratorEgress = append(migratorEgress, networkingv1.NetworkPolicyEgressRule{
@@ -325,7 +341,7 @@ func policies(c Config) []any {
 			migratorLabels(c), egressOnly, nil, migratorEgress),
 		policy("backend-to-database", "backend pods reach the database on 5432 only",
 			c.BackendLabels, egressOnly, nil, []networkingv1.NetworkPolicyEgressRule{{
-				To: blocks(c.DBCIDRs), Ports: []networkingv1.NetworkPolicyPort{port(&tcp, names.DatabasePort)}}}),
+				To: blocks(c.DBCIDRs), Ports: []networkingv1.NetworkPolicyPort{port(&tcp, c.DBPort)}}}),
 		policy("frontend-to-backend", "frontend pods reach backend pods on 8000",
 			c.FrontendLabels, egressOnly, nil, []networkingv1.NetworkPolicyEgressRule{{
 				To: pods(c.BackendLabels), Ports: []networkingv1.NetworkPolicyPort{port(&tcp, 8000)}}}),

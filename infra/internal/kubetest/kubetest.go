@@ -1,7 +1,8 @@
 // Package kubetest gives tests a real Kubernetes 1.35 control plane (infra/kube: etcd,
 // kube-apiserver, kube-controller-manager and kube-scheduler built from the Go module proxy, kwok
-// playing the nodes and the pods) and the real kubectl of the cluster's minor. One control plane
-// serves a test binary: started by the first test that asks, stopped by Stop in TestMain.
+// playing the nodes and the pods) and the real kubectl of the cluster's minor; on request, a real
+// node beside kwok's (Cluster.Node: a kubelet on containerd). One control plane serves a test
+// binary: started by the first test that asks, stopped by Stop in TestMain.
 package kubetest
 
 import (
@@ -28,7 +29,67 @@ var (
 	once    sync.Once
 	shared  *Cluster
 	started error
+
+	nodeOnce    sync.Once
+	node        *Node
+	nodeStarted error
 )
+
+// Node is the cluster's real node (infra/kube/node.sh): a kubelet on containerd, tainted
+// carthub.dev/node=kubelet:NoSchedule, whose pods live on a bridge of their own.
+type Node struct {
+	Name         string // the Node object's name
+	IP           string // the bridge's address: the node's InternalIP, reachable from every pod
+	PodCIDR      string // the pods' addresses
+	Registry     string // 127.0.0.1:PORT, where images are pushed (plain http)
+	RegistryName string // the registry's name in pod specs: containerd pulls it from Registry
+	Containerd   string // containerd's socket, for ctr --address
+}
+
+// Node starts the real node on first use (after the control plane) and returns it; a test fails
+// with the reason when it cannot start.
+func (c *Cluster) Node(t testing.TB) *Node {
+	t.Helper()
+	nodeOnce.Do(func() { node, nodeStarted = c.startNode() })
+	if nodeStarted != nil {
+		t.Fatal(nodeStarted)
+	}
+	return node
+}
+
+func (c *Cluster) startNode() (*Node, error) {
+	cmd := exec.Command(filepath.Join(c.Root, "infra", "kube", "node.sh"), "start", c.Dir)
+	cmd.Env = append(os.Environ(), "KUBECTL="+c.Kubectl, "CRANE="+filepath.Join(c.Root, ".data", "tools", "crane"))
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	begin := time.Now()
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("start the real node (infra/kube/node.sh; make node-tools, make kube and make crane provide what it runs): %v\n%s", err, out.String())
+	}
+	fmt.Fprintf(os.Stderr, "kubetest: real node ready in %s\n", time.Since(begin).Round(100*time.Millisecond))
+	env, err := os.ReadFile(filepath.Join(c.Dir, "env.sh"))
+	if err != nil {
+		return nil, err
+	}
+	vars := map[string]string{}
+	for _, line := range strings.Split(string(env), "\n") {
+		if k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "="); ok {
+			vars[k] = v
+		}
+	}
+	n := &Node{Name: vars["KUBE_NODE"], IP: vars["KUBE_NODE_IP"], PodCIDR: vars["KUBE_POD_CIDR"], Registry: vars["KUBE_REGISTRY"],
+		RegistryName: vars["KUBE_REGISTRY_NAME"], Containerd: vars["CONTAINERD_ADDRESS"]}
+	if n.Name == "" || n.IP == "" || n.Registry == "" || n.Containerd == "" {
+		return nil, fmt.Errorf("node.sh wrote no node variables to %s/env.sh:\n%s", c.Dir, env)
+	}
+	return n, nil
+}
+
+// Ctr runs containerd's ctr against the node's containerd, in the kubelet's namespace.
+func (n *Node) Ctr(args ...string) (string, error) {
+	out, err := exec.Command("ctr", append([]string{"--address", n.Containerd, "--namespace", "k8s.io"}, args...)...).CombinedOutput()
+	return string(out), err
+}
 
 // Shared starts the control plane on first use and returns it; a test fails with the reason
 // when it cannot start.
