@@ -252,8 +252,11 @@ shellcheck: ## install shellcheck where missing (the deploy script's test runs i
 # The real node's scenarios (infra/pipeline/node_test.go) run the amd64 variant of the image
 # `make image` builds, pushed to the node's registry.
 NODE_IMAGE ?= $(IMAGE_NAME)-amd64
+.PHONY: node-image
+node-image: ## the image's amd64 variant alone, for the real node (no emulated arm64 build)
+	@$(MAKE) --no-print-directory image IMAGE_PLATFORMS=linux/amd64
 .PHONY: test-infra
-test-infra: node_modules shellcheck moto node-tools .data/tools/kubectl $(TOOLS)/crane kube image $(TRIVY) ## infra: CDK assertions, cdk-nag and pipeline-script tests (the Job on a real node among them), then synth of dev and prod with cfn-lint and Trivy
+test-infra: node_modules shellcheck moto node-tools .data/tools/kubectl $(TOOLS)/crane kube node-image $(TRIVY) ## infra: CDK assertions, cdk-nag and pipeline-script tests (the Job on a real node among them), then synth of dev and prod with cfn-lint and Trivy
 	CARTHUB_NODE_IMAGE=$(NODE_IMAGE) $(GO) test -count=1 ./infra/...
 	@# offlineSynth: a test synth deploys nothing, so it may run with another account's credentials
 	@# (the Build stage runs in dev's); the accounts, AZs and prefix lists are cdk.json's.
