@@ -100,7 +100,15 @@ func (p plan) worse(after plan, growth float64, populated map[string]int64) (pla
 				before: p.text, after: after.text}, true
 		}
 	}
-	if after.cost > minPlanCost && after.cost > growth*p.cost {
+	// Cost alone: the same tables read (a partition attached brings rows, not a worse plan), from a
+	// plan that had a cost to speak of.
+	sameTables := true
+	for t := range after.scans {
+		if _, ok := p.scans[t]; !ok {
+			sameTables = false
+		}
+	}
+	if sameTables && p.cost >= 1 && after.cost > minPlanCost && after.cost > growth*p.cost {
 		return planChange{why: fmt.Sprintf("estimated cost %.0f, %.0f times %.0f before the file (limit %g times)", after.cost, after.cost/max(p.cost, 1), p.cost, growth),
 			before: p.text, after: after.text}, true
 	}
