@@ -241,6 +241,9 @@ func env(c Config) []corev1.EnvVar {
 		{Name: "MIGRATOR_LOG_SHAPE", Value: "true"},
 		{Name: "DB_SSLMODE", Value: "verify-full"},
 		{Name: "DB_SSLROOTCERT", Value: RDSCABundle},
+		// The Go runtime collects harder as it nears the container's 256Mi limit instead of
+		// being OOM-killed past it (a large data-fix file; docs/writing-migrations.md).
+		{Name: "GOMEMLIMIT", Value: "200MiB"},
 	}
 	if c.DBCAConfigMap != "" {
 		vars[len(vars)-1].Value = dbCAFile
