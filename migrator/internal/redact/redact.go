@@ -41,8 +41,8 @@ func (r *Redactor) Add(secrets ...string) {
 }
 
 var (
-	urlPassword = regexp.MustCompile(`(?i)(postgres(?:ql)?://[^:/@\s]*:)[^@\s]*@`)
-	kvPassword  = regexp.MustCompile(`(?i)\b(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s]+)`)
+	urlPassword = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)(postgres(?:ql)?://[^:/@\s]*:)[^@\s]*@`) })
+	kvPassword  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\b(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s]+)`) })
 )
 
 // String returns s with every secret masked.
@@ -54,8 +54,8 @@ func (r *Redactor) String(s string) string {
 		}
 		r.mu.RUnlock()
 	}
-	s = urlPassword.ReplaceAllString(s, "${1}"+Mask+"@")
-	return kvPassword.ReplaceAllString(s, "${1}"+Mask)
+	s = urlPassword().ReplaceAllString(s, "${1}"+Mask+"@")
+	return kvPassword().ReplaceAllString(s, "${1}"+Mask)
 }
 
 // ReplaceAttr is a slog.HandlerOptions.ReplaceAttr that scrubs messages, string values and errors.
