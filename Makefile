@@ -163,7 +163,7 @@ $(BENCH_TOOLS)/tern:
 	GOBIN=$(BENCH_TOOLS) $(GO) install github.com/jackc/tern/v2@$(TERN_VERSION)
 
 .PHONY: bench
-bench: postgres node_modules build $(BENCH_TOOLS)/goose $(BENCH_TOOLS)/migrate $(BENCH_TOOLS)/tern ## benchmarks against goose, golang-migrate, tern and live traffic (BENCH_SCALE=0.1 for a quick run)
+bench: postgres node_modules build rds-ca $(BENCH_TOOLS)/goose $(BENCH_TOOLS)/migrate $(BENCH_TOOLS)/tern ## benchmarks against goose, golang-migrate, tern and live traffic (BENCH_SCALE=0.1 for a quick run)
 	$(GO) run ./bench/cmd/bench --out bench/results --tools $(BENCH_TOOLS) --migrator bin/migrator
 
 .PHONY: rds-ca
