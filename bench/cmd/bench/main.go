@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -106,29 +107,22 @@ func run() error {
 	report["machine"] = machine(ctx, admin)
 	log := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...) }
 
-	// 1. Floors and peers.
+	// 1. Floors and peers, the no-op runs round robin.
 	floorURL, err := newDB("floor")
 	if err != nil {
 		return err
 	}
 	self, _ := os.Executable()
-	pgxFloor, err := bench.Time(ctx, *noopRuns, func() *exec.Cmd { return exec.Command(self, "pgx-select1", floorURL) })
-	if err != nil {
-		return err
-	}
 	psql, err := exec.LookPath("psql") // the machine's client: the npm server builds ship none
 	if err != nil {
 		return fmt.Errorf("the psql floor needs psql on PATH (make postgres installs Debian's): %w", err)
 	}
-	psqlFloor, err := bench.Time(ctx, *noopRuns, func() *exec.Cmd {
-		return exec.Command(psql, floorURL, "-qAtc", "select 1")
-	})
-	if err != nil {
-		return err
+	// The floors run in the no-op round robin below, beside every tool: the no-op's ratio to
+	// the pgx floor compares runs made in the same seconds of a shared machine.
+	floors := []bench.Tool{
+		{Name: "pgx_select1_ms", Up: func(string) *exec.Cmd { return exec.Command(self, "pgx-select1", floorURL) }},
+		{Name: "psql_select1_ms", Up: func(string) *exec.Cmd { return exec.Command(psql, floorURL, "-qAtc", "select 1") }},
 	}
-	floor := map[string]bench.Stats{"pgx_select1_ms": bench.Summarise(pgxFloor), "psql_select1_ms": bench.Summarise(psqlFloor)}
-	report["floor"] = floor
-	log("floor: pgx %.2f ms, psql %.2f ms", floor["pgx_select1_ms"].Median, floor["psql_select1_ms"].Median)
 
 	migs, err := migrate.Load(migrations.FS)
 	if err != nil {
@@ -159,7 +153,7 @@ func run() error {
 		}
 	}
 	for i := 0; i < *noopRuns; i++ {
-		for _, tool := range peers {
+		for _, tool := range append(slices.Clone(floors), peers...) {
 			d, err := bench.Time(ctx, 1, func() *exec.Cmd { return tool.Up(urls[tool.Name]) })
 			if err != nil {
 				return err
@@ -167,6 +161,9 @@ func run() error {
 			noop[tool.Name] = append(noop[tool.Name], d...)
 		}
 	}
+	floor := map[string]bench.Stats{"pgx_select1_ms": bench.Summarise(noop["pgx_select1_ms"]), "psql_select1_ms": bench.Summarise(noop["psql_select1_ms"])}
+	report["floor"] = floor
+	log("floor: pgx %.2f ms, psql %.2f ms", floor["pgx_select1_ms"].Median, floor["psql_select1_ms"].Median)
 	toolStats := map[string]map[string]any{}
 	for _, tool := range peers {
 		matches, err := schemaMatches(ctx, urls[tool.Name], expected)
@@ -204,7 +201,7 @@ func run() error {
 	}
 
 	if *peersOnly {
-		log("full apply vs fastest peer (%s): %.2f", fastestFullName, ourFull/fastestFull)
+		log("full apply vs fastest peer (%s): %.2f; no-op vs pgx floor: %.2f", fastestFullName, ourFull/fastestFull, ourNoop/floor["pgx_select1_ms"].Median)
 		return nil
 	}
 
