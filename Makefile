@@ -172,7 +172,7 @@ $(BENCH_TOOLS)/tern:
 	GOBIN=$(BENCH_TOOLS) $(GO) install github.com/jackc/tern/v2@$(TERN_VERSION)
 
 .PHONY: bench
-bench: postgres node_modules build $(BENCH_TOOLS)/goose $(BENCH_TOOLS)/migrate $(BENCH_TOOLS)/tern ## benchmarks against goose, golang-migrate, tern and live traffic (BENCH_SCALE=0.1 for a quick run)
+bench: postgres node_modules build rds-ca $(BENCH_TOOLS)/goose $(BENCH_TOOLS)/migrate $(BENCH_TOOLS)/tern ## benchmarks against goose, golang-migrate, tern and live traffic (BENCH_SCALE=0.1 for a quick run)
 	$(GO) run ./bench/cmd/bench --out bench/results --tools $(BENCH_TOOLS) --migrator bin/migrator
 
 .PHONY: rds-ca
@@ -245,7 +245,7 @@ trivy-scan: $(TRIVY) ## Trivy's AWS checks over the templates in cdk.out; an une
 	@echo "trivy: no findings beyond .trivyignore.yaml's"
 
 .PHONY: shellcheck
-shellcheck: ## install shellcheck where missing (the deploy script's test runs it)
+shellcheck: ## install shellcheck where missing (make lint and the pipeline scripts' tests run it)
 	@command -v shellcheck >/dev/null || { SUDO=; [ "$$(id -u)" = 0 ] || { command -v sudo >/dev/null || { echo "$@: installing Debian packages needs root (no sudo here): run make $@ as root once"; exit 1; }; SUDO=sudo; }; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq shellcheck >/dev/null; }
 
@@ -272,11 +272,15 @@ schema: postgres node_modules ## regenerate migrations/schema.sql and baseline-s
 	$(GO) test -count=1 ./migrator/internal/migrate/ -run TestSchemaSnapshots -update
 
 .PHONY: lint
-lint: ## go vet, staticcheck and the gofmt check on every module
+lint: shellcheck ## go vet, staticcheck and the gofmt check on every module; shellcheck on every shell script git tracks
 	$(GO) vet $(GO_MODULES)
 	@[ -x $(TOOLS)/staticcheck ] || GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	$(TOOLS)/staticcheck $(GO_MODULES)
 	@unformatted=$$(gofmt -l names migrations migrator bench k8s-synth infra); if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
+	@# Every shell script git tracks: named .sh or .bash, or a first line that runs sh, bash, dash or ksh.
+	@scripts=$$(git ls-files -z | while IFS= read -r -d '' f; do [ -f "$$f" ] || continue; \
+	  if [[ $$f == *.sh || $$f == *.bash ]] || head -n1 "$$f" | grep -qE '^#!.*[/ ](ba|da|k)?sh( |$$)'; then echo "$$f"; fi; done); \
+	echo "shellcheck:" $$scripts; shellcheck $$scripts
 
 .PHONY: fmt
 fmt: ## format all Go code

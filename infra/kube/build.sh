@@ -32,9 +32,9 @@ go mod init carthub.local/kubebuild >/dev/null 2>&1
 printf '//go:build tools\n\npackage tools\n\nimport (\n\t_ "k8s.io/kubernetes/cmd/kube-apiserver"\n\t_ "k8s.io/kubernetes/cmd/kube-controller-manager"\n\t_ "k8s.io/kubernetes/cmd/kube-scheduler"\n\t_ "k8s.io/kubernetes/cmd/kubelet"\n)\n' >tools.go
 modfile=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",*$/\1/p')
 go mod edit -require="k8s.io/kubernetes@$K8S_VERSION"
-for m in $(sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\1#p' "$modfile"); do
+while read -r m; do
   go mod edit -replace="$m=$m@$staging"
-done
+done < <(sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/.*#\1#p' "$modfile")
 go mod tidy >/dev/null 2>&1 || go mod tidy
 # kubectl and the components parse the server's version from these: without them it is v0.0.0.
 minor=$(cut -d. -f2 <<<"$K8S_VERSION")

@@ -11,7 +11,7 @@ case "${1:-check}" in
     command -v qemu-aarch64-static >/dev/null || { echo "emulation: qemu-user-static is not installed"; exit 1; }
     [ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null \
       || { echo "emulation: cannot mount binfmt_misc here (not root, or the kernel forbids it)"; exit 1; }
-    command -v update-binfmts >/dev/null && update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
+    if command -v update-binfmts >/dev/null; then update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true; fi
     [ -e "$entry" ] && grep -q enabled "$entry" && echo "emulation: arm64 binaries run through qemu-aarch64-static" ;;
   check)
     [ "$(uname -m)" = aarch64 ] && exit 0

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -106,29 +107,22 @@ func run() error {
 	report["machine"] = machine(ctx, admin)
 	log := func(format string, args ...any) { fmt.Fprintf(os.Stderr, "bench: "+format+"\n", args...) }
 
-	// 1. Floors and peers.
+	// 1. Floors and peers, the no-op runs round robin.
 	floorURL, err := newDB("floor")
 	if err != nil {
 		return err
 	}
 	self, _ := os.Executable()
-	pgxFloor, err := bench.Time(ctx, *noopRuns, func() *exec.Cmd { return exec.Command(self, "pgx-select1", floorURL) })
-	if err != nil {
-		return err
-	}
 	psql, err := exec.LookPath("psql") // the machine's client: the npm server builds ship none
 	if err != nil {
 		return fmt.Errorf("the psql floor needs psql on PATH (make postgres installs Debian's): %w", err)
 	}
-	psqlFloor, err := bench.Time(ctx, *noopRuns, func() *exec.Cmd {
-		return exec.Command(psql, floorURL, "-qAtc", "select 1")
-	})
-	if err != nil {
-		return err
+	// The floors run in the no-op round robin below, beside every tool: the no-op's ratio to
+	// the pgx floor compares runs made in the same seconds of a shared machine.
+	floors := []bench.Tool{
+		{Name: "pgx_select1_ms", Up: func(string) *exec.Cmd { return exec.Command(self, "pgx-select1", floorURL) }},
+		{Name: "psql_select1_ms", Up: func(string) *exec.Cmd { return exec.Command(psql, floorURL, "-qAtc", "select 1") }},
 	}
-	floor := map[string]bench.Stats{"pgx_select1_ms": bench.Summarise(pgxFloor), "psql_select1_ms": bench.Summarise(psqlFloor)}
-	report["floor"] = floor
-	log("floor: pgx %.2f ms, psql %.2f ms", floor["pgx_select1_ms"].Median, floor["psql_select1_ms"].Median)
 
 	migs, err := migrate.Load(migrations.FS)
 	if err != nil {
@@ -159,7 +153,7 @@ func run() error {
 		}
 	}
 	for i := 0; i < *noopRuns; i++ {
-		for _, tool := range peers {
+		for _, tool := range append(slices.Clone(floors), peers...) {
 			d, err := bench.Time(ctx, 1, func() *exec.Cmd { return tool.Up(urls[tool.Name]) })
 			if err != nil {
 				return err
@@ -167,6 +161,9 @@ func run() error {
 			noop[tool.Name] = append(noop[tool.Name], d...)
 		}
 	}
+	floor := map[string]bench.Stats{"pgx_select1_ms": bench.Summarise(noop["pgx_select1_ms"]), "psql_select1_ms": bench.Summarise(noop["psql_select1_ms"])}
+	report["floor"] = floor
+	log("floor: pgx %.2f ms, psql %.2f ms", floor["pgx_select1_ms"].Median, floor["psql_select1_ms"].Median)
 	toolStats := map[string]map[string]any{}
 	for _, tool := range peers {
 		matches, err := schemaMatches(ctx, urls[tool.Name], expected)
@@ -204,7 +201,7 @@ func run() error {
 	}
 
 	if *peersOnly {
-		log("full apply vs fastest peer (%s): %.2f", fastestFullName, ourFull/fastestFull)
+		log("full apply vs fastest peer (%s): %.2f; no-op vs pgx floor: %.2f", fastestFullName, ourFull/fastestFull, ourNoop/floor["pgx_select1_ms"].Median)
 		return nil
 	}
 
@@ -401,23 +398,65 @@ func run() error {
 	report["lint_one_file_warm_ms"] = warmStats
 	log("lint of one new file: cold %.0f ms (loads the dataset, keeps the template), warm median %.0f ms", float64(cold[0].Milliseconds()), warmStats.Median)
 
+	// The image's payload per architecture (the two binaries as the Dockerfile builds them, the
+	// CA bundles); make image and podman give the image's size, these bytes plus tar headers.
+	images := map[string]float64{}
+	for _, arch := range []string{"amd64", "arm64"} {
+		n, err := bench.ImagePayload(ctx, ".", arch, "bench", "/etc/ssl/certs/ca-certificates.crt", ".data/rds-global-bundle.pem")
+		if err != nil {
+			return fmt.Errorf("image payload: %w", err)
+		}
+		images[arch] = bench.Round(float64(n) / 1e6)
+		log("image payload %s: %.2f MB", arch, images[arch])
+	}
+	report["image_payload_mb"] = images
+
 	allIndexed := true
 	for _, q := range queries {
 		allIndexed = allIndexed && q.PlanUsesIndex
 	}
-	report["goals"] = map[string]bool{
-		"noop_at_most_2x_pgx_floor":          ourNoop <= 2*floor["pgx_select1_ms"].Median,
-		"noop_faster_than_every_peer":        ourNoop < fastestPeer,
-		"full_apply_faster_than_every_peer":  ourFull < fastestFull,
-		"careful_zero_failed_transactions":   careful.FailedTransactions == 0 && careful.MigrationExitCode == 0,
-		"careful_lock_wait_within_timeout":   careful.MaxLockWaitMs <= float64(lockTimeout.Milliseconds()),
-		"careful_p99_at_most_2x_baseline":    careful.P99During <= 2*careful.P99Before,
-		"every_workload_query_uses_an_index": allIndexed,
-		"lint_under_a_minute":                lintStats.Max < 60_000,
-		"lint_one_new_file_warm_under_5s":    warmStats.Max < 5_000,
+	// Each figure beside its goal (issue 30's for the no-op, the pre-flight and the cold lint).
+	boolFig := func(key, name string, ok bool) bench.Figure {
+		v := 0.0
+		if ok {
+			v = 1
+		}
+		return bench.Figure{Key: key, Name: name, Value: v, Goal: "true (1)", Holds: ok}
 	}
+	pfCost := pfAt3["cost_median"].(float64)
+	figures := []bench.Figure{
+		bench.AtMost("noop_at_most_1.1x_pgx_floor", "no-op `up` / pgx floor (connect + select 1), medians", ourNoop/floor["pgx_select1_ms"].Median, "x", 1.1),
+		bench.Below("noop_faster_than_every_peer", "no-op `up` / fastest peer's ("+fastestName+")", ourNoop/fastestPeer, "x", 1),
+		bench.Below("full_apply_faster_than_every_peer", "full apply / fastest peer's ("+fastestFullName+")", ourFull/fastestFull, "x", 1),
+		bench.Below("preflight_0004_under_750ms", fmt.Sprintf("pre-flight cost, 0004's %d rules over %d rows (plan with it - without, medians)", ruleCount(pfAt3), rows), pfCost, "ms", 750),
+		bench.AtMost("careful_zero_failed_transactions", "careful run: failed workload transactions (and the migrator's exit code)", float64(careful.FailedTransactions+careful.MigrationExitCode), "", 0),
+		bench.AtMost("careful_lock_wait_within_timeout", "careful run: longest workload lock wait", careful.MaxLockWaitMs, "ms", float64(lockTimeout.Milliseconds())),
+		bench.AtMost("careful_p99_at_most_2x_baseline", "careful run: workload p99 during / before", careful.P99During/careful.P99Before, "x", 2),
+		boolFig("every_workload_query_uses_an_index", "every workload query's plan uses an index", allIndexed),
+		bench.Below("lint_under_a_minute", "lint of every file, slowest of the runs", lintStats.Max, "ms", 60_000),
+		bench.Below("lint_one_new_file_cold_under_4s", "lint of one new file, cold (loads the dataset)", report["lint_one_file_cold_ms"].(float64), "ms", 4_000),
+		bench.Below("lint_one_new_file_warm_under_5s", "lint of one new file, warm (template), slowest of the runs", warmStats.Max, "ms", 5_000),
+		bench.AtMost("image_amd64_at_most_20mb", "image payload, amd64 (two binaries, CA bundles)", images["amd64"], "MB", 20),
+		bench.AtMost("image_arm64_at_most_20mb", "image payload, arm64", images["arm64"], "MB", 20),
+	}
+	goals := map[string]bool{}
+	for _, f := range figures {
+		goals[f.Key] = f.Holds
+		log("%s: %v %s (goal: %s) %v", f.Name, f.Value, f.Unit, f.Goal, f.Holds)
+	}
+	report["figures"] = figures
+	report["goals"] = goals
 	report["duration_s"] = bench.Round(time.Since(started).Seconds())
 	return write(*out, report, started)
+}
+
+// ruleCount is how many rules the pre-flight's report says it counted ("-- pre-flight: 16 rule(s) ...").
+func ruleCount(pf map[string]any) int {
+	n := 0
+	if lines := pf["report"].([]string); len(lines) > 0 {
+		fmt.Sscanf(lines[0], "-- pre-flight: %d rule(s)", &n)
+	}
+	return n
 }
 
 func schemaMatches(ctx context.Context, url string, expected schema.Snapshot) (bool, error) {
@@ -480,6 +519,9 @@ func markdown(r map[string]any) string {
 	m := r["machine"].(map[string]any)
 	fmt.Fprintf(&s, "# carthub-db benchmark\n\n%s, scale %v; %v cores (%v), %v GiB, PostgreSQL %v (%v).\n\n",
 		r["generated_at"], r["scale"], m["cores"], m["cpu"], m["memory_gib"], m["postgres"], m["postgres_settings"])
+	if figs, ok := r["figures"].([]bench.Figure); ok {
+		fmt.Fprintf(&s, "## Figures and goals\n\n%s\n", bench.Table(figs))
+	}
 	floor := r["floor"].(map[string]bench.Stats)
 	fmt.Fprintf(&s, "## Against peers (wall clock per run, process start included)\n\n| tool | no-op median | min | max | full apply median | min | max | schema as expected |\n|---|---|---|---|---|---|---|---|\n")
 	tools := r["tools"].(map[string]map[string]any)

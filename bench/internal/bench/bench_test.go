@@ -58,3 +58,16 @@ func TestPeersGetTheSameSQL(t *testing.T) {
 		t.Errorf("tern got %d migrations for %d files with %d statements", len(n), len(migs), statements)
 	}
 }
+
+func TestFigures(t *testing.T) {
+	figs := []Figure{AtMost("noop", "no-op vs floor", 1.117, "x", 1.1), Below("pf", "pre-flight", 612.345, "ms", 750)}
+	if figs[0].Holds || !figs[1].Holds || figs[1].Value != 612.35 {
+		t.Errorf("figures %+v", figs)
+	}
+	table := Table(figs)
+	for _, w := range []string{"| no-op vs floor | 1.12x | at most 1.10x | **no** |", "| pre-flight | 612.35 ms | under 750 ms | yes |"} {
+		if !strings.Contains(table, w) {
+			t.Errorf("table lacks %q:\n%s", w, table)
+		}
+	}
+}

@@ -7,11 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sync"
 
 	"github.com/carthub/carthub-db/migrator/internal/migrate"
 )
 
-var migrationName = regexp.MustCompile(`^[a-z0-9]+(?:_[a-z0-9]+)*$`)
+var migrationName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9]+(?:_[a-z0-9]+)*$`) })
 
 const migrationTemplate = `-- %[1]s: <what this migration changes, in one line>.
 -- Why: <the reason, so that a reviewer can judge the risk>.
@@ -38,7 +39,7 @@ func cmdCreate(ctx context.Context, a *app, args []string) error {
 		return usagef("create needs exactly one NAME, e.g. `migrator create add_cart_expiry`")
 	}
 	name := rest[0]
-	if !migrationName.MatchString(name) {
+	if !migrationName().MatchString(name) {
 		return usagef("migration name %q: use lower-case letters, digits and underscores, e.g. add_cart_expiry", name)
 	}
 	dir := a.dir

@@ -2,7 +2,6 @@ package awsdb
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -22,11 +21,23 @@ const (
 // DefaultSnapshotPrefix starts the names of pre-migration snapshots.
 const DefaultSnapshotPrefix = names.SnapshotPrefix
 
-var snapshotPrefix = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
-
-// ValidSnapshotPrefix reports whether prefix can start an RDS snapshot identifier.
+// ValidSnapshotPrefix reports whether prefix can start an RDS snapshot identifier: lower-case
+// letters, digits and single hyphens, starting with a letter, not ending with a hyphen. (A
+// loop, not a regexp: every run checks the prefix, and a compiled regexp costs the start-up.)
 func ValidSnapshotPrefix(prefix string) bool {
-	return len(prefix) <= 200 && snapshotPrefix.MatchString(prefix)
+	if prefix == "" || len(prefix) > 200 || prefix[0] < 'a' || prefix[0] > 'z' || prefix[len(prefix)-1] == '-' {
+		return false
+	}
+	for i := 1; i < len(prefix); i++ {
+		c := prefix[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case c == '-' && prefix[i-1] != '-':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // SnapshotName is the restore point's name, e.g. carthub-premigrate-0004-to-0007-20261125t211005z.

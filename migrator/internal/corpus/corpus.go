@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/carthub/carthub-db/migrator/internal/sqlscript"
 )
@@ -27,10 +28,10 @@ type Query struct {
 }
 
 var (
-	nameLine  = regexp.MustCompile(`^-- name: ([A-Za-z0-9_.-]+)$`)
-	callsLine = regexp.MustCompile(`^-- calls: ([0-9]+)$`)
+	nameLine  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^-- name: ([A-Za-z0-9_.-]+)$`) })
+	callsLine = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^-- calls: ([0-9]+)$`) })
 	// anyTag is what looks meant as a tag; a misspelt one is refused rather than ignored.
-	anyTag = regexp.MustCompile(`^--\s*(name|calls)\s*:`)
+	anyTag = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^--\s*(name|calls)\s*:`) })
 )
 
 // Parse reads a corpus file. The "-- name:" and "-- calls:" lines apply to the next statement;
@@ -48,11 +49,11 @@ func Parse(file, text string) ([]Query, error) {
 		for ; ci < len(comments) && comments[ci].Line < st.Line; ci++ {
 			c := comments[ci]
 			switch {
-			case nameLine.MatchString(c.Text):
-				q.Name = nameLine.FindStringSubmatch(c.Text)[1]
-			case callsLine.MatchString(c.Text):
-				q.Calls, _ = strconv.ParseInt(callsLine.FindStringSubmatch(c.Text)[1], 10, 64)
-			case anyTag.MatchString(c.Text):
+			case nameLine().MatchString(c.Text):
+				q.Name = nameLine().FindStringSubmatch(c.Text)[1]
+			case callsLine().MatchString(c.Text):
+				q.Calls, _ = strconv.ParseInt(callsLine().FindStringSubmatch(c.Text)[1], 10, 64)
+			case anyTag().MatchString(c.Text):
 				return nil, fmt.Errorf("%s:%d: %q: write \"-- name: NAME\" or \"-- calls: N\", alone on the line above the statement", file, c.Line, c.Text)
 			}
 		}
@@ -120,9 +121,9 @@ func Merge(have, captured []Query) []Query {
 	return out
 }
 
-var space = regexp.MustCompile(`\s+`)
+var space = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`\s+`) })
 
 // normalize is the statement with runs of white space as one space, for comparing texts.
 func normalize(sql string) string {
-	return strings.TrimSuffix(strings.TrimSpace(space.ReplaceAllString(sql, " ")), ";")
+	return strings.TrimSuffix(strings.TrimSpace(space().ReplaceAllString(sql, " ")), ";")
 }

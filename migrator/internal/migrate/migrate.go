@@ -44,8 +44,6 @@ type Migrator struct {
 	partial map[int]Applied
 	// owner is the token that marks the server session holding the lock (see Lock).
 	owner string
-	// indexNames are the indexes the migrations create: the only ones dropInvalidIndexes drops.
-	indexNames []string
 	// observer sees each statement during Up or Down (Hooks.Observer).
 	observer Observer
 }
@@ -70,7 +68,7 @@ func New(conn *pgx.Conn, opts Options) (*Migrator, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Migrator{conn: conn, opts: opts, indexNames: indexNamesOf(opts.Migrations)}, nil
+	return &Migrator{conn: conn, opts: opts}, nil
 }
 
 // Alone is o for a database no other session uses (a scratch copy): no lock waits, retries or

@@ -150,7 +150,7 @@ func (m *Migrator) dropInvalidIndexes(ctx context.Context) error {
   JOIN pg_namespace n ON n.oid = ic.relnamespace
  WHERE NOT i.indisvalid AND n.nspname = current_schema() AND t.relname = ANY ($1::text[]) AND ic.relname = ANY ($2::text[])
    AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.relid = i.indrelid AND p.pid <> pg_backend_pid())`,
-		pgx.QueryExecModeSimpleProtocol, m.opts.Tables, m.indexNames)
+		pgx.QueryExecModeSimpleProtocol, m.opts.Tables, indexNamesOf(m.opts.Migrations)) // only the indexes the migrations create; matched here, off the no-op path
 	if err != nil {
 		return fmt.Errorf("find invalid indexes: %w", err)
 	}

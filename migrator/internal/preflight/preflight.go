@@ -44,8 +44,13 @@ type Rule struct {
 	Table string // as the live database names it
 	Name  string // the constraint, index or column
 	Def   string // what it says, as the server renders it
-	// query returns, per example, the number of violating rows (the same on every row) and one
-	// example key; no rows when there is no violation.
+	// cond is what a row that breaks the rule meets (over the table aliased t), example the
+	// expression of such a row's key: CheckRows counts every rule with a cond on a table in one
+	// pass over it, and reads examples only for the rules that fail.
+	cond, example string
+	// query, for a rule counted on its own (a unique key's duplicates, a foreign key's orphans),
+	// returns per example the number of violating rows (the same on every row) and one example
+	// key; no rows when there is no violation.
 	query string
 	// table and refTable are the rule's table and (a foreign key's) referenced table by oid in
 	// the scratch database, to find them in the live catalog.

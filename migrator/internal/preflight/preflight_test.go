@@ -325,3 +325,67 @@ func preflightOf(t *testing.T, files map[string]string, rows string) (preflight.
 	}
 	return d, c
 }
+
+// queryLog records the SQL a connection sends.
+type queryLog struct{ sql []string }
+
+func (l *queryLog) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	l.sql = append(l.sql, d.SQL)
+	return ctx
+}
+
+func (l *queryLog) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// The rules a row condition judges are counted in one pass over their table, and only the
+// broken ones read examples. A rule that names what only a pending file makes does not cost
+// the others their count: the pass is counted again rule by rule.
+func TestOnePassPerTable(t *testing.T) {
+	for _, tt := range []struct {
+		name, file             string
+		passes                 int // passes over a table (queries of count(*) FILTER)
+		broken, examples, none int // broken rules, example queries, rules not counted
+	}{
+		{"three rules on orders, two on customers", "ALTER TABLE orders ALTER COLUMN status SET NOT NULL, ADD CONSTRAINT total_ok CHECK (total >= 0), ALTER COLUMN total TYPE numeric(6,2);\n" +
+			"ALTER TABLE customers ADD CONSTRAINT age_ok CHECK (age >= 0), ALTER COLUMN code TYPE varchar(8);\n", 2, 2, 2, 0},
+		{"a rule on a new column beside two", "ALTER TABLE orders ALTER COLUMN status SET NOT NULL, ADD CONSTRAINT total_ok CHECK (total >= 0), ADD COLUMN d numeric DEFAULT 0 CONSTRAINT d_ok CHECK (d >= 0);\n",
+			1 + 3, 2, 2, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			conn, scratch := live(t, load(t, map[string]string{"0002_rules.sql": tt.file}), cleanRows+"\nINSERT INTO orders VALUES (13, 1, -1, NULL);")
+			d, err := preflight.Derive(ctx, scratch)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cfg := conn.Config().Copy()
+			log := &queryLog{}
+			cfg.Tracer = log
+			traced, err := pgx.ConnectConfig(ctx, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer traced.Close(ctx)
+			c, err := preflight.CheckRows(ctx, traced, d.Rules, 10*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			examples := 0
+			for _, q := range log.sql {
+				if strings.Contains(q, " ORDER BY 1 LIMIT") {
+					examples++
+				}
+			}
+			if got := strings.Count(strings.Join(log.sql, "\n"), "SELECT count(*) FILTER"); got != tt.passes {
+				t.Errorf("%d passes, want %d:\n%s", got, tt.passes, strings.Join(log.sql, "\n"))
+			}
+			if len(c.Broken) != tt.broken || examples != tt.examples || len(c.Unanswerable) != tt.none || len(c.TimedOut) != 0 {
+				t.Errorf("broken %v, %d example queries, not counted %q", c.Broken, examples, c.Unanswerable)
+			}
+			for _, v := range c.Broken {
+				if !strings.HasSuffix(v.String(), "1 rows break it, e.g. 13") {
+					t.Errorf("violation %s", v)
+				}
+			}
+		})
+	}
+}

@@ -16,11 +16,12 @@ const Examples = 5
 // derive lists what mig adds or tightens on tables that existed before it (a table it made has
 // no live rows): from before and after, the catalog around the file.
 func derive(mig migrate.Migration, before, after *catalog) (rules []Rule, unchecked []string) {
-	// add records r on the table oid had before the file, counted by the rows matching cond.
+	// add records r on the table oid had before the file, counted by the rows matching cond (in
+	// one pass over the table with its other rules) unless r has a query of its own.
 	add := func(oid uint32, r Rule, cond string) {
 		r.File, r.table, r.Table = mig.File, oid, before.tables[oid]
 		if r.query == "" {
-			r.query = violations(pgx.Identifier{r.Table}.Sanitize()+" t", cond, examplesOf(before, oid))
+			r.cond, r.example = cond, examplesOf(before, oid)
 		}
 		rules = append(rules, r)
 	}
@@ -44,10 +45,14 @@ func derive(mig migrate.Migration, before, after *catalog) (rules []Rule, unchec
 				match = append(match, fmt.Sprintf("p.%s = %s", ident(after.columnName(con.refTable, con.refColumns[i])), c))
 			}
 			cond := strings.Join(notNull, " AND ")
+			r := Rule{Kind: "foreign-key", Name: con.name, Def: con.def, refTable: con.refTable}
 			if existed(con.refTable) { // a table the file made is empty: every row with a key is an orphan
+				// Its own query: the planner makes NOT EXISTS an anti-join there, where inside a
+				// pass's FILTER it would be a lookup per row.
 				cond += fmt.Sprintf(" AND NOT EXISTS (SELECT 1 FROM %s p WHERE %s)", pgx.Identifier{before.tables[con.refTable]}.Sanitize(), strings.Join(match, " AND "))
+				r.query = violations(ident(before.tables[con.table])+" t", cond, examplesOf(before, con.table))
 			}
-			add(con.table, Rule{Kind: "foreign-key", Name: con.name, Def: con.def, refTable: con.refTable}, cond)
+			add(con.table, r, cond)
 		}
 	}
 

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -138,12 +139,12 @@ func conflictsWithAny(held string, need Lock) bool {
 }
 
 // literals are SQL string literals, which may hold anything (a password in an ALTER ROLE).
-var literals = regexp.MustCompile(`'(?:[^']|'')*'`)
+var literals = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`'(?:[^']|'')*'`) })
 
 // firstLine is the first non-empty line of a query, at most 120 characters, its string
 // literals blanked.
 func firstLine(q string) string {
-	q = literals.ReplaceAllString(q, "'…'")
+	q = literals().ReplaceAllString(q, "'…'")
 	for _, line := range strings.Split(q, "\n") {
 		if line = strings.TrimSpace(line); line != "" {
 			if r := []rune(line); len(r) > 120 {

@@ -42,8 +42,8 @@ func (r *Redactor) Add(secrets ...string) {
 
 var (
 	// Up to the last '@' of the URL: a password with a raw '@' or '/' is masked whole.
-	urlPassword = regexp.MustCompile(`(?i)(postgres(?:ql)?://[^:/@\s]*:)\S*@`)
-	kvPassword  = regexp.MustCompile(`(?i)\b(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s]+)`)
+	urlPassword = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)(postgres(?:ql)?://[^:/@\s]*:)\S*@`) })
+	kvPassword  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`(?i)\b(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s]+)`) })
 )
 
 // String returns s with every secret masked.
@@ -55,8 +55,8 @@ func (r *Redactor) String(s string) string {
 		}
 		r.mu.RUnlock()
 	}
-	s = urlPassword.ReplaceAllString(s, "${1}"+Mask+"@")
-	return kvPassword.ReplaceAllString(s, "${1}"+Mask)
+	s = urlPassword().ReplaceAllString(s, "${1}"+Mask+"@")
+	return kvPassword().ReplaceAllString(s, "${1}"+Mask)
 }
 
 // ReplaceAttr is a slog.HandlerOptions.ReplaceAttr that scrubs messages, string values and errors.

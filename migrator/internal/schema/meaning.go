@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -77,7 +78,7 @@ func reparsable(d Difference) bool {
 		return strings.HasPrefix(d.Expected, "CHECK ") && strings.HasPrefix(d.Found, "CHECK ") &&
 			strings.HasSuffix(d.Expected, " NOT VALID") == strings.HasSuffix(d.Found, " NOT VALID")
 	case "index":
-		return indexDef.MatchString(d.Expected) && indexDef.MatchString(d.Found) &&
+		return indexDef().MatchString(d.Expected) && indexDef().MatchString(d.Found) &&
 			strings.HasSuffix(d.Expected, " INVALID") == strings.HasSuffix(d.Found, " INVALID")
 	}
 	return false
@@ -85,7 +86,9 @@ func reparsable(d Difference) bool {
 
 // indexDef splits pg_get_indexdef's output (schema already dropped): CREATE [UNIQUE] INDEX name
 // ON [ONLY] table USING method (...) [...].
-var indexDef = regexp.MustCompile(`^CREATE (UNIQUE )?INDEX \S+ ON (?:ONLY )?\S+ (USING .*?)( INVALID)?$`)
+var indexDef = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^CREATE (UNIQUE )?INDEX \S+ ON (?:ONLY )?\S+ (USING .*?)( INVALID)?$`)
+})
 
 // reprint creates def on the scratch table as a new object called name and returns how the
 // server prints it, without the name and table, so two prints can be compared.
@@ -104,13 +107,13 @@ func reprint(ctx context.Context, tx pgx.Tx, kind, def, table, name string) (str
 				"pg_temp."+table, name).Scan(&out)
 		}
 	case "index":
-		m := indexDef.FindStringSubmatch(def)
+		m := indexDef().FindStringSubmatch(def)
 		if m == nil {
 			return "", errors.New("not an index definition")
 		}
 		if _, err = tx.Exec(ctx, fmt.Sprintf("CREATE %sINDEX %s ON %s %s", m[1], name, table, m[2])); err == nil {
 			err = tx.QueryRow(ctx, `SELECT pg_get_indexdef(($1)::regclass)`, "pg_temp."+name).Scan(&out)
-			if mm := indexDef.FindStringSubmatch(out); err == nil && mm != nil {
+			if mm := indexDef().FindStringSubmatch(out); err == nil && mm != nil {
 				out = mm[1] + mm[2]
 			}
 		}

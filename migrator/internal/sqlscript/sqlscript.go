@@ -45,7 +45,7 @@ func Scan(script string) ([]Statement, []Comment, error) {
 	line := 1
 	startLine := 0
 	parens := 0
-	var words []string // the statement's words, upper-cased, while they may still matter
+	var words []string // the statement's words while they may still matter: a keyword below upper-cased, any other ""
 	atomic := 0        // depth of BEGIN ATOMIC ... END (with CASE ... END inside it)
 	flush := func(end int) {
 		if start >= 0 {
@@ -114,7 +114,7 @@ func Scan(script string) ([]Statement, []Comment, error) {
 			for j < len(script) && isIdentChar(script[j]) {
 				j++
 			}
-			word := strings.ToUpper(script[i:j])
+			word := keyword(script[i:j])
 			switch {
 			case atomic > 0 && (word == "CASE" || (word == "ATOMIC" && len(words) > 0 && words[len(words)-1] == "BEGIN")):
 				atomic++
@@ -145,6 +145,37 @@ func Scan(script string) ([]Statement, []Comment, error) {
 		out = nil
 	}
 	return out, comments, nil
+}
+
+// keyword is w upper-cased when it is a word the scan looks at (CREATE, OR, REPLACE, FUNCTION,
+// PROCEDURE, BEGIN, ATOMIC, CASE, END), else "": no allocation per word, since the no-op run
+// scans every migration file.
+func keyword(w string) string {
+	var candidates []string
+	switch len(w) {
+	case 2:
+		candidates = []string{"OR"}
+	case 3:
+		candidates = []string{"END"}
+	case 4:
+		candidates = []string{"CASE"}
+	case 5:
+		candidates = []string{"BEGIN"}
+	case 6:
+		candidates = []string{"CREATE", "ATOMIC"}
+	case 7:
+		candidates = []string{"REPLACE"}
+	case 8:
+		candidates = []string{"FUNCTION"}
+	case 9:
+		candidates = []string{"PROCEDURE"}
+	}
+	for _, k := range candidates {
+		if strings.EqualFold(w, k) {
+			return k
+		}
+	}
+	return ""
 }
 
 // routine: the statement creates a function or procedure (whose body may be BEGIN ATOMIC).

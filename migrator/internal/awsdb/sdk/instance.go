@@ -7,8 +7,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/smithy-go"
 
 	"github.com/carthub/carthub-db/migrator/internal/awsdb"
@@ -16,21 +14,21 @@ import (
 
 // DescribeInstance looks the instance up.
 func (c *Client) DescribeInstance(ctx context.Context, id string) (awsdb.Instance, error) {
-	out, err := c.rds.DescribeDBInstances(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(id)})
+	instances, err := c.rds.describeInstance(ctx, id)
 	if err != nil {
 		if code := apiCode(err); code == "DBInstanceNotFound" || code == "DBInstanceNotFoundFault" {
 			return awsdb.Instance{}, &Error{Kind: KindConfig, Err: err, Msg: fmt.Sprintf("RDS instance %q not found in %s: check DB_INSTANCE_IDENTIFIER and AWS_REGION", id, c.Region)}
 		}
 		return awsdb.Instance{}, classify(err, "describe RDS instance "+id, "rds:DescribeDBInstances")
 	}
-	if len(out.DBInstances) == 0 {
+	if len(instances) == 0 {
 		return awsdb.Instance{}, &Error{Kind: KindConfig, Msg: fmt.Sprintf("RDS instance %q not found in %s", id, c.Region)}
 	}
-	d := out.DBInstances[0]
-	inst := awsdb.Instance{ID: id, ARN: aws.ToString(d.DBInstanceArn), Status: aws.ToString(d.DBInstanceStatus)}
+	d := instances[0]
+	inst := awsdb.Instance{ID: id, ARN: d.DBInstanceArn, Status: d.DBInstanceStatus}
 	if d.Endpoint != nil {
-		inst.Address = aws.ToString(d.Endpoint.Address)
-		inst.Port = int(aws.ToInt32(d.Endpoint.Port))
+		inst.Address = d.Endpoint.Address
+		inst.Port = int(d.Endpoint.Port)
 	}
 	return inst, nil
 }

@@ -7,12 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/rds/auth"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
 
@@ -34,11 +33,12 @@ type Client struct {
 	Region string
 	cfg    aws.Config
 	sm     *secretsmanager.Client
-	rds    *rds.Client
+	rds    *rdsAPI
 }
 
-// New loads the default AWS configuration for region. The region comes from AWS_REGION, else
-// from the secret's ARN (regionHint); with neither, the user must set one.
+// New makes the clients for region. The region comes from AWS_REGION, else from the secret's ARN
+// (regionHint); with neither, the user must set one. Credentials and endpoints come from the
+// environment (credentialsFrom, endpointFor).
 func New(ctx context.Context, region, regionHint string) (*Client, error) {
 	if region == "" {
 		region = regionHint
@@ -46,11 +46,14 @@ func New(ctx context.Context, region, regionHint string) (*Client, error) {
 	if region == "" {
 		return nil, &Error{Kind: KindConfig, Msg: "no AWS region: set AWS_REGION (or use a full secret ARN, which names its region)"}
 	}
-	cfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(region))
+	cfg := aws.Config{Region: region}
+	creds, err := credentialsFrom(cfg, os.Getenv)
 	if err != nil {
-		return nil, &Error{Kind: KindConfig, Msg: fmt.Sprintf("load AWS configuration: %v", err), Err: err}
+		return nil, err
 	}
-	return &Client{Region: region, cfg: cfg, sm: secretsmanager.NewFromConfig(cfg), rds: rds.NewFromConfig(cfg)}, nil
+	cfg.Credentials = aws.NewCredentialsCache(creds)
+	sm := secretsmanager.NewFromConfig(cfg, func(o *secretsmanager.Options) { o.BaseEndpoint = endpointFor(os.Getenv, "SECRETS_MANAGER") })
+	return &Client{Region: region, cfg: cfg, sm: sm, rds: newRDS(cfg, endpointFor(os.Getenv, "RDS"))}, nil
 }
 
 // AuthToken makes an IAM database authentication token, the password for one new connection

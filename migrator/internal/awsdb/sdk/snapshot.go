@@ -4,14 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/rds"
-	"github.com/aws/aws-sdk-go-v2/service/rds/types"
 
 	"github.com/carthub/carthub-db/migrator/internal/awsdb"
 )
@@ -21,28 +18,24 @@ import (
 // caller must then apply nothing.
 func (c *Client) CreateSnapshot(ctx context.Context, instance, prefix string, from, to int, limit, poll time.Duration, log *slog.Logger) (string, error) {
 	name := awsdb.SnapshotName(prefix, from, to, time.Now())
-	_, err := c.rds.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{
-		DBInstanceIdentifier: aws.String(instance),
-		DBSnapshotIdentifier: aws.String(name),
-		Tags: []types.Tag{
-			{Key: aws.String(awsdb.TagPurpose), Value: aws.String(awsdb.PurposeValue)},
-			{Key: aws.String(awsdb.TagFrom), Value: aws.String(strconv.Itoa(from))},
-			{Key: aws.String(awsdb.TagTo), Value: aws.String(strconv.Itoa(to))},
-			{Key: aws.String(awsdb.TagCreatedBy), Value: aws.String("carthub-migrator")},
-		},
+	err := c.rds.createSnapshot(ctx, instance, name, []rdsTag{
+		{Key: awsdb.TagPurpose, Value: awsdb.PurposeValue},
+		{Key: awsdb.TagFrom, Value: strconv.Itoa(from)},
+		{Key: awsdb.TagTo, Value: strconv.Itoa(to)},
+		{Key: awsdb.TagCreatedBy, Value: "carthub-migrator"},
 	})
 	if err != nil {
 		return name, snapshotErr(name, classify(err, "create snapshot "+name, "rds:CreateDBSnapshot and rds:AddTagsToResource"))
 	}
 	deadline := time.Now().Add(limit)
 	for {
-		out, err := c.rds.DescribeDBSnapshots(ctx, &rds.DescribeDBSnapshotsInput{DBSnapshotIdentifier: aws.String(name)})
+		snaps, _, err := c.rds.describeSnapshots(ctx, url.Values{"DBSnapshotIdentifier": {name}}, "")
 		if err != nil {
 			return name, snapshotErr(name, classify(err, "check snapshot "+name, "rds:DescribeDBSnapshots"))
 		}
 		status := ""
-		if len(out.DBSnapshots) > 0 {
-			status = aws.ToString(out.DBSnapshots[0].Status)
+		if len(snaps) > 0 {
+			status = snaps[0].Status
 		}
 		switch {
 		case status == "available":
@@ -73,23 +66,22 @@ func snapshotErr(name string, err error) error {
 // Snapshots lists the instance's pre-migration snapshots (ours: our tag and our prefix), newest first.
 func (c *Client) Snapshots(ctx context.Context, instance, prefix string) ([]awsdb.Snapshot, error) {
 	var out []awsdb.Snapshot
-	in := &rds.DescribeDBSnapshotsInput{DBInstanceIdentifier: aws.String(instance), SnapshotType: aws.String("manual")}
-	p := rds.NewDescribeDBSnapshotsPaginator(c.rds, in)
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
+	for marker, first := "", true; first || marker != ""; first = false {
+		page, next, err := c.rds.describeSnapshots(ctx, url.Values{"DBInstanceIdentifier": {instance}, "SnapshotType": {"manual"}}, marker)
 		if err != nil {
 			return nil, classify(err, "list snapshots of "+instance, "rds:DescribeDBSnapshots")
 		}
-		for _, s := range page.DBSnapshots {
+		marker = next
+		for _, s := range page {
 			tags := map[string]string{}
 			for _, t := range s.TagList {
-				tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+				tags[t.Key] = t.Value
 			}
-			id := aws.ToString(s.DBSnapshotIdentifier)
+			id := s.DBSnapshotIdentifier
 			if tags[awsdb.TagPurpose] != awsdb.PurposeValue || !strings.HasPrefix(id, prefix+"-") {
 				continue
 			}
-			snap := awsdb.Snapshot{ID: id, Status: aws.ToString(s.Status), Created: aws.ToTime(s.SnapshotCreateTime)}
+			snap := awsdb.Snapshot{ID: id, Status: s.Status, Created: s.SnapshotCreateTime}
 			snap.From, _ = strconv.Atoi(tags[awsdb.TagFrom])
 			snap.To, _ = strconv.Atoi(tags[awsdb.TagTo])
 			out = append(out, snap)
@@ -116,7 +108,7 @@ func (c *Client) PruneSnapshots(ctx context.Context, instance, prefix string, ke
 		if i < keep || s.Status != "available" {
 			continue
 		}
-		if _, err := c.rds.DeleteDBSnapshot(ctx, &rds.DeleteDBSnapshotInput{DBSnapshotIdentifier: aws.String(s.ID)}); err != nil {
+		if err := c.rds.deleteSnapshot(ctx, s.ID); err != nil {
 			return deleted, classify(err, "delete old snapshot "+s.ID, "rds:DeleteDBSnapshot")
 		}
 		log.InfoContext(ctx, "deleted an old pre-migration snapshot", "snapshot", s.ID, "created", s.Created)
