@@ -86,7 +86,11 @@ comment() {
 # verdict approves this revision of the pull request or revokes the approval, and ends.
 verdict() {
   local state=$1 code=$2
-  cc update-pull-request-approval-state --pull-request-id "$PULL_REQUEST_ID" --revision-id "$revision" --approval-state "$state" >/dev/null
+  if ! cc update-pull-request-approval-state --pull-request-id "$PULL_REQUEST_ID" --revision-id "$revision" --approval-state "$state" >/dev/null; then
+    # A revision this role never approved has nothing to revoke; an approval that fails is an error.
+    [ "$state" = REVOKE ] || die "cannot approve revision $revision of pull request $PULL_REQUEST_ID: see the error above (the role needs codecommit:UpdatePullRequestApprovalState)"
+    echo "review: could not revoke on revision $revision (see above); the comment says why it is not approved" >&2
+  fi
   echo "approval state of revision $revision: $state"
   exit "$code"
 }
