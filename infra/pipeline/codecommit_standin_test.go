@@ -24,6 +24,7 @@ type codeCommit struct {
 	approved map[string]string // revision id -> APPROVE or REVOKE, as last set
 	calls    []call
 	srv      *httptest.Server
+	migrator string // the review's migrator, when a test stands one in ("" the real one)
 }
 
 // pullRequest is the stand-in's one pull request.

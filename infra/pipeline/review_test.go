@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -143,7 +144,7 @@ func (r *gitRepo) review(t *testing.T, cc *codeCommit) reviewRun {
 	cmd.Env = []string{"PATH=" + filepath.Dir(aws) + ":/usr/bin:/bin:/usr/sbin:/sbin", "HOME=" + dir, "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1",
 		"PULL_REQUEST_ID=42", "REPOSITORY_NAME=carthub-db", "CODECOMMIT_ENDPOINT_URL=" + cc.srv.URL,
 		"AWS_ACCESS_KEY_ID=test", "AWS_SECRET_ACCESS_KEY=test", "AWS_DEFAULT_REGION=us-east-1",
-		"MIGRATOR=" + migratorBin(t), "JUNIT_FILE=" + junit, "LINT_ARGS=--rows 2000 --cache-dir none",
+		"MIGRATOR=" + cmp.Or(cc.migrator, migratorBin(t)), "JUNIT_FILE=" + junit, "LINT_ARGS=--rows 2000 --cache-dir none",
 		"PG_BINDIR=" + os.Getenv("PG_BINDIR")}
 	if os.Getenv("PYENV_ROOT") != "" {
 		cmd.Env = append(cmd.Env, "PYENV_ROOT="+os.Getenv("PYENV_ROOT"))
@@ -325,4 +326,39 @@ func TestReviewRefusesAConflict(t *testing.T) {
 	res := r.review(t, cc)
 	wantReview(t, res, 2)
 	wantIn(t, "the comment", cc.comment(t), "❌ **Does not merge**", "- `migrations/queries.sql`")
+}
+
+// A report longer than CodeCommit takes in a comment (10,240 characters: the stand-in refuses
+// more, as CodeCommit does) is cut with a pointer to the whole report; the verdict stands. The
+// migrator here is a stand-in too, writing 40 files' worth of report: what is tested is the cut.
+func TestReviewCutsAReportLongerThanAComment(t *testing.T) {
+	r := newGitRepo(t)
+	r.branch("many", "main")
+	r.write("migrations/0006_orders_note.sql", addNote)
+	r.commit("many", "add orders.note")
+	cc := r.openPullRequest(t, "many")
+	fake := filepath.Join(t.TempDir(), "migrator")
+	script := `#!/usr/bin/env bash
+while [ $# -gt 0 ]; do case "$1" in --output) out=$2; shift ;; --junit) junit=$2; shift ;; esac; shift; done
+{ echo "✅ **online-safe**: 0 finding(s) failed, 0 allowed, in 40 file(s)"
+  for i in $(seq 6 45); do printf '\n### ✅ %s\n\n| line | statement |\n| ---: | --- |\n' "$(printf '%04d_file_%d.sql' "$i" "$i")"
+    for l in $(seq 1 5); do printf '| %d | ` + "`" + ` ALTER TABLE orders ADD COLUMN IF NOT EXISTS c%d text, cut at 57 ... ` + "`" + ` | orders ACCESS EXCLUSIVE (1ms) | ok |\n' "$l" "$l"; done
+  done; } > "$out"
+echo '<testsuites/>' > "$junit"
+`
+	if err := os.WriteFile(fake, []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cc.migrator = fake
+	res := r.review(t, cc)
+	wantReview(t, res, 0)
+	comment := cc.comment(t)
+	if len(comment) > 10240 {
+		t.Fatalf("a comment of %d characters", len(comment))
+	}
+	wantIn(t, "the comment", comment, "**migrator lint review** for `", "### ✅ 0006_file_6.sql",
+		"… cut here: a comment holds at most 10,240 characters. The whole report is in the Review build's log and its Reports tab.")
+	if cc.approved["rev-1"] != "APPROVE" {
+		t.Errorf("approval states %v", cc.approved)
+	}
 }
