@@ -154,7 +154,7 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		})
 	reports.GrantWrite(test.Role())
 	review := newReview(stack, reviewProps{cfg: cfg, source: source, key: key, artifacts: artifacts, shapeKey: shapeKey,
-		reports: reports, logs: logGroup("Review")})
+		reports: reports, logs: logGroup("Review"), templateLogs: logGroup("ReviewApprovalTemplate")})
 	imageRole := codeBuildRole(stack, cfg, "ImageRole", "image")
 	imageLogs := logGroup("Image")
 	image := project("Image", "image", pipeline.ImageSpec, awscodebuild.BuildEnvironment{

@@ -51,6 +51,9 @@ type reviewProps struct {
 	shapeKey  string
 	reports   awscodebuild.ReportGroup
 	logs      awslogs.LogGroup
+	// templateLogs is the log group of the CDK's function behind the template's custom
+	// resources, encrypted with the pipeline's key like the build logs.
+	templateLogs awslogs.LogGroup
 }
 
 func newReview(stack awscdk.Stack, p reviewProps) *Review {
@@ -134,7 +137,7 @@ func newReview(stack awscdk.Stack, p reviewProps) *Review {
 		Policy: customresources.AwsCustomResourcePolicy_FromStatements(&[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("codecommit:CreateApprovalRuleTemplate", "codecommit:UpdateApprovalRuleTemplateContent", "codecommit:DeleteApprovalRuleTemplate"),
 			Resources: jsii.Strings("*")})}),
-		InstallLatestAwsSdk: jsii.Bool(false),
+		InstallLatestAwsSdk: jsii.Bool(false), LogGroup: p.templateLogs,
 	})
 	attachID := customresources.PhysicalResourceId_Of(str(name + "@" + cfg.RepositoryName()))
 	attach := func(action string) *customresources.AwsSdkCall {
@@ -149,7 +152,7 @@ func newReview(stack awscdk.Stack, p reviewProps) *Review {
 		Policy: customresources.AwsCustomResourcePolicy_FromStatements(&[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("codecommit:AssociateApprovalRuleTemplateWithRepository", "codecommit:DisassociateApprovalRuleTemplateFromRepository"),
 			Resources: jsii.Strings(*p.source.RepositoryArn())})}),
-		InstallLatestAwsSdk: jsii.Bool(false),
+		InstallLatestAwsSdk: jsii.Bool(false), LogGroup: p.templateLogs,
 	})
 	attached.Node().AddDependency(template)
 	return &Review{Project: project, Role: role, Rule: rule, Template: template, Attached: attached}
