@@ -29,3 +29,9 @@ var DeploySpec []byte
 //
 //go:embed deploy.sh
 var DeployScript []byte
+
+// ReviewSpec is the Review project: review.sh on a pull request's source commit (the script
+// and the migrator come from the destination, main).
+//
+//go:embed buildspec-review.yml
+var ReviewSpec []byte

@@ -103,8 +103,8 @@ func pipelineSuppressions(a *App) {
 			Reason: str("the CDK's encrypt/decrypt grant on the pipeline's own KMS key (the resource is that one key)")},
 		{Id: str("AwsSolutions-IAM5"), AppliesTo: regex(`/^Action::s3:(Abort|DeleteObject|GetBucket|GetObject|List)\*$/`, `/^Resource::<Artifacts[0-9A-F]+\.Arn>\/\*$/`),
 			Reason: str("the CDK's read/write grant on the pipeline's own artifact bucket and its objects")},
-		{Id: str("AwsSolutions-IAM5"), AppliesTo: regex(`/^Resource::arn:<AWS::Partition>:codebuild:[^:]+:\d+:report-group\/<(Test|Deploy)[0-9A-F]+>-\*$/`,
-			`/^Resource::arn:<AWS::Partition>:logs:[^:]+:\d+:log-group:\/aws\/codebuild\/<(Test|Deploy)[0-9A-F]+>:\*$/`),
+		{Id: str("AwsSolutions-IAM5"), AppliesTo: regex(`/^Resource::arn:<AWS::Partition>:codebuild:[^:]+:\d+:report-group\/<(Test|Deploy|Review)[0-9A-F]+>-\*$/`,
+			`/^Resource::arn:<AWS::Partition>:logs:[^:]+:\d+:log-group:\/aws\/codebuild\/<(Test|Deploy|Review)[0-9A-F]+>:\*$/`),
 			Reason: str("each CodeBuild project may write only its own report groups and log streams")},
 	}
 	on(a.Pipeline.Stack, true, list...)
@@ -119,6 +119,7 @@ func pipelineSuppressions(a *App) {
 	}
 	on(a.Pipeline.Deploy, true, requiredStar)
 	on(a.Pipeline.DeployRole, true, requiredStar)
+	reviewSuppressions(a)
 	on(a.Pipeline.AccessLogs, true, &cdknag.NagPackSuppression{Id: str("AwsSolutions-S1"),
 		Reason: str("this bucket receives the artifact bucket's server access logs; logging the log bucket itself would loop")})
 }
@@ -136,3 +137,20 @@ func regex(patterns ...string) *[]any {
 	}
 	return &out
 }
+
+// reviewSuppressions covers the approval rule template's custom resource: CodeCommit authorizes
+// template actions on "*" only (templates have no ARN), and the SDK-call Lambda is the CDK's.
+func reviewSuppressions(a *App) {
+	on(a.Pipeline.Review.Template, true, &cdknag.NagPackSuppression{Id: str("AwsSolutions-IAM5"), AppliesTo: regex(`/^Resource::\*$/`),
+		Reason: str("codecommit:Create/Update/DeleteApprovalRuleTemplate have no resource type (an approval rule template has no ARN): IAM accepts only *; the statement allows those three actions alone")})
+	if fn := a.Pipeline.Stack.Node().TryFindChild(str(awsCustomResourceFunction)); fn != nil {
+		on(fn, true,
+			&cdknag.NagPackSuppression{Id: str("AwsSolutions-IAM4"), AppliesTo: managedPolicies("service-role/AWSLambdaBasicExecutionRole"),
+				Reason: str("the CDK's AwsCustomResource function (the approval rule template's SDK calls at deploy time): its logs only")},
+			&cdknag.NagPackSuppression{Id: str("AwsSolutions-L1"),
+				Reason: str("the AwsCustomResource function's runtime is chosen by the CDK release that ships its code")})
+	}
+}
+
+// awsCustomResourceFunction is the id of the CDK's singleton function behind AwsCustomResource.
+const awsCustomResourceFunction = "AWS679f53fac002430cb0da5b7982bd2287"

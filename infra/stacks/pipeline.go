@@ -51,6 +51,9 @@ type PipelineStack struct {
 	DeploySG   awsec2.SecurityGroup
 	Artifacts  awss3.Bucket
 	AccessLogs awss3.Bucket
+	// Review lints each pull request into main (review.go); Reports holds lint's JUnit files.
+	Review  *Review
+	Reports awscodebuild.ReportGroup
 }
 
 // NewPipelineStack makes the delivery pipeline. A push to main runs the Build stage (make test,
@@ -126,14 +129,21 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 	// image, encrypted with the pipeline's key, logging to its own group.
 	project := func(id, part string, spec []byte, env awscodebuild.BuildEnvironment, logs awslogs.LogGroup, minutes float64, p awscodebuild.PipelineProjectProps) awscodebuild.PipelineProject {
 		env.BuildImage = awscodebuild.LinuxBuildImage_STANDARD_8_0()
-		p.ProjectName, p.BuildSpec, p.Environment, p.EncryptionKey = str(projectName(cfg, part)), buildSpec(spec), &env, key
+		p.ProjectName, p.Environment, p.EncryptionKey = str(projectName(cfg, part)), &env, key
+		if p.BuildSpec == nil {
+			p.BuildSpec = buildSpec(spec)
+		}
 		p.Logging = &awscodebuild.LoggingOptions{CloudWatch: &awscodebuild.CloudWatchLoggingOptions{LogGroup: logs}}
 		p.Timeout = awscdk.Duration_Minutes(jsii.Number(minutes))
 		return awscodebuild.NewPipelineProject(stack, str(id), &p)
 	}
+	// Lint's JUnit file, from Test (make lint-migrations) and Review: the console's Reports tab.
+	reports := awscodebuild.NewReportGroup(stack, str("LintReports"), &awscodebuild.ReportGroupProps{
+		ReportGroupName: str(cfg.Prefix() + "-database-lint"), Type: awscodebuild.ReportGroupType_TEST, RemovalPolicy: cfg.RemovalPolicy})
 	test := project("Test", "test", pipeline.TestSpec, awscodebuild.BuildEnvironment{ComputeType: awscodebuild.ComputeType_MEDIUM},
 		logGroup("Test"), TestTimeoutMinutes, awscodebuild.PipelineProjectProps{
 			Description: str("make test: every test, migrator lint, CDK synth with cdk-nag, cfn-lint and Trivy"),
+			BuildSpec:   reportsSpec(pipeline.TestSpec, reports, "lint.xml"),
 			// migrator lint generates its dataset in the shape the last migration Job logged.
 			EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
 				"DEPLOY_ENV": {Value: str(cfg.Name)}, "SHAPE_URI": {Value: str(shapeURI)}},
@@ -142,6 +152,9 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 			// Trivy builds) stay on the build host between builds.
 			Cache: awscodebuild.Cache_Local(awscodebuild.LocalCacheMode_CUSTOM),
 		})
+	reports.GrantWrite(test.Role())
+	review := newReview(stack, reviewProps{cfg: cfg, source: source, key: key, artifacts: artifacts, shapeKey: shapeKey,
+		reports: reports, logs: logGroup("Review"), templateLogs: logGroup("ReviewApprovalTemplate")})
 	imageRole := codeBuildRole(stack, cfg, "ImageRole", "image")
 	imageLogs := logGroup("Image")
 	image := project("Image", "image", pipeline.ImageSpec, awscodebuild.BuildEnvironment{
@@ -279,7 +292,7 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 	}
 	awscdk.NewCfnOutput(stack, str("CodeCommitCloneUrl"), &awscdk.CfnOutputProps{Value: source.RepositoryCloneUrlGrc()})
 	return &PipelineStack{Stack: stack, Pipeline: p, Source: source, Test: test, Image: image, ImageRole: imageRole, Deploy: deploy, DeployRole: deployRole,
-		DeploySG: deploySG, Artifacts: artifacts, AccessLogs: accessLogs}
+		DeploySG: deploySG, Artifacts: artifacts, AccessLogs: accessLogs, Review: review, Reports: reports}
 }
 
 // The Build stage's timeouts: about three times what a cold run took (docs/first-deployment.md,
@@ -343,9 +356,15 @@ func codeBuildRole(stack awscdk.Stack, cfg EnvConfig, id, part string) awsiam.Ro
 
 // buildSpec turns a buildspec file of the repository into the project's inline buildspec.
 func buildSpec(file []byte) awscodebuild.BuildSpec {
+	spec := specMap(file)
+	return awscodebuild.BuildSpec_FromObjectToYaml(&spec)
+}
+
+// specMap is a buildspec file of the repository as the object CodeBuild's inline buildspec is.
+func specMap(file []byte) map[string]any {
 	var spec map[string]any
 	if err := yaml.Unmarshal(file, &spec); err != nil {
 		panic(fmt.Sprintf("pipeline buildspec: %v", err)) // embedded files: a test catches this
 	}
-	return awscodebuild.BuildSpec_FromObjectToYaml(&spec)
+	return spec
 }

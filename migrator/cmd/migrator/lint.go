@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,6 +32,7 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 	var (
 		from, rows    int
 		format, dbURL string
+		output, junit string
 		maxHold       time.Duration
 		maxBlock      time.Duration
 		queriesFile   string
@@ -62,12 +64,22 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 		"the rows each table has in production where --shape does not say: holds, waits and scans that grow with rows are judged at this size, not at lint's dataset size")
 	flags.float64Var(&planGrowth, "max-plan-growth", "MIGRATOR_LINT_MAX_PLAN_GROWTH", lint.DefaultMaxPlanGrowth,
 		"how many times its estimated cost an application statement's plan may grow by with a file (slows-running-app)")
-	flags.stringVar(&format, "format", "MIGRATOR_LINT_FORMAT", "text", "report format: text or json")
+	flags.stringVar(&format, "format", "MIGRATOR_LINT_FORMAT", "text", "report format: "+strings.Join(lintFormats(), ", ")+" (markdown: for a pull request comment; junit: for a CodeBuild report group)")
+	flags.stringVar(&output, "output", "MIGRATOR_LINT_OUTPUT", "", "write the report to this file instead of standard output")
+	flags.stringVar(&junit, "junit", "MIGRATOR_LINT_JUNIT", "", "also write the report as JUnit XML to this file (a CodeBuild report group's input)")
 	if err := flags.parseFlags(args); err != nil {
 		return err
 	}
-	if format != "text" && format != "json" {
-		return usagef("--format %q: use text or json", format)
+	if lint.Formats[format] == nil {
+		return usagef("--format %q: use one of %s", format, strings.Join(lintFormats(), ", "))
+	}
+	for flag, file := range map[string]string{"--output": output, "--junit": junit} {
+		if file == "" {
+			continue
+		}
+		if st, err := os.Stat(filepath.Dir(file)); err != nil || !st.IsDir() {
+			return usagef("%s %s: its directory %s does not exist: create it first", flag, file, filepath.Dir(file))
+		}
 	}
 	if prodRows <= 0 {
 		return usagef("--production-rows %d: give the rows a table has in production (above zero)", prodRows)
@@ -131,12 +143,13 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 	defer cleanup()
 	rep, err := lint.Run(ctx, connect, opts)
 	if rep != nil {
-		write := rep.WriteText
-		if format == "json" {
-			write = rep.WriteJSON
-		}
-		if werr := write(a.stdout); werr != nil && err == nil {
+		if werr := a.writeReport(rep, format, output); werr != nil && err == nil {
 			err = werr
+		}
+		if junit != "" {
+			if werr := a.writeReport(rep, "junit", junit); werr != nil && err == nil {
+				err = werr
+			}
 		}
 	}
 	if err != nil {
@@ -146,6 +159,35 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 		return &lintFailedError{failed: rep.Failed}
 	}
 	a.summary = fmt.Sprintf("lint: %d file(s) online-safe", len(rep.Files))
+	return nil
+}
+
+// lintFormats are --format's values, in a stable order for messages.
+func lintFormats() []string {
+	names := make([]string, 0, len(lint.Formats))
+	for name := range lint.Formats {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// writeReport writes rep in format to file, or to standard output when file is "".
+func (a *app) writeReport(rep *lint.Report, format, file string) error {
+	if file == "" {
+		return lint.Formats[format](rep, a.stdout)
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return fmt.Errorf("lint: write the %s report: %w", format, err)
+	}
+	if err := lint.Formats[format](rep, f); err != nil {
+		f.Close()
+		return fmt.Errorf("lint: write the %s report to %s: %w", format, file, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("lint: write the %s report to %s: %w", format, file, err)
+	}
 	return nil
 }
 

@@ -8,6 +8,11 @@ import (
 	"text/tabwriter"
 )
 
+// Formats are the report's renderers, by the name --format takes; each writes the same Report.
+var Formats = map[string]func(*Report, io.Writer) error{
+	"text": (*Report).WriteText, "json": (*Report).WriteJSON, "markdown": (*Report).WriteMarkdown, "junit": (*Report).WriteJUnit,
+}
+
 // WriteText writes the report as a table per file, then each finding with its reason and fix.
 func (r *Report) WriteText(w io.Writer) error {
 	rows := fmt.Sprintf("%d rows per table", r.Rows)
@@ -153,7 +158,7 @@ func locksText(ls []Lock) string {
 			continue // sorted strongest first: the table's weaker locks add nothing a reader needs
 		}
 		hold := round(l.Hold).String()
-		if round(l.Projected) != round(l.Hold) {
+		if l.Projected > 0 && round(l.Projected) != round(l.Hold) {
 			hold += " -> " + round(l.Projected).String()
 		}
 		parts = append(parts, fmt.Sprintf("%s %s (%s)", l.Table, modeName(l.Mode), hold))
