@@ -149,6 +149,13 @@ func (o *observer) Statement(ctx context.Context, os migrate.ObservedStatement, 
 			s.written[t] = true
 		}
 	}
+	if !os.InTransaction && !wrapped {
+		// The server-wide counters also hold the probe's reads and writes: keep the tables the
+		// statement itself locked.
+		s.Touched = slices.DeleteFunc(s.Touched, func(tc Touch) bool {
+			return !slices.ContainsFunc(s.Locks, func(l Lock) bool { return l.Table == tc.Table })
+		})
+	}
 	if err := o.consequences(ctx, os.Conn, s, before, after); err != nil {
 		return err
 	}
