@@ -100,15 +100,3 @@ func (s *Statement) growsWith(populated map[string]int64) []string {
 	}
 	return out
 }
-
-// holdOn is the longest projected hold of the statement's locks on table that conflict with mode.
-func (s *Statement) holdOn(table, mode string) (Lock, bool) {
-	var best Lock
-	found := false
-	for _, lk := range s.Locks {
-		if lk.Table == table && conflictsWith(lk.Mode, mode) && (!found || lk.Projected > best.Projected) {
-			best, found = lk, true
-		}
-	}
-	return best, found
-}
