@@ -1,24 +1,17 @@
 package lint_test
 
 import (
-	"context"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"testing/fstest"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/carthub/carthub-db/migrations"
 	"github.com/carthub/carthub-db/migrator/internal/corpus"
 	"github.com/carthub/carthub-db/migrator/internal/lint"
-	"github.com/carthub/carthub-db/migrator/internal/migrate"
 	"github.com/carthub/carthub-db/migrator/internal/pgtest"
-	"github.com/carthub/carthub-db/migrator/internal/schema"
 )
 
 func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
@@ -43,51 +36,14 @@ func applicationQueries(t *testing.T) []corpus.Query {
 }
 
 // lintWith lints the migrations with extra as 0006, from version 6, on a fresh database, with
-// the application's statements of migrations/queries.sql; change changes the options.
+// the application's statements of migrations/queries.sql (extra "": all of ours, from 0001);
+// change changes the options.
 func lintWith(t *testing.T, extra string, change ...func(*lint.Options)) *lint.Report {
 	t.Helper()
-	files := fstest.MapFS{}
-	entries, err := fs.ReadDir(migrations.FS, ".")
-	if err != nil {
-		t.Fatal(err)
+	if extra == "" {
+		return lintFiles(t, nil, "", append([]func(*lint.Options){func(o *lint.Options) { o.From = 1 }}, change...)...)
 	}
-	for _, e := range entries {
-		b, _ := fs.ReadFile(migrations.FS, e.Name())
-		files[e.Name()] = &fstest.MapFile{Data: b}
-	}
-	from := len(entries) + 1
-	if extra != "" {
-		files["0006_case.sql"] = &fstest.MapFile{Data: []byte(extra)}
-	} else {
-		from = 1
-	}
-	migs, err := migrate.Load(files)
-	if err != nil {
-		t.Fatal(err)
-	}
-	expected, _ := schema.Parse(migrations.ExpectedSchema)
-	baseline, _ := schema.Parse(migrations.BaselineSchema)
-	url := pgtest.NewDB(t)
-	connect := func(ctx context.Context) (*pgx.Conn, error) {
-		cfg, err := pgx.ParseConfig(url)
-		if err != nil {
-			return nil, err
-		}
-		cfg.RuntimeParams["timezone"] = "UTC"
-		return pgx.ConnectConfig(ctx, cfg)
-	}
-	opts := lint.Options{
-		From: from, Rows: testRows, MaxLockHold: time.Second, MaxBlock: testMaxBlock, Queries: applicationQueries(t),
-		Engine: migrate.Options{Migrations: migs, Baseline: baseline, Tables: expected.Tables()},
-	}
-	for _, c := range change {
-		c(&opts)
-	}
-	rep, err := lint.Run(context.Background(), connect, opts)
-	if err != nil {
-		t.Fatalf("lint: %v", err)
-	}
-	return rep
+	return lintFiles(t, map[string]string{"0006_case.sql": extra}, "", change...)
 }
 
 func findings(rep *lint.Report, allowed bool) []string {
