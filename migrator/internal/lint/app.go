@@ -24,6 +24,8 @@ import (
 type app struct {
 	queries   []corpus.Query
 	statement []*appStatement // this file's, prepared before it
+	// samples are the rows parameters draw their values from, one per table, read once per file.
+	samples map[string]map[string]string
 }
 
 // appStatement is one application statement as prepared before the file.
@@ -73,7 +75,7 @@ func (a *app) prepare(ctx context.Context, conn *pgx.Conn) error {
 			return fmt.Errorf("forget the statements prepared for the last file: %w", err)
 		}
 	}
-	a.statement = nil
+	a.statement, a.samples = nil, map[string]map[string]string{}
 	for i, q := range a.queries {
 		st := &appStatement{query: q, name: fmt.Sprintf("lint_app_%d", i+1)}
 		a.statement = append(a.statement, st)
@@ -213,24 +215,6 @@ func inOneTrip(ctx context.Context, conn *pgx.Conn, inTransaction bool, setup, s
 	return out, nil
 }
 
-// rolledBack runs f in a savepoint (inside the migration's transaction) or a transaction, rolled
-// back after it, with a statement timeout.
-func rolledBack[T any](ctx context.Context, conn *pgx.Conn, inTransaction bool, f func() (T, error)) (out T, err error) {
-	begin, end := "BEGIN", "ROLLBACK"
-	if inTransaction {
-		begin, end = "SAVEPOINT lint_app", "ROLLBACK TO SAVEPOINT lint_app; RELEASE SAVEPOINT lint_app"
-	}
-	if _, err := conn.Exec(ctx, begin+"; SET LOCAL statement_timeout = '5s'", pgx.QueryExecModeSimpleProtocol); err != nil {
-		return out, err
-	}
-	defer func() {
-		if _, rerr := conn.Exec(context.WithoutCancel(ctx), end, pgx.QueryExecModeSimpleProtocol); rerr != nil && err == nil {
-			err = rerr
-		}
-	}()
-	return f()
-}
-
 // statementFailed sorts an error into the statement's own failure (a message and SQLSTATE) and
 // anything else.
 func statementFailed(err error) (string, string, error) {
@@ -261,9 +245,12 @@ func (a *app) chooseValues(ctx context.Context, conn *pgx.Conn, st *appStatement
 	}
 	samples := map[string]map[string]string{}
 	for _, t := range relations {
-		if samples[t], err = sampleRow(ctx, conn, t); err != nil {
-			return result{}, err
+		if _, ok := a.samples[t]; !ok {
+			if a.samples[t], err = sampleRow(ctx, conn, t); err != nil {
+				return result{}, err
+			}
 		}
+		samples[t] = a.samples[t]
 	}
 	args := make([]string, len(types))
 	fixed := make([]bool, len(types))
@@ -370,20 +357,11 @@ type columnRef struct{ table, column string }
 // its conditions ("(o.id = $2)"); it also lists the tables the statement reads or writes.
 func comparedColumns(ctx context.Context, conn *pgx.Conn, st *appStatement, params int) (map[int]columnRef, []string, error) {
 	nulls := strings.TrimSuffix(strings.Repeat("NULL, ", params), ", ")
-	doc, err := rolledBack(ctx, conn, false, func() (string, error) {
-		if _, err := conn.Exec(ctx, "SET LOCAL plan_cache_mode = force_generic_plan", pgx.QueryExecModeSimpleProtocol); err != nil {
-			return "", err
-		}
-		var doc string
-		err := conn.QueryRow(ctx, "EXPLAIN (VERBOSE, FORMAT JSON) EXECUTE "+st.name+"("+nulls+")", pgx.QueryExecModeSimpleProtocol).Scan(&doc)
-		if _, _, ferr := statementFailed(err); ferr != nil {
-			return "", ferr
-		}
-		return doc, nil
-	})
-	if err != nil || doc == "" {
+	res, err := inOneTrip(ctx, conn, false, "SET LOCAL plan_cache_mode = force_generic_plan; ", "EXPLAIN (VERBOSE, FORMAT JSON) EXECUTE "+st.name+"("+nulls+")")
+	if err != nil || res.Err != nil || len(res.Rows) == 0 || len(res.Rows[0]) == 0 {
 		return nil, nil, err
 	}
+	doc := string(res.Rows[0][0])
 	var nodes []map[string]any
 	if err := json.Unmarshal([]byte(doc), &nodes); err != nil || len(nodes) == 0 {
 		return nil, nil, nil
