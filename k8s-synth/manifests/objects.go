@@ -234,19 +234,20 @@ func job(c Config) *batchv1.Job {
 }
 
 func env(c Config) []corev1.EnvVar {
+	rootCert := RDSCABundle
+	if c.DBCAConfigMap != "" {
+		rootCert = dbCAFile
+	}
 	vars := []corev1.EnvVar{
 		{Name: "MIGRATOR_LOG_FORMAT", Value: "json"},
 		// After a run that applied something: the tables' shape (statistics, no rows) in the
 		// log, which the Deploy stage stores for the next Build stage's lint.
 		{Name: "MIGRATOR_LOG_SHAPE", Value: "true"},
-		{Name: "DB_SSLMODE", Value: "verify-full"},
-		{Name: "DB_SSLROOTCERT", Value: RDSCABundle},
 		// The Go runtime collects harder as it nears the container's 256Mi limit instead of
 		// being OOM-killed past it (a large data-fix file; docs/writing-migrations.md).
 		{Name: "GOMEMLIMIT", Value: "200MiB"},
-	}
-	if c.DBCAConfigMap != "" {
-		vars[len(vars)-1].Value = dbCAFile
+		{Name: "DB_SSLMODE", Value: "verify-full"},
+		{Name: "DB_SSLROOTCERT", Value: rootCert},
 	}
 	for _, t := range Timeouts {
 		vars = append(vars, corev1.EnvVar{Name: t.Env, Value: t.Value})
