@@ -419,8 +419,11 @@ func TestMigrationJobOnARealNode(t *testing.T) {
 			}
 			waiting := db.sql(t, "postgres", "SELECT count(*) FROM pg_stat_activity WHERE datname = 'carthub' AND query ILIKE '%CONCURRENTLY%' AND wait_event_type IS NOT NULL")
 			if waiting != "0" {
-				_, id = jobPod(t)
-				break
+				// The kubelet reports the container's id to the API server a moment after it
+				// starts: the migrator may be waiting in the database before the pod says so.
+				if _, id = jobPod(t); id != "" {
+					break
+				}
 			}
 		}
 		if out, err := onNode.node.Ctr("tasks", "kill", "--signal", "SIGKILL", id); err != nil {
