@@ -99,6 +99,16 @@ func findingOf(rep *lint.Report, rule string) lint.Finding {
 	return lint.Finding{}
 }
 
+// superuser: the tests' role is a superuser (PGTEST_ROLE=superuser).
+func superuser(t *testing.T) bool {
+	t.Helper()
+	var super bool
+	if err := pgtest.Connect(t, pgtest.NewDB(t)).QueryRow(context.Background(), "SELECT rolsuper FROM pg_roles WHERE rolname = current_user").Scan(&super); err != nil {
+		t.Fatal(err)
+	}
+	return super
+}
+
 // hasFinding: some finding of rule has detail in its text.
 func hasFinding(rep *lint.Report, rule, detail string) bool {
 	for _, f := range rep.Files {
@@ -209,7 +219,9 @@ func TestTheAppRunsAsItReallyRuns(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			rep := lintFiles(t, map[string]string{"0006_case.sql": c.sql}, c.queries)
-			if !hasFinding(rep, c.rule, c.detail) {
+			// A superuser reads through row level security even when it is forced: the catalog's
+			// hides-rows is what sees it then (make test runs as a non-superuser owner, as RDS does).
+			if !hasFinding(rep, c.rule, c.detail) && !(c.name == "read_goes_empty" && superuser(t) && hasFinding(rep, "hides-rows", "carts")) {
 				t.Errorf("no %s finding naming %q:\n%s", c.rule, c.detail, text(t, rep))
 			}
 			for name, err := range rep.Files[0].NotChecked {
