@@ -548,7 +548,7 @@ func markdown(r map[string]any) string {
 		o := on[k].(bench.OnlineResult)
 		fmt.Fprintf(&s, "| %s | %d of %d | %.0f ms | %.2f ms | %.2f ms | %.2f ms | %.2f ms | %.0f ms | %.1f s | %d |\n", k, o.FailedTransactions, o.Transactions, o.MaxLockWaitMs, o.P50Before, o.P99Before, o.P50During, o.P99During, o.MaxDuring, o.MigrationS, o.MigrationExitCode)
 	}
-	fmt.Fprintf(&s, "\nTransactions retried once after \"cached plan must not change result type\" (0002 changes the timestamp columns' type under the services' prepared statements): careful %d, naive %d. Naive errors: %v\n",
+	fmt.Fprintf(&s, "\nTransactions that failed with \"cached plan must not change result type\" (0002 changes the timestamp columns' type under the services' prepared statements), retried once and counted as failed above: careful %d, naive %d. Naive errors: %v\n",
 		on["careful"].(bench.OnlineResult).PlanRetries, on["naive"].(bench.OnlineResult).PlanRetries, on["naive"].(bench.OnlineResult).Errors)
 	if pfs, ok := r["preflight_ms"].(map[string]any); ok {
 		fmt.Fprintf(&s, "\n## Pre-flight\n\n`migrator plan` with the pre-flight and without it (median of 3), on the loaded database; only a run with files to apply pays the difference.\n")
