@@ -33,7 +33,8 @@ func TestFailoverTrials(t *testing.T) {
 		bin = "/usr/lib/postgresql/15/bin"
 	}
 	if _, err := os.Stat(filepath.Join(bin, "pg_basebackup")); err != nil {
-		t.Skipf("no pg_basebackup in %s (the npm postgres builds have none): the failover trials need a streaming standby", bin)
+		t.Fatalf("no pg_basebackup in %s (the npm postgres builds have none): the failover trials need a streaming standby; "+
+			"install Debian's PostgreSQL 15 (make postgres) or set FAILOVER_BINDIR to a build that has it", bin)
 	}
 	trials := envInt(t, "FAILOVER_TRIALS", 1)
 	seed := uint64(envInt(t, "FAULT_SEED", int(rand.Uint32())))

@@ -17,9 +17,6 @@ import (
 // transactional file in batches of 1 MiB. status (which loads and parses every file) peaks below
 // three times the file (measured: 120 MB for 50 MB; 225-272 MB before).
 func TestLargeFileMemoryIsBounded(t *testing.T) {
-	if testing.Short() {
-		t.Skip("writes a 50 MB file")
-	}
 	dir := t.TempDir()
 	f, err := os.Create(filepath.Join(dir, "0001_big.sql"))
 	if err != nil {
