@@ -11,6 +11,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/carthub/carthub-db/migrator/internal/sqlscript"
+
 	"github.com/carthub/carthub-db/migrator/internal/lint"
 	"github.com/carthub/carthub-db/migrator/internal/pgserver"
 )
@@ -167,7 +169,7 @@ func createScratch(ctx context.Context, admin *pgx.Conn, name, password, cacheDi
 			return datasetOrigin{}, err
 		}
 		// What the dataset could not fill travels with the template, for every run that copies it.
-		if _, err := admin.Exec(ctx, "COMMENT ON DATABASE "+building+" IS "+quoteLiteral(strings.Join(notes, "\n"))); err != nil {
+		if _, err := admin.Exec(ctx, "COMMENT ON DATABASE "+building+" IS "+sqlscript.QuoteLiteral(strings.Join(notes, "\n"))); err != nil {
 			return datasetOrigin{}, err
 		}
 		for _, sql := range []string{"ALTER DATABASE " + building + " RENAME TO " + tpl, "ALTER DATABASE " + tpl + " IS_TEMPLATE true"} {
@@ -194,9 +196,6 @@ func createScratch(ctx context.Context, admin *pgx.Conn, name, password, cacheDi
 	}
 	return origin, nil
 }
-
-// quoteLiteral is s as an SQL string constant.
-func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // dropOldTemplates keeps the newest keptTemplates dataset templates besides keep.
 func dropOldTemplates(ctx context.Context, admin *pgx.Conn, keep string) error {

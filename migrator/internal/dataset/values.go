@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/carthub/carthub-db/migrator/internal/sqlscript"
 )
 
 // mode is how the loader fills a column.
@@ -161,7 +163,7 @@ func text(c *column, mod int32, typ, idx string) string {
 }
 
 // literal quotes s as an SQL string constant.
-func literal(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+func literal(s string) string { return sqlscript.QuoteLiteral(s) }
 
 // textArray is an SQL text[] of vs.
 func textArray(vs []string) string {

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/carthub/carthub-db/migrator/internal/sqlscript"
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/carthub/carthub-db/migrator/internal/corpus"
@@ -469,7 +471,7 @@ func candidates(samples map[string]map[string]string, relations []string) []cand
 }
 
 // literal is v as a constant of type typ.
-func literal(v, typ string) string { return quoteLiteral(v) + "::" + typ }
+func literal(v, typ string) string { return sqlscript.QuoteLiteral(v) + "::" + typ }
 
 // parameterValue is the value a parameter of type typ gets first: an integer is 1, which the
 // dataset holds as a key in every table (it numbers their serial keys from 1), so a lookup or a

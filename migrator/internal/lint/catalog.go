@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/carthub/carthub-db/migrator/internal/sqlscript"
 )
 
 // catalogState is what a statement can change that the rules look at. Objects are keyed by what
@@ -154,7 +156,7 @@ func (c *catalogState) readSequences(ctx context.Context, conn *pgx.Conn) error 
 	parts := make([]string, len(list))
 	for i, o := range list {
 		parts[i] = fmt.Sprintf("SELECT %d, CASE WHEN is_called THEN last_value + (SELECT seqincrement FROM pg_sequence WHERE seqrelid = %s::regclass) ELSE last_value END FROM %s",
-			i, quoteLiteral(o.seq), o.seq)
+			i, sqlscript.QuoteLiteral(o.seq), o.seq)
 	}
 	rows, err = conn.Query(ctx, strings.Join(parts, " UNION ALL "))
 	if err != nil {
@@ -171,8 +173,6 @@ func (c *catalogState) readSequences(ctx context.Context, conn *pgx.Conn) error 
 	}
 	return nil
 }
-
-func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // sequencesBack lists the sequences whose next value went down with the statement.
 func (c *catalogState) sequencesBack(before *catalogState) []sequenceReset {

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/carthub/carthub-db/migrator/internal/sqlscript"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -85,7 +86,7 @@ func (p *probe) prepare(ctx context.Context, populated map[string]int64) error {
 		if err := p.conn.QueryRow(ctx, "SELECT "+col+"::text FROM "+ident+" LIMIT 1").Scan(&key); err != nil {
 			return fmt.Errorf("probe: pick a row of %s: %w", t, err)
 		}
-		where := " WHERE " + col + " = '" + strings.ReplaceAll(key, "'", "''") + "'"
+		where := " WHERE " + col + " = " + sqlscript.QuoteLiteral(key)
 		p.tables = append(p.tables, probeTable{t, "SELECT * FROM " + ident + where, "UPDATE " + ident + " SET " + col + " = " + col + where})
 	}
 	return nil

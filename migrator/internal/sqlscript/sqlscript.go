@@ -304,3 +304,7 @@ func Caret(line, col int, text string) string {
 	}, string(prefix))
 	return num + text + "\n" + pad + spaces + "^"
 }
+
+// QuoteLiteral writes s as an SQL string constant ('it”s'), for the few statements that take
+// no parameters (DDL, COMMENT, a generated script).
+func QuoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
