@@ -68,11 +68,15 @@ test: test-migrator lint-migrations test-k8s test-infra ## run every test (start
 # distinct counts.
 LINT_SHAPE          ?= $(wildcard .data/lint-shape.json)
 LINT_SHAPE_FRACTION ?= 0.01
+# With .data/lint-statements.sql (the statements production ran, which the Test action fetches
+# as the last migration Job logged them: `migrator up --log-statements`), lint runs them beside
+# queries.sql.
+LINT_STATEMENTS     ?= $(wildcard .data/lint-statements.sql)
 # LINT_JUNIT=FILE also writes the report as JUnit XML (the Test action's report group).
 LINT_JUNIT          ?=
 .PHONY: lint-migrations
 lint-migrations: postgres node_modules build ## prove every migration online-safe by running it on a scratch database with data (migrator lint)
-	bin/migrator lint --log-level warn $(if $(LINT_SHAPE),--shape $(LINT_SHAPE) --shape-fraction $(LINT_SHAPE_FRACTION)) $(if $(LINT_JUNIT),--junit $(LINT_JUNIT))
+	bin/migrator lint --log-level warn $(if $(LINT_SHAPE),--shape $(LINT_SHAPE) --shape-fraction $(LINT_SHAPE_FRACTION)) $(if $(LINT_STATEMENTS),--production-statements $(LINT_STATEMENTS)) $(if $(LINT_JUNIT),--junit $(LINT_JUNIT))
 
 # The database tests run on the production major (RDS runs 17, infra's engine version) as a role
 # that, like the RDS master user, is not a superuser. PG_VERSION=15 uses Debian's server; 17 and

@@ -12,8 +12,9 @@
 # UNSCHEDULABLE_GRACE seconds a pod may stay unschedulable before the run fails with the
 # scheduler's reason (300: time for the node group to add a node), POST_DEPLOY=true (the
 # PostDeploy stage: the same Job with MIGRATOR_POST_DEPLOY=true, which also applies the files
-# marked -- migrator:post-deploy), SHAPE_URI (an s3:// object: where the table shape the Job
-# logs is stored for the Build stage's lint), JOB_TIMEOUT seconds to wait (default and minimum: the Job's
+# marked -- migrator:post-deploy), SHAPE_URI and STATEMENTS_URI (s3:// objects: where the table
+# shape and the statements production runs, which the Job logs, are stored for the Build and
+# Review stages' lint), JOB_TIMEOUT seconds to wait (default and minimum: the Job's
 # activeDeadlineSeconds plus
 # DEADLINE_MARGIN, 120 s, for scheduling and image pulls), POLL_SECONDS (5), KUBECTL (kubectl).
 #
@@ -117,25 +118,36 @@ show_attempts() {
   return 0
 }
 
-# store_shape keeps the table shape the Job logged after a run that applied something (its
-# tables' planner statistics, never a row) in SHAPE_URI, the pipeline bucket's object the next
-# Build stage's lint generates its dataset from. A run that applied nothing logs none: the last
-# shape stays. Failing to store it does not fail the stage: the migration itself completed.
-store_shape() {
-  [ -n "${SHAPE_URI:-}" ] || return 0
-  local pod line
+# store_logged keeps what the Job logged after a run that applied something in an S3 object the
+# next Build and Review stages' lint reads: the table shape (its tables' planner statistics, never
+# a row) in SHAPE_URI, the statements production runs (pg_stat_statements' normalized texts, no
+# literal, no comment) in STATEMENTS_URI. A run that applied nothing logs neither: the last ones
+# stay. Failing to store does not fail the stage: the migration itself completed.
+store_logged() {
+  [ -n "${SHAPE_URI:-}${STATEMENTS_URI:-}" ] || return 0
+  local pod lines
   pod=$(pods | tail -n1)
-  line=$(k logs "$pod" -n "$namespace" --tail=-1 2>/dev/null | grep '"msg":"table shape"' | tail -n1 || true)
+  lines=$(k logs "$pod" -n "$namespace" --tail=-1 2>/dev/null || true)
+  store_line "$lines" "table shape" .shape "${SHAPE_URI:-}" "table shape"
+  store_line "$lines" "application statements" .statements "${STATEMENTS_URI:-}" "production's statements"
+  return 0
+}
+
+# store_line LINES MSG FIELD URI WHAT stores FIELD of the last log line whose msg is MSG in URI:
+# a JSON value as JSON, a string as its text.
+store_line() {
+  local lines=$1 msg=$2 field=$3 uri=$4 what=$5 line
+  [ -n "$uri" ] || return 0
+  line=$(printf '%s\n' "$lines" | grep -F "\"msg\":\"$msg\"" | tail -n1 || true)
   if [ -z "$line" ]; then
-    log "the Job logged no table shape (it applied nothing): lint keeps the last one"
+    log "the Job logged no $msg (it applied nothing, or could not read it): lint keeps the last one"
     return 0
   fi
-  if printf '%s' "$line" | jq -ce '.shape' | aws s3 cp - "$SHAPE_URI" --only-show-errors; then
-    log "table shape stored in $SHAPE_URI (statistics only, no rows)"
+  if printf '%s' "$line" | jq -er "$field | if type == \"string\" then . else tojson end" | aws s3 cp - "$uri" --only-show-errors; then
+    log "$what stored in $uri"
   else
-    log "WARNING: could not store the table shape in $SHAPE_URI; lint keeps the last one"
+    log "WARNING: could not store $what in $uri; lint keeps the last one"
   fi
-  return 0
 }
 
 show_failure() {
@@ -201,7 +213,7 @@ while :; do
     *" Complete "*)
       show_attempts
       log "Job $job completed"
-      store_shape
+      store_logged
       exit 0 ;;
     *" Failed "*)
       show_failure

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"encoding/json"
 	"net"
 	"os"
 	"os/exec"
@@ -73,9 +74,10 @@ func TestPostDeployRunsTheSameJob(t *testing.T) {
 	}
 }
 
-// After a run that applied something the Job logs its tables' shape; on the real control plane
-// (kwok serves that line as the pod's log) deploy.sh stores exactly that object in SHAPE_URI, an
-// S3 object on moto_server, with the real aws CLI.
+// After a run that applied something the Job logs its tables' shape and the statements production
+// runs; on the real control plane (kwok serves those lines as the pod's log) deploy.sh stores
+// exactly the shape in SHAPE_URI and the statements' text in STATEMENTS_URI, S3 objects on
+// moto_server, with the real aws CLI.
 func TestDeployStoresTheShapeOnARealControlPlane(t *testing.T) {
 	aws, err := exec.LookPath("aws")
 	moto, merr := exec.LookPath("moto_server")
@@ -124,13 +126,26 @@ func TestDeployStoresTheShapeOnARealControlPlane(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = os.WriteFile(log, was, 0o644) })
 	const shape = `{"source":"db/carthub","tables":{"orders":{"rows":2000000}}}`
-	line := time.Now().UTC().Format("2006-01-02T15:04:05.000000000Z") + ` stdout F {"level":"INFO","msg":"table shape","shape":` + shape + "}\n"
-	if err := os.WriteFile(log, append(slices.Clone(was), line...), 0o644); err != nil {
+	// The statements: a corpus text (migrator up --log-statements), JSON-escaped in its line.
+	const statements = "-- The statements production ran\n\n-- name: q1\n-- calls: 3\nSELECT id FROM orders WHERE customer_id = $1 AND \"Note\" = $2;\n"
+	quoted, err := json.Marshal(statements)
+	if err != nil {
 		t.Fatal(err)
 	}
-	r := realDeploy(t, jobWith(t), append([]string{"SHAPE_URI=s3://artifacts/shapes/dev.json", "PATH=" + filepath.Dir(aws) + ":/usr/bin:/bin"}, awsEnv...)...)
+	at := time.Now().UTC().Format("2006-01-02T15:04:05.000000000Z")
+	lines := at + ` stdout F {"level":"INFO","msg":"table shape","shape":` + shape + "}\n" +
+		at + ` stdout F {"level":"INFO","msg":"application statements","count":1,"statements":` + string(quoted) + "}\n"
+	if err := os.WriteFile(log, append(slices.Clone(was), lines...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := realDeploy(t, jobWith(t), append([]string{"SHAPE_URI=s3://artifacts/shapes/dev.json", "STATEMENTS_URI=s3://artifacts/shapes/dev-statements.sql",
+		"PATH=" + filepath.Dir(aws) + ":/usr/bin:/bin"}, awsEnv...)...)
 	wantRun(t, r, 0, "table shape stored in s3://artifacts/shapes/dev.json")
+	wantRun(t, r, 0, "production's statements stored in s3://artifacts/shapes/dev-statements.sql")
 	if got := strings.TrimSpace(awsRun("s3", "cp", "s3://artifacts/shapes/dev.json", "-")); got != shape {
 		t.Errorf("stored %q, want the shape the Job logged: %s", got, shape)
+	}
+	if got := awsRun("s3", "cp", "s3://artifacts/shapes/dev-statements.sql", "-"); strings.TrimSpace(got) != strings.TrimSpace(statements) {
+		t.Errorf("stored %q, want the statements the Job logged, as text: %q", got, statements)
 	}
 }

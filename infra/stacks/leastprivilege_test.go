@@ -107,9 +107,14 @@ func TestPipelineGrantsFitTheWork(t *testing.T) {
 						if slices.Contains(bad, a) {
 							t.Errorf("%s %s: %s (%v)", env, role, a, st["Resource"])
 						}
-						// Deploy writes one object, the table shape, with the key for this bucket only.
-						if role == "DeployRole" && a == "s3:PutObject" && !strings.Contains(string(res), `/shapes/`+env+`.json`) {
-							t.Errorf("%s Deploy may write %s", env, res)
+						// Deploy writes two objects, the table shape and production's statements,
+						// with the key for this bucket only.
+						if role == "DeployRole" && a == "s3:PutObject" {
+							for _, r := range resourcesOf(st) {
+								if !strings.HasSuffix(r, `/shapes/`+env+`.json`) && !strings.HasSuffix(r, `/shapes/`+env+`-statements.sql`) {
+									t.Errorf("%s Deploy may write %s", env, r)
+								}
+							}
 						}
 						if role == "DeployRole" && a == "kms:GenerateDataKey" && !contains(st["Condition"], "kms:EncryptionContext:aws:s3:arn") {
 							t.Errorf("%s Deploy may encrypt with the pipeline key for anything: %v", env, st)
@@ -166,4 +171,16 @@ func TestDeployEgress(t *testing.T) {
 			t.Error("prod's Deploy stage reaches EKS through the VPC: it needs the Eks endpoint")
 		}
 	}
+}
+
+// resourcesOf is a statement's resources, each as flat text.
+func resourcesOf(st map[string]any) []string {
+	if list, ok := st["Resource"].([]any); ok {
+		out := make([]string, 0, len(list))
+		for _, r := range list {
+			out = append(out, flat(r))
+		}
+		return out
+	}
+	return []string{flat(st["Resource"])}
 }

@@ -113,11 +113,14 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		env["PROMOTE_FROM_URI"] = &awscodebuild.BuildEnvironmentVariable{Value: str(fmt.Sprintf(
 			"%s.dkr.ecr.%s.%s/%s", p.Account, p.Region, *awscdk.Aws_URL_SUFFIX(), p.RepositoryName))}
 	}
-	// The table shape (statistics, no rows) the migration Job logs: stored by the Deploy stage,
-	// read by the Test action's lint. Its object in the artifact bucket, the only one either may
-	// write or read beyond the pipeline's artifacts.
+	// The table shape (statistics, no rows) and the statements production runs (normalized
+	// texts, no literal, no comment) the migration Job logs: stored by the Deploy stage, read by
+	// the Test action's and Review's lint. Their objects in the artifact bucket, the only ones
+	// Deploy may write beyond the pipeline's artifacts.
 	shapeKey := "shapes/" + cfg.Name + ".json"
 	shapeURI := "s3://" + *artifacts.BucketName() + "/" + shapeKey
+	statementsKey := "shapes/" + cfg.Name + "-statements.sql"
+	statementsURI := "s3://" + *artifacts.BucketName() + "/" + statementsKey
 
 	// Build stage: Test runs make test (unprivileged, no registry rights); Image builds and
 	// pushes the image, or, promoting, copies the source environment's image for this commit
@@ -144,16 +147,17 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		logGroup("Test"), TestTimeoutMinutes, awscodebuild.PipelineProjectProps{
 			Description: str("make test: every test, migrator lint, CDK synth with cdk-nag, cfn-lint and Trivy"),
 			BuildSpec:   reportsSpec(pipeline.TestSpec, reports, "lint.xml"),
-			// migrator lint generates its dataset in the shape the last migration Job logged.
+			// migrator lint generates its dataset in the shape the last migration Job logged, and
+			// runs the statements it logged beside queries.sql.
 			EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
-				"DEPLOY_ENV": {Value: str(cfg.Name)}, "SHAPE_URI": {Value: str(shapeURI)}},
+				"DEPLOY_ENV": {Value: str(cfg.Name)}, "SHAPE_URI": {Value: str(shapeURI)}, "STATEMENTS_URI": {Value: str(statementsURI)}},
 			Role: codeBuildRole(stack, cfg, "TestRole", "test"),
 			// The buildspec's cache paths (Go modules and build cache, npm, the Kubernetes and
 			// Trivy builds) stay on the build host between builds.
 			Cache: awscodebuild.Cache_Local(awscodebuild.LocalCacheMode_CUSTOM),
 		})
 	reports.GrantWrite(test.Role())
-	review := newReview(stack, reviewProps{cfg: cfg, source: source, key: key, artifacts: artifacts, shapeKey: shapeKey,
+	review := newReview(stack, reviewProps{cfg: cfg, source: source, key: key, artifacts: artifacts, shapeKey: shapeKey, statementsKey: statementsKey,
 		reports: reports, logs: logGroup("Review"), templateLogs: logGroup("ReviewApprovalTemplate")})
 	imageRole := codeBuildRole(stack, cfg, "ImageRole", "image")
 	imageLogs := logGroup("Image")
@@ -195,9 +199,11 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 	deployRole := codeBuildRole(stack, cfg, "DeployRole", "deploy")
 	deployRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid: str("Kubeconfig"), Actions: jsii.Strings("eks:DescribeCluster"), Resources: jsii.Strings(*cluster.ClusterArn())}))
-	// The table shape: this one object, encrypted with the pipeline's key for this bucket only.
+	// The table shape and production's statements: these two objects, encrypted with the
+	// pipeline's key for this bucket only.
 	deployRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid: str("StoreTableShape"), Actions: jsii.Strings("s3:PutObject"), Resources: jsii.Strings(*artifacts.ArnForObjects(str(shapeKey)))}))
+		Sid: str("StoreTableShape"), Actions: jsii.Strings("s3:PutObject"),
+		Resources: jsii.Strings(*artifacts.ArnForObjects(str(shapeKey)), *artifacts.ArnForObjects(str(statementsKey)))}))
 	deployRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid: str("EncryptTableShape"), Actions: jsii.Strings("kms:GenerateDataKey"), Resources: jsii.Strings(*key.KeyArn()),
 		Conditions: &map[string]any{"StringEquals": map[string]any{"kms:EncryptionContext:aws:s3:arn": *artifacts.BucketArn()}}}))
@@ -228,9 +234,10 @@ func NewPipelineStack(scope constructs.Construct, id string, props *PipelineStac
 		logGroup("Deploy"), 75, awscodebuild.PipelineProjectProps{
 			Description: str("apply the manifests, replace the migration Job, wait for it"),
 			EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
-				"CLUSTER_NAME": {Value: cluster.ClusterName()},
-				"NAMESPACE":    {Value: str(Namespace)},
-				"SHAPE_URI":    {Value: str(shapeURI)},
+				"CLUSTER_NAME":   {Value: cluster.ClusterName()},
+				"NAMESPACE":      {Value: str(Namespace)},
+				"SHAPE_URI":      {Value: str(shapeURI)},
+				"STATEMENTS_URI": {Value: str(statementsURI)},
 			},
 			Role:            deployRole,
 			Vpc:             net.Vpc,

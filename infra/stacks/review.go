@@ -49,8 +49,10 @@ type reviewProps struct {
 	key       awskms.Key
 	artifacts awss3.Bucket
 	shapeKey  string
-	reports   awscodebuild.ReportGroup
-	logs      awslogs.LogGroup
+	// statementsKey is the object of production's statements the Deploy stage stores.
+	statementsKey string
+	reports       awscodebuild.ReportGroup
+	logs          awslogs.LogGroup
 	// templateLogs is the log group of the CDK's function behind the template's custom
 	// resources, encrypted with the pipeline's key like the build logs.
 	templateLogs awslogs.LogGroup
@@ -64,10 +66,11 @@ func newReview(stack awscdk.Stack, p reviewProps) *Review {
 		Sid: str("ReviewPullRequests"), Resources: jsii.Strings(*p.source.RepositoryArn()),
 		Actions: jsii.Strings("codecommit:GetPullRequest", "codecommit:GetCommentsForPullRequest", "codecommit:PostCommentForPullRequest",
 			"codecommit:UpdateComment", "codecommit:UpdatePullRequestApprovalState")}))
-	// The table shape the Deploy stage stored, read like Test reads it: this one object, decrypted
-	// with the pipeline's key for this bucket only.
+	// The table shape and production's statements the Deploy stage stored, read like Test reads
+	// them: these two objects, decrypted with the pipeline's key for this bucket only.
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid: str("ReadTableShape"), Actions: jsii.Strings("s3:GetObject"), Resources: jsii.Strings(*p.artifacts.ArnForObjects(str(p.shapeKey)))}))
+		Sid: str("ReadTableShape"), Actions: jsii.Strings("s3:GetObject"),
+		Resources: jsii.Strings(*p.artifacts.ArnForObjects(str(p.shapeKey)), *p.artifacts.ArnForObjects(str(p.statementsKey)))}))
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid: str("DecryptTableShape"), Actions: jsii.Strings("kms:Decrypt"), Resources: jsii.Strings(*p.key.KeyArn()),
 		Conditions: &map[string]any{"StringEquals": map[string]any{"kms:EncryptionContext:aws:s3:arn": *p.artifacts.BucketArn()}}}))
@@ -89,7 +92,8 @@ func newReview(stack awscdk.Stack, p reviewProps) *Review {
 		Role:          role,
 		EnvironmentVariables: &map[string]*awscodebuild.BuildEnvironmentVariable{
 			"DEPLOY_ENV": {Value: str(cfg.Name)}, "REPOSITORY_NAME": {Value: p.source.RepositoryName()},
-			"SHAPE_URI": {Value: str("s3://" + *p.artifacts.BucketName() + "/" + p.shapeKey)},
+			"SHAPE_URI":      {Value: str("s3://" + *p.artifacts.BucketName() + "/" + p.shapeKey)},
+			"STATEMENTS_URI": {Value: str("s3://" + *p.artifacts.BucketName() + "/" + p.statementsKey)},
 		},
 	})
 	p.reports.GrantWrite(role)

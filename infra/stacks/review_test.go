@@ -223,7 +223,7 @@ func TestApprovalRuleTemplateRequiresReview(t *testing.T) {
 }
 
 // The Review role reads this repository and its pull requests, comments, approves or revokes
-// on them only; reads the table shape and nothing else of the artifacts; writes its logs and the
+// on them only; reads the table shape and production's statements and nothing else of the artifacts; writes its logs and the
 // lint report group. No registry, no cluster, no artifact writes, no merging, no overriding the
 // approval rule it is the approver of.
 func TestReviewGrantsFitTheWork(t *testing.T) {
@@ -253,8 +253,12 @@ func TestReviewGrantsFitTheWork(t *testing.T) {
 					switch {
 					case strings.HasPrefix(act, "codecommit:") && !strings.HasPrefix(res, "<Source") && !strings.HasPrefix(res, "[<Source"):
 						t.Errorf("%s Review may %s beyond this repository: %s", env, act, res)
-					case act == "s3:GetObject" && !strings.HasSuffix(res, "/shapes/"+env+".json"):
-						t.Errorf("%s Review may read %s", env, res)
+					case act == "s3:GetObject":
+						for _, r := range resourcesOf(st) {
+							if !strings.HasSuffix(r, "/shapes/"+env+".json") && !strings.HasSuffix(r, "/shapes/"+env+"-statements.sql") {
+								t.Errorf("%s Review may read %s", env, r)
+							}
+						}
 					case act == "kms:Decrypt" && !contains(st["Condition"], "kms:EncryptionContext:aws:s3:arn") && !strings.HasPrefix(res, "<Key"):
 						t.Errorf("%s Review may decrypt %s", env, res)
 					case strings.HasPrefix(act, "codebuild:") && !strings.Contains(res, "<LintReports") && !strings.Contains(res, "report-group/<Review"):

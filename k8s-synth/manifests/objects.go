@@ -243,6 +243,9 @@ func env(c Config) []corev1.EnvVar {
 		// After a run that applied something: the tables' shape (statistics, no rows) in the
 		// log, which the Deploy stage stores for the next Build stage's lint.
 		{Name: "MIGRATOR_LOG_SHAPE", Value: "true"},
+		// Beside it, the statements production runs (pg_stat_statements' normalized texts, no
+		// literal, no comment), which the Deploy stage stores for lint to run beside queries.sql.
+		{Name: "MIGRATOR_LOG_STATEMENTS", Value: "true"},
 		// The Go runtime collects harder as it nears the container's 256Mi limit instead of
 		// being OOM-killed past it (a large data-fix file; docs/writing-migrations.md).
 		{Name: "GOMEMLIMIT", Value: "200MiB"},

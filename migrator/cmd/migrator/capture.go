@@ -25,7 +25,7 @@ func cmdCaptureQueries(ctx context.Context, a *app, args []string) error {
 	)
 	flags := a.flags("capture-queries", "[--out FILE] [flags]", "Read the statements the application runs from pg_stat_statements on a live database (read-only: statement\n"+
 		"texts and call counts, never a row) and merge them into the corpus migrator lint runs: each statement once,\n"+
-		"already normalized ($1, $2 for literals), its call count as a comment. The extension must be preloaded and\n"+
+		"already normalized ($1, $2 for literals), comments removed, a text still holding a constant left out, its call count as a comment. The extension must be preloaded and\n"+
 		"created (CREATE EXTENSION IF NOT EXISTS pg_stat_statements, once, as the RDS master user).", true)
 	flags.stringVar(&out, "out", "MIGRATOR_CAPTURE_OUT", "", "the corpus file to merge into (default: queries.sql in --dir, else migrations/queries.sql)")
 	flags.intVar(&limit, "limit", "MIGRATOR_CAPTURE_LIMIT", 200, "at most this many statements, the most called first")
@@ -60,6 +60,10 @@ func cmdCaptureQueries(ctx context.Context, a *app, args []string) error {
 	if got.Hidden > 0 {
 		a.log.WarnContext(ctx, "some statements' texts are hidden from this role: grant it pg_read_all_stats, or capture as the application's role",
 			"hidden", got.Hidden)
+	}
+	if got.LeftOut > 0 {
+		a.log.WarnContext(ctx, "some statements' texts still held a constant (stored before pg_stat_statements could normalize them, or ORDER BY 1, a type modifier): they are left out",
+			"left_out", got.LeftOut)
 	}
 	merged := corpus.Merge(have, got.Queries)
 	if err := os.WriteFile(out, []byte(corpus.Format(header, merged)), 0o644); err != nil {

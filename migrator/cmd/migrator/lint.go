@@ -36,6 +36,7 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 		maxHold       time.Duration
 		maxBlock      time.Duration
 		queriesFile   string
+		prodStmts     string
 		cacheDir      string
 		shapeFile     string
 		fraction      float64
@@ -57,6 +58,7 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 	flags.durationVar(&maxHold, "max-lock-hold", "MIGRATOR_LINT_MAX_LOCK_HOLD", time.Second, "the longest a lock that blocks reads or writes (SHARE or stronger) may be held on a populated table")
 	flags.durationVar(&maxBlock, "max-block", "MIGRATOR_LINT_MAX_BLOCK", 500*time.Millisecond, "the longest the application's reads and writes may wait for the migration's locks, row locks included")
 	flags.stringVar(&queriesFile, "queries", "MIGRATOR_LINT_QUERIES", "", "the application's statements to run around every migration (default: queries.sql of --dir, else the embedded migrations/queries.sql)")
+	flags.stringVar(&prodStmts, "production-statements", "MIGRATOR_LINT_PRODUCTION_STATEMENTS", "", "also run the statements production ran, as the migration Job logged them (up --log-statements; the pipeline stores them beside the shape): merged with queries.sql; one lint cannot run is listed as not checked")
 	flags.stringVar(&cacheDir, "cache-dir", "MIGRATOR_LINT_CACHE_DIR", defaultLintCache(), "where lint keeps its local PostgreSQL and dataset templates between runs (none: a throwaway server each run)")
 	flags.stringVar(&shapeFile, "shape", "MIGRATOR_LINT_SHAPE", "", "generate the dataset in this shape (migrator shape's file: production's row counts, NULL fractions, widths, distinct counts) instead of --rows per table")
 	flags.float64Var(&fraction, "shape-fraction", "MIGRATOR_LINT_SHAPE_FRACTION", 0.01, "the share of the shape's rows each table gets")
@@ -93,6 +95,11 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 	queries, err := a.applicationQueries(queriesFile)
 	if err != nil {
 		return err
+	}
+	if prodStmts != "" {
+		if queries, err = a.withProductionStatements(ctx, queries, prodStmts); err != nil {
+			return err
+		}
 	}
 	p, err := a.load()
 	if err != nil {
@@ -212,6 +219,35 @@ func (a *app) applicationQueries(file string) ([]corpus.Query, error) {
 		return nil, usagef("%v", err)
 	}
 	return qs, nil
+}
+
+// withProductionStatements merges the statements production ran (a corpus the Job logged) into
+// the application's: each is cleaned again as capture cleans it (a stored file may be older than
+// the Job, or edited), and one that is not a read or write, or still holds a constant, is left
+// out with a warning that names its line, never its text.
+func (a *app) withProductionStatements(ctx context.Context, queries []corpus.Query, file string) ([]corpus.Query, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, usagef("--production-statements: %v", err)
+	}
+	stored, err := corpus.Parse(file, string(b))
+	if err != nil {
+		return nil, usagef("--production-statements: %v: store the file the migration Job logged, or leave the flag out", err)
+	}
+	captured := stored[:0]
+	for _, q := range stored {
+		text, err := corpus.Clean(q.SQL)
+		if err != nil {
+			a.log.WarnContext(ctx, "a stored production statement is left out", "file", file, "line", q.Line, "why", err.Error())
+			continue
+		}
+		q.SQL, q.Captured = text, true
+		captured = append(captured, q)
+	}
+	merged := corpus.Merge(queries, captured)
+	a.log.InfoContext(ctx, "production statements merged with the application's", "file", file, "read", len(stored),
+		"new", len(merged)-len(queries))
+	return merged, nil
 }
 
 // remoteScratch makes the empty database lint works in on the server serverURL names: a database

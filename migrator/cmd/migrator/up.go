@@ -38,6 +38,7 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 		verify string
 		post   bool
 		shape  bool
+		stmts  bool
 	)
 	flags := a.flags("up", "[flags]", "Apply pending migrations in order, then seed, verify and clean up. A database without a\n"+
 		"history table but with the legacy Carthub tables is adopted: 0001_baseline is recorded, not run.", true)
@@ -48,6 +49,7 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 	flags.stringVar(&verify, "verify", "MIGRATOR_VERIFY", "auto", "compare the live schema with the expected one: auto (after applying), always, never")
 	flags.boolVar(&post, "post-deploy", "MIGRATOR_POST_DEPLOY", false, "also apply the files marked -- migrator:post-deploy (after the application's rollout)")
 	flags.boolVar(&shape, "log-shape", "MIGRATOR_LOG_SHAPE", false, "after a run that applied something, log the tables' shape (statistics only, no rows) for lint --shape")
+	flags.boolVar(&stmts, "log-statements", "MIGRATOR_LOG_STATEMENTS", false, "after a run that applied something, log the statements production runs (pg_stat_statements, normalized, no comments) for lint --production-statements; creates the extension if missing and the role may")
 	a.awsSettings.addSnapshots(flags)
 	if err := flags.parseFlags(args); err != nil {
 		return err
@@ -122,6 +124,9 @@ func cmdUp(ctx context.Context, a *app, args []string) error {
 	}
 	if shape && len(res.Applied) > 0 {
 		a.logShape(ctx, s)
+	}
+	if stmts && len(res.Applied) > 0 {
+		a.logStatements(ctx, s)
 	}
 	a.summary = fmt.Sprintf("applied %d migration(s), now at version %04d", len(res.Applied), res.Version)
 	a.log.InfoContext(ctx, "migration complete", "applied", len(res.Applied), "version", res.Version, "duration_ms", msSince(runStart))

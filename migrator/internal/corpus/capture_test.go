@@ -103,3 +103,75 @@ func TestCaptureFromPgStatStatements(t *testing.T) {
 		t.Errorf("as a role without pg_read_all_stats: %d hidden, %d seen; want both above zero", mine.Hidden, len(mine.Queries))
 	}
 }
+
+// Nothing but normalized text leaves the database: statements run with secrets in string and
+// number literals and in comments, through the simple and the extended protocol, one prepared
+// before pg_stat_statements was reset (its entry then keeps the raw text), and utility statements
+// that pg_stat_statements stores as sent (a password, a SET). The captured corpus, as it is
+// written to a file, holds none of the secrets, and still holds the statements in normalized form.
+func TestCaptureLeavesNoSecretBehind(t *testing.T) {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "carthub-capture-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = pgserver.Remove(ctx, dir) })
+	srv, err := pgserver.Start(ctx, pgserver.Options{Dir: dir, Settings: []string{"shared_preload_libraries=pg_stat_statements"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, srv.URL("postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	run := func(sql string, args ...any) {
+		t.Helper()
+		if _, err := conn.Exec(ctx, sql, args...); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	run("CREATE EXTENSION pg_stat_statements")
+	run("CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id text, card text, total numeric)")
+	run("CREATE ROLE app LOGIN PASSWORD 'app-pw'")
+	// Prepared before the reset, executed after: the entry is made at execution, from the raw text.
+	if _, err := conn.Prepare(ctx, "raw", "SELECT id FROM orders WHERE card = 'SECRET-raw-card' AND total > 31337.5 AND customer_id = $1"); err != nil {
+		t.Fatal(err)
+	}
+	run("SELECT pg_stat_statements_reset()")
+	run("raw", "c-1")
+	simple := pgx.QueryExecModeSimpleProtocol
+	run("INSERT INTO orders (customer_id, card, total) VALUES ('SECRET-customer', '4111111111111111', 987654.32)", simple)
+	run("/* session token=SECRET-token-in-comment */ SELECT id FROM orders WHERE customer_id = 'SECRET-in-where' -- api_key=SECRET-line-comment", simple)
+	run("SELECT id /* nested /* SECRET-nested */ comment */ FROM orders WHERE customer_id = $1 LIMIT 31337", "SECRET-bound-parameter")
+	run("UPDATE orders SET card = E'SECRET-escaped\\'card' WHERE id = 27182818", simple)
+	run("SELECT id FROM orders WHERE card = $body$SECRET-dollar-quoted$body$", simple)
+	run("ALTER ROLE app PASSWORD 'SECRET-password'", simple)
+	run("SET application_name = 'SECRET-setting'", simple)
+	run("DO $$ BEGIN PERFORM 'SECRET-in-do'; END $$", simple)
+
+	got, err := Capture(ctx, conn, "schema_migrations", 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := Format("captured", got.Queries)
+	for _, secret := range []string{"SECRET", "4111111111111111", "987654", "31337", "27182818", "app-pw"} {
+		if strings.Contains(stored, secret) {
+			t.Errorf("the captured corpus holds %q:\n%s", secret, stored)
+		}
+	}
+	for _, want := range []string{
+		"INSERT INTO orders (customer_id, card, total) VALUES ($1, $2, $3)",
+		"SELECT id FROM orders WHERE customer_id = $1",
+		"SELECT id FROM orders WHERE customer_id = $1 LIMIT $2",
+		"UPDATE orders SET card = $1 WHERE id = $2",
+		"SELECT id FROM orders WHERE card = $1",
+	} {
+		if !strings.Contains(stored, want+";") {
+			t.Errorf("the captured corpus lacks %q:\n%s", want, stored)
+		}
+	}
+	if got.LeftOut != 1 {
+		t.Errorf("left out %d statements whose text kept a constant, want 1 (the one prepared before the reset):\n%s", got.LeftOut, stored)
+	}
+}

@@ -25,6 +25,12 @@ type Query struct {
 	SQL   string
 	Calls int64 // from "-- calls: N": how often production ran it when it was captured
 	Line  int   // where the statement starts in the file
+	// File is where it was read from (queries.sql, or a stored capture).
+	File string
+	// Captured: it came from production's statements (lint --production-statements), not from
+	// queries.sql. One lint cannot run is listed as not checked, not a finding: nobody wrote it
+	// into the corpus to take it out again.
+	Captured bool
 }
 
 var (
@@ -45,7 +51,7 @@ func Parse(file, text string) ([]Query, error) {
 	seen := map[string]int{}
 	ci := 0
 	for _, st := range stmts {
-		q := Query{SQL: strings.TrimSpace(st.SQL), Line: st.Line}
+		q := Query{SQL: strings.TrimSpace(st.SQL), Line: st.Line, File: file}
 		for ; ci < len(comments) && comments[ci].Line < st.Line; ci++ {
 			c := comments[ci]
 			switch {

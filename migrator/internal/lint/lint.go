@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -396,14 +397,22 @@ func (l *linter) file(ctx context.Context, m *migrate.Migrator, mig migrate.Migr
 	}
 	if l.app != nil && len(f.Statements) > 0 {
 		for _, st := range l.app.statement {
-			if st.notRun {
-				f.Statements[0].add("app-statement-not-run", fmt.Sprintf("%s (queries.sql:%d) %s: %s", st.query.Name, st.query.Line, summary(st.query.SQL), st.err))
+			if st.notRun && !st.query.Captured {
+				f.Statements[0].add("app-statement-not-run", fmt.Sprintf("%s (%s:%d) %s: %s", st.query.Name, queryFile(st.query), st.query.Line, summary(st.query.SQL), st.err))
 				delete(f.NotChecked, st.query.Name)
 			}
 		}
 	}
 	l.allow(mig, f.Statements)
 	return f, nil
+}
+
+// queryFile is the file an application statement came from, as the report names it.
+func queryFile(q corpus.Query) string {
+	if q.File == "" {
+		return "queries.sql"
+	}
+	return filepath.Base(q.File)
 }
 
 // analyzeUnseen analyzes the relations the planner has never counted (a materialized view or a

@@ -308,3 +308,89 @@ func Caret(line, col int, text string) string {
 // QuoteLiteral writes s as an SQL string constant ('it”s'), for the few statements that take
 // no parameters (DDL, COMMENT, a generated script).
 func QuoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// Normalized is a statement's text as it may leave the database it was read from: its comments
+// removed (pg_stat_statements keeps them, and a comment can hold anything) and, when a constant
+// is left in it, the first one's kind in leftover ("a string constant", "a number"), never its
+// value: then text, which still holds it, must stay where it is. pg_stat_statements replaces each
+// constant with $1, $2, ...; one that remains means the text was stored before it could be
+// normalized (its entry made after a reset or an eviction between parse and execution), or sits
+// where the server never replaces one (ORDER BY 1, a type modifier).
+func Normalized(sql string) (text string, leftover string) {
+	var b strings.Builder
+	b.Grow(len(sql))
+	found := func(kind string) {
+		if leftover == "" {
+			leftover = kind
+		}
+	}
+	for i := 0; i < len(sql); {
+		c := sql[i]
+		switch {
+		case c == '-' && strings.HasPrefix(sql[i:], "--"):
+			end := strings.IndexByte(sql[i:], '\n')
+			if end < 0 {
+				end = len(sql) - i
+			}
+			b.WriteByte(' ')
+			i += end
+		case c == '/' && strings.HasPrefix(sql[i:], "/*"):
+			end, _, err := skipBlockComment(sql, i)
+			if err != nil {
+				return strings.TrimSpace(b.String()), "a comment that is never closed"
+			}
+			b.WriteByte(' ')
+			i = end
+		case c == '\'' || c == '"':
+			escapes := c == '\'' && i > 0 && (sql[i-1] == 'E' || sql[i-1] == 'e') && !isIdentChar(prev(sql, i-1))
+			end, _, err := skipQuoted(sql, i, c, escapes)
+			if err != nil {
+				return strings.TrimSpace(b.String() + sql[i:]), "a quote that is never closed"
+			}
+			if c == '\'' {
+				found("a string constant")
+			}
+			b.WriteString(sql[i:end])
+			i = end
+		case c == '$' && i+1 < len(sql) && sql[i+1] >= '0' && sql[i+1] <= '9':
+			j := i + 1
+			for j < len(sql) && sql[j] >= '0' && sql[j] <= '9' {
+				j++
+			}
+			b.WriteString(sql[i:j]) // a parameter
+			i = j
+		case c == '$':
+			if tag, ok := dollarTag(sql, i); ok && !isIdentChar(prev(sql, i)) {
+				end := strings.Index(sql[i+len(tag):], tag)
+				if end < 0 {
+					return strings.TrimSpace(b.String() + sql[i:]), "a dollar-quoted string that is never closed"
+				}
+				found("a string constant")
+				end = i + len(tag) + end + len(tag)
+				b.WriteString(sql[i:end])
+				i = end
+				continue
+			}
+			b.WriteByte(c)
+			i++
+		case isIdentChar(c) && !isIdentChar(prev(sql, i)):
+			if c >= '0' && c <= '9' {
+				found("a number")
+			}
+			j := i
+			for j < len(sql) && isIdentChar(sql[j]) {
+				j++
+			}
+			b.WriteString(sql[i:j])
+			i = j
+		case c == '.' && i+1 < len(sql) && sql[i+1] >= '0' && sql[i+1] <= '9' && !isIdentChar(prev(sql, i)):
+			found("a number")
+			b.WriteByte(c)
+			i++
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	return strings.TrimSpace(b.String()), leftover
+}

@@ -83,3 +83,28 @@ func TestScanReportsTopLevelComments(t *testing.T) {
 		t.Errorf("comments = %q, want %q", got, want)
 	}
 }
+
+// What leaves a database as a captured statement: comments gone, and any text still holding a
+// constant refused by kind, without the constant itself.
+func TestNormalized(t *testing.T) {
+	for _, tc := range []struct{ in, text, leftover string }{
+		{"SELECT * FROM t WHERE a = $1 AND b = $12", "SELECT * FROM t WHERE a = $1 AND b = $12", ""},
+		{"/* token=s3cr3t */ SELECT a FROM t WHERE b = $1 -- password hunter2", "SELECT a FROM t WHERE b = $1", ""},
+		{"SELECT a /* outer /* nested */ still */ FROM t1", "SELECT a   FROM t1", ""},
+		{`SELECT "col--x", "a'b" FROM t`, `SELECT "col--x", "a'b" FROM t`, ""},
+		{"SELECT a FROM t WHERE b = 'secret' -- c", "SELECT a FROM t WHERE b = 'secret'", "a string constant"},
+		{"SELECT a FROM t WHERE b = E'sec\\'ret' AND c = 1", "SELECT a FROM t WHERE b = E'sec\\'ret' AND c = 1", "a string constant"},
+		{"SELECT a FROM t WHERE b = $$secret$$", "SELECT a FROM t WHERE b = $$secret$$", "a string constant"},
+		{"SELECT a FROM t WHERE b = $tag$se'cret$tag$", "SELECT a FROM t WHERE b = $tag$se'cret$tag$", "a string constant"},
+		{"SELECT a FROM t WHERE id = 4111111111111111", "SELECT a FROM t WHERE id = 4111111111111111", "a number"},
+		{"SELECT a FROM t WHERE x > .5", "SELECT a FROM t WHERE x > .5", "a number"},
+		{"SELECT * FROM t ORDER BY 1", "SELECT * FROM t ORDER BY 1", "a number"},
+		{"SELECT x1, t2.y_3 FROM t2", "SELECT x1, t2.y_3 FROM t2", ""},
+		{"SELECT a FROM t /* never closed", "SELECT a FROM t", "a comment that is never closed"},
+	} {
+		text, leftover := Normalized(tc.in)
+		if text != tc.text || leftover != tc.leftover {
+			t.Errorf("Normalized(%q) = %q, %q; want %q, %q", tc.in, text, leftover, tc.text, tc.leftover)
+		}
+	}
+}
