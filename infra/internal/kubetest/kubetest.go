@@ -36,7 +36,8 @@ var (
 )
 
 // Node is the cluster's real node (infra/kube/node.sh): a kubelet on containerd, tainted
-// carthub.dev/node=kubelet:NoSchedule, whose pods live on a bridge of their own.
+// carthub.dev/node=kubelet:NoSchedule, whose pods live on a bridge of their own and whose
+// NetworkPolicies kube-router's policy controller enforces.
 type Node struct {
 	Name         string // the Node object's name
 	IP           string // the bridge's address: the node's InternalIP, reachable from every pod
@@ -44,6 +45,8 @@ type Node struct {
 	Registry     string // 127.0.0.1:PORT, where images are pushed (plain http)
 	RegistryName string // the registry's name in pod specs: containerd pulls it from Registry
 	Containerd   string // containerd's socket, for ctr --address
+	PolicyEngine string // what enforces the NetworkPolicies of its pods: kube-router and its version
+	Dir          string // node.sh's directory: logs/ (kubelet, containerd, kube-router)
 }
 
 // Node starts the real node on first use (after the control plane) and returns it; a test fails
@@ -58,8 +61,16 @@ func (c *Cluster) Node(t testing.TB) *Node {
 }
 
 func (c *Cluster) startNode() (*Node, error) {
+	// kube-router as make kube built it; built here when missing (minutes: the script says so).
+	kr := exec.Command(filepath.Join(c.Root, "infra", "kube", "build-kube-router.sh"))
+	kr.Stderr = os.Stderr
+	kubeRouter, err := kr.Output()
+	if err != nil {
+		return nil, fmt.Errorf("build kube-router (infra/kube/build-kube-router.sh; make kube runs it): %v", err)
+	}
 	cmd := exec.Command(filepath.Join(c.Root, "infra", "kube", "node.sh"), "start", c.Dir)
-	cmd.Env = append(os.Environ(), "KUBECTL="+c.Kubectl, "CRANE="+filepath.Join(c.Root, ".data", "tools", "crane"))
+	cmd.Env = append(os.Environ(), "KUBECTL="+c.Kubectl, "CRANE="+filepath.Join(c.Root, ".data", "tools", "crane"),
+		"KUBE_ROUTER="+strings.TrimSpace(string(kubeRouter)))
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	begin := time.Now()
@@ -74,13 +85,17 @@ func (c *Cluster) startNode() (*Node, error) {
 	vars := map[string]string{}
 	for _, line := range strings.Split(string(env), "\n") {
 		if k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "="); ok {
-			vars[k] = v
+			vars[k] = strings.Trim(v, `"`)
 		}
 	}
 	n := &Node{Name: vars["KUBE_NODE"], IP: vars["KUBE_NODE_IP"], PodCIDR: vars["KUBE_POD_CIDR"], Registry: vars["KUBE_REGISTRY"],
-		RegistryName: vars["KUBE_REGISTRY_NAME"], Containerd: vars["CONTAINERD_ADDRESS"]}
+		RegistryName: vars["KUBE_REGISTRY_NAME"], Containerd: vars["CONTAINERD_ADDRESS"], PolicyEngine: vars["KUBE_POLICY_ENGINE"],
+		Dir: filepath.Join(c.Dir, "node")}
 	if n.Name == "" || n.IP == "" || n.Registry == "" || n.Containerd == "" {
 		return nil, fmt.Errorf("node.sh wrote no node variables to %s/env.sh:\n%s", c.Dir, env)
+	}
+	if !strings.HasPrefix(n.PolicyEngine, "kube-router ") {
+		return nil, fmt.Errorf("node.sh started no NetworkPolicy engine (KUBE_POLICY_ENGINE=%q; it runs kube-router when KUBE_ROUTER names it):\n%s", n.PolicyEngine, out.String())
 	}
 	return n, nil
 }
