@@ -221,3 +221,27 @@ CREATE TRIGGER slow_update BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION
 	}
 	mustCode(t, cli(t, dbEnv(url), "verify"), 0)
 }
+
+// Every command that reads the live database, not only up and down, reports a connection lost
+// mid-way as transient (exit 3, with what to do), wherever the cut falls: during the handshake,
+// the history query or the catalog reads.
+func TestReadingCommandsReportALostConnectionAsTransient(t *testing.T) {
+	direct := pgtest.NewDB(t)
+	mustCode(t, cli(t, dbEnv(direct), "up"), 0)
+	f := newFaultProxy(t)
+	proxied := f.url(t, direct)
+	for _, cmd := range []string{"status", "verify", "plan"} {
+		for _, limit := range []int64{200, 800, 1600, 3200, 6400, 12800, 25600} {
+			f.cutAfter(t, limit, "downstream")
+			r := cli(t, dbEnv(proxied), cmd, "--connect-timeout", "2s")
+			f.heal(t)
+			switch {
+			case r.code == 0: // the command had read all it needed before the cut
+			case r.code != 3:
+				t.Errorf("%s, connection cut after %d bytes: exit %d, want 3 (transient)\n%s", cmd, limit, r.code, r.stderr)
+			case !strings.Contains(r.stderr, "run the command again"):
+				t.Errorf("%s, connection cut after %d bytes: the message does not say what to do:\n%s", cmd, limit, r.stderr)
+			}
+		}
+	}
+}

@@ -85,6 +85,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return exitOK
 	}
 	code := exitCode(ctx, err)
+	var lost *dbconn.LostError
+	if code == exitConnect && !errors.As(err, &lost) && dbconn.Lost(err) {
+		// Any command, not only up and down: a connection lost mid-way is transient.
+		err = fmt.Errorf("the connection to the database was lost (a failover, a restart, the network): run the command again: %w", err)
+	}
 	msg := a.redactor.String(err.Error())
 	if cause := context.Cause(ctx); cause != nil {
 		msg = cause.Error() + ": " + msg
@@ -147,6 +152,9 @@ func exitCode(ctx context.Context, err error) int {
 		case awsdb.KindSnapshot:
 			return exitSnapshot
 		}
+	}
+	if dbconn.Lost(err) {
+		return exitConnect // status, verify, plan, ...: a connection lost mid-way, as up and down report it
 	}
 	return exitFailed
 }
