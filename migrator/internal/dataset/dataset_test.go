@@ -81,6 +81,8 @@ CREATE TABLE ledger_lines (
     ledger_id int REFERENCES ledger,
     memo text
 );
+COMMENT ON CONSTRAINT ledger_lines_pkey ON ledger_lines IS 'one line per id';
+ALTER TABLE ledger_lines CLUSTER ON ledger_lines_pkey;
 
 CREATE TABLE slots (
     slot int NOT NULL UNIQUE CHECK (slot BETWEEN 1 AND 50),
@@ -130,6 +132,13 @@ func TestLoadFillsWhatRealSchemasHold(t *testing.T) {
 				t.Fatal(err)
 			}
 			before := catalog(t, conn)
+			pkey := func() (oid uint32) {
+				if err := conn.QueryRow(ctx, "SELECT 'ledger_lines_pkey'::regclass::oid").Scan(&oid); err != nil {
+					t.Fatal(err)
+				}
+				return oid
+			}
+			pkeyBefore := pkey()
 			res, err := dataset.Load(ctx, conn, "none", dataset.Plan{Rows: int(n)})
 			if err != nil {
 				t.Fatalf("Load: %v", err)
@@ -178,6 +187,11 @@ func TestLoadFillsWhatRealSchemasHold(t *testing.T) {
 				if err := conn.QueryRow(ctx, c.sql).Scan(&ok); err != nil || !ok {
 					t.Errorf("%s: %v (%v)", c.name, ok, err)
 				}
+			}
+			// A large load builds the primary key after the rows are in (one sorted build),
+			// a small one inserts into it.
+			if rebuilt := pkey() != pkeyBefore; rebuilt != (n >= 10000) {
+				t.Errorf("ledger_lines_pkey made again: %v, want %v", rebuilt, n >= 10000)
 			}
 			if after := catalog(t, conn); after != before {
 				t.Errorf("the catalog changed:\nbefore:\n%s\nafter:\n%s", before, after)
