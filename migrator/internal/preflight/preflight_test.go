@@ -389,3 +389,28 @@ func TestOnePassPerTable(t *testing.T) {
 		})
 	}
 }
+
+// The counting queries run without JIT, which compiles each pass anew in every parallel worker
+// (on by default, RDS included): a rule that reads the setting sees it off.
+func TestCountingRunsWithoutJIT(t *testing.T) {
+	ctx := context.Background()
+	migs := load(t, map[string]string{
+		"0002_jit.sql": "ALTER TABLE orders ADD CONSTRAINT counted_without_jit CHECK (current_setting('jit') = 'off');\n" +
+			"ALTER TABLE customers ADD CONSTRAINT counted_without_jit_too CHECK (current_setting('jit') = 'off');\n",
+	})
+	conn, scratch := live(t, migs, cleanRows)
+	if _, err := conn.Exec(ctx, "SET jit = on"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := preflight.Derive(ctx, scratch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Rules) != 2 {
+		t.Fatalf("rules %+v", d.Rules)
+	}
+	c, err := preflight.CheckRows(ctx, conn, d.Rules, 10*time.Second)
+	if err != nil || len(c.Broken) > 0 || len(c.TimedOut) > 0 {
+		t.Errorf("counted with JIT on: %+v, %v", c, err)
+	}
+}
