@@ -54,7 +54,7 @@ func cmdLint(ctx context.Context, a *app, args []string) error {
 		"\nAllow a finding with a reason: a line \"-- migrator:allow RULE-ID: reason\" above the statement.", false)
 	flags.stringVar(&dbURL, "database-url", "MIGRATOR_LINT_DATABASE_URL", "", "a server to create (and drop) the scratch database on; default: a throwaway local PostgreSQL")
 	flags.intVar(&from, "from", "MIGRATOR_LINT_FROM", 1, "the first version to lint; the ones below it are applied without measuring")
-	flags.intVar(&rows, "rows", "MIGRATOR_LINT_ROWS", 200_000, "rows loaded into every empty table before each linted file")
+	flags.intVar(&rows, "rows", "MIGRATOR_LINT_ROWS", lint.DefaultRows, "rows loaded into every empty table before each linted file (the verdict is judged at production's size: --shape or --production-rows)")
 	flags.durationVar(&maxHold, "max-lock-hold", "MIGRATOR_LINT_MAX_LOCK_HOLD", time.Second, "the longest a lock that blocks reads or writes (SHARE or stronger) may be held on a populated table")
 	flags.durationVar(&maxBlock, "max-block", "MIGRATOR_LINT_MAX_BLOCK", 500*time.Millisecond, "the longest the application's reads and writes may wait for the migration's locks, row locks included")
 	flags.stringVar(&queriesFile, "queries", "MIGRATOR_LINT_QUERIES", "", "the application's statements to run around every migration (default: queries.sql of --dir, else the embedded migrations/queries.sql)")
