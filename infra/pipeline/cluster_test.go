@@ -115,10 +115,9 @@ func exitCode(n int) []string { return []string{"set", "env", fmt.Sprintf("SIM_E
 
 func patch(p string) []string { return []string{"patch", "--type", "merge", "-p", p} }
 
-// realDeploy runs deploy.sh as the Deploy stage does, with the deployer's kubeconfig.
-func realDeploy(t *testing.T, manifest string, env ...string) run {
+// deployCommand is deploy.sh as the Deploy stage runs it, with the deployer's kubeconfig.
+func deployCommand(t *testing.T, manifest string) *exec.Cmd {
 	t.Helper()
-	bootstrap(t)
 	dir := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(dir, "k8s"), 0o755); err != nil {
 		t.Fatal(err)
@@ -127,8 +126,16 @@ func realDeploy(t *testing.T, manifest string, env ...string) run {
 		t.Fatal(err)
 	}
 	cmd := exec.Command("bash", "deploy.sh", filepath.Join(dir, "k8s"))
-	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=" + dir, "KUBECONFIG=" + cluster.deployer, "KUBECTL=" + cluster.Kubectl,
-		"POLL_SECONDS=0.3"}, env...)
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "KUBECONFIG=" + cluster.deployer, "KUBECTL=" + cluster.Kubectl, "POLL_SECONDS=0.3"}
+	return cmd
+}
+
+// realDeploy runs deploy.sh as the Deploy stage does, with the deployer's kubeconfig.
+func realDeploy(t *testing.T, manifest string, env ...string) run {
+	t.Helper()
+	bootstrap(t)
+	cmd := deployCommand(t, manifest)
+	cmd.Env = append(cmd.Env, env...)
 	start := time.Now()
 	r := runScript(t, cmd)
 	t.Logf("deploy.sh exit %d in %s", r.code, time.Since(start).Round(100*time.Millisecond))

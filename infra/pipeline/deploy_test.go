@@ -91,9 +91,8 @@ func deploy(t *testing.T, env map[string]string, manifest string) run {
 	return r
 }
 
-// runScript runs the deploy script's command and keeps its exit code and output.
-func runScript(t *testing.T, cmd *exec.Cmd) run {
-	t.Helper()
+// runCommand runs cmd and keeps what it printed and its exit code (-1: it did not start).
+func runCommand(cmd *exec.Cmd) run {
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -101,7 +100,17 @@ func runScript(t *testing.T, cmd *exec.Cmd) run {
 	if exitErr, ok := err.(*exec.ExitError); ok {
 		r.code = exitErr.ExitCode()
 	} else if err != nil {
-		t.Fatal(err)
+		r.code, r.stderr = -1, err.Error()
+	}
+	return r
+}
+
+// runScript runs the deploy script's command and keeps its exit code and output.
+func runScript(t *testing.T, cmd *exec.Cmd) run {
+	t.Helper()
+	r := runCommand(cmd)
+	if r.code == -1 {
+		t.Fatal(r.stderr)
 	}
 	return r
 }

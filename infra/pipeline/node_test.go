@@ -452,32 +452,3 @@ func TestMigrationJobOnARealNode(t *testing.T) {
 		}
 	})
 }
-
-// deployCommand is deploy.sh as the Deploy stage runs it, with the deployer's kubeconfig.
-func deployCommand(t *testing.T, manifest string) *exec.Cmd {
-	t.Helper()
-	dir := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(dir, "k8s"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "k8s", "migration-job.yaml"), []byte(manifest), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("bash", "deploy.sh", filepath.Join(dir, "k8s"))
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=" + dir, "KUBECONFIG=" + cluster.deployer, "KUBECTL=" + cluster.Kubectl, "POLL_SECONDS=0.3"}
-	return cmd
-}
-
-// runCommand runs cmd and keeps what it printed and its exit code (-1: it did not start).
-func runCommand(cmd *exec.Cmd) run {
-	var out, errOut strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	r := run{stdout: out.String(), stderr: errOut.String()}
-	if exitErr, ok := err.(*exec.ExitError); ok {
-		r.code = exitErr.ExitCode()
-	} else if err != nil {
-		r.code, r.stderr = -1, err.Error()
-	}
-	return r
-}

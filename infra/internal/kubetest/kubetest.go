@@ -71,13 +71,10 @@ func (c *Cluster) startNode() (*Node, error) {
 	cmd := exec.Command(filepath.Join(c.Root, "infra", "kube", "node.sh"), "start", c.Dir)
 	cmd.Env = append(os.Environ(), "KUBECTL="+c.Kubectl, "CRANE="+filepath.Join(c.Root, ".data", "tools", "crane"),
 		"KUBE_ROUTER="+strings.TrimSpace(string(kubeRouter)))
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	begin := time.Now()
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("start the real node (infra/kube/node.sh; make node-tools, make kube and make crane provide what it runs): %v\n%s", err, out.String())
+	out, err := startTimed(cmd, "the real node", "infra/kube/node.sh; make node-tools, make kube and make crane provide what it runs")
+	if err != nil {
+		return nil, err
 	}
-	fmt.Fprintf(os.Stderr, "kubetest: real node ready in %s\n", time.Since(begin).Round(100*time.Millisecond))
 	env, err := os.ReadFile(filepath.Join(c.Dir, "env.sh"))
 	if err != nil {
 		return nil, err
@@ -95,7 +92,7 @@ func (c *Cluster) startNode() (*Node, error) {
 		return nil, fmt.Errorf("node.sh wrote no node variables to %s/env.sh:\n%s", c.Dir, env)
 	}
 	if !strings.HasPrefix(n.PolicyEngine, "kube-router ") {
-		return nil, fmt.Errorf("node.sh started no NetworkPolicy engine (KUBE_POLICY_ENGINE=%q; it runs kube-router when KUBE_ROUTER names it):\n%s", n.PolicyEngine, out.String())
+		return nil, fmt.Errorf("node.sh started no NetworkPolicy engine (KUBE_POLICY_ENGINE=%q; it runs kube-router when KUBE_ROUTER names it):\n%s", n.PolicyEngine, out)
 	}
 	return n, nil
 }
@@ -139,13 +136,9 @@ func start() (*Cluster, error) {
 	cmd := exec.Command(filepath.Join(root, "infra", "kube", "start.sh"), c.Dir)
 	// The control plane ends with this test binary, even when a panic skips Stop.
 	cmd.Env = append(os.Environ(), "KUBECTL="+c.Kubectl, fmt.Sprintf("WATCH_PID=%d", os.Getpid()))
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	begin := time.Now()
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("start the control plane (infra/kube/start.sh; make kube builds it): %v\n%s", err, out.String())
+	if _, err := startTimed(cmd, "the Kubernetes control plane", "infra/kube/start.sh; make kube builds it"); err != nil {
+		return nil, err
 	}
-	fmt.Fprintf(os.Stderr, "kubetest: Kubernetes control plane ready in %s\n", time.Since(begin).Round(100*time.Millisecond))
 	shared = c
 	c.Admin = filepath.Join(c.Dir, "admin.kubeconfig")
 	return c, nil
@@ -185,4 +178,17 @@ func (c *Cluster) Must(t testing.TB, kubeconfig, stdin string, args ...string) s
 		t.Fatalf("kubectl %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
 	return out
+}
+
+// startTimed runs one of infra/kube's start scripts, says how long what it starts took to be
+// ready, and returns the script's output; a failure carries that output and hint, where to look.
+func startTimed(cmd *exec.Cmd, what, hint string) (string, error) {
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	begin := time.Now()
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("start %s (%s): %v\n%s", what, hint, err, out.String())
+	}
+	fmt.Fprintf(os.Stderr, "kubetest: %s ready in %s\n", what, time.Since(begin).Round(100*time.Millisecond))
+	return out.String(), nil
 }

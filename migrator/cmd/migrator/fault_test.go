@@ -223,8 +223,9 @@ CREATE TRIGGER slow_update BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION
 }
 
 // Every command that reads the live database, not only up and down, reports a connection lost
-// mid-way as transient (exit 3, with what to do), wherever the cut falls: during the handshake,
-// the history query or the catalog reads.
+// mid-way as transient (exit 3, with what to do), wherever the cut falls: during the handshake
+// (a connection that could not be made, with its own advice), the history query or the catalog
+// reads.
 func TestReadingCommandsReportALostConnectionAsTransient(t *testing.T) {
 	direct := pgtest.NewDB(t)
 	mustCode(t, cli(t, dbEnv(direct), "up"), 0)
@@ -239,7 +240,9 @@ func TestReadingCommandsReportALostConnectionAsTransient(t *testing.T) {
 			case r.code == 0: // the command had read all it needed before the cut
 			case r.code != 3:
 				t.Errorf("%s, connection cut after %d bytes: exit %d, want 3 (transient)\n%s", cmd, limit, r.code, r.stderr)
-			case !strings.Contains(r.stderr, "run the command again"):
+			case strings.Contains(r.stderr, "cannot connect") && strings.Contains(r.stderr, "was lost"):
+				t.Errorf("%s, connection cut after %d bytes, before it was made: the message says a connection was lost:\n%s", cmd, limit, r.stderr)
+			case !strings.Contains(r.stderr, "run the command again") && !strings.Contains(r.stderr, "raise --connect-timeout"):
 				t.Errorf("%s, connection cut after %d bytes: the message does not say what to do:\n%s", cmd, limit, r.stderr)
 			}
 		}

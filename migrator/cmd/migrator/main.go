@@ -84,12 +84,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if errors.Is(err, errHelp) {
 		return exitOK
 	}
-	code := exitCode(ctx, err)
-	var lost *dbconn.LostError
-	if code == exitConnect && !errors.As(err, &lost) && dbconn.Lost(err) {
-		// Any command, not only up and down: a connection lost mid-way is transient.
-		err = fmt.Errorf("the connection to the database was lost (a failover, a restart, the network): run the command again: %w", err)
+	if ctx.Err() == nil && lostMidway(err) {
+		err = &lostMidwayError{err}
 	}
+	code := exitCode(ctx, err)
 	msg := a.redactor.String(err.Error())
 	if cause := context.Cause(ctx); cause != nil {
 		msg = cause.Error() + ": " + msg
@@ -117,6 +115,7 @@ func exitCode(ctx context.Context, err error) int {
 		awsErr   *awsdb.Error
 		refused  *preflight.RefusedError
 		blocked  *preflight.BlockedError
+		midway   *lostMidwayError
 	)
 	var sig *signalError
 	switch {
@@ -129,7 +128,7 @@ func exitCode(ctx context.Context, err error) int {
 		return exitInterrupted
 	case errors.As(err, &usage), errors.As(err, &cfg), errors.Is(err, errLoad), errors.As(err, &pooler), errors.As(err, &owner):
 		return exitUsage
-	case errors.As(err, &conn), errors.As(err, &lost):
+	case errors.As(err, &conn), errors.As(err, &lost), errors.As(err, &midway):
 		return exitConnect
 	case errors.As(err, &lock):
 		return exitLock
@@ -153,10 +152,27 @@ func exitCode(ctx context.Context, err error) int {
 			return exitSnapshot
 		}
 	}
-	if dbconn.Lost(err) {
-		return exitConnect // status, verify, plan, ...: a connection lost mid-way, as up and down report it
-	}
 	return exitFailed
+}
+
+// lostMidwayError is a connection lost in the middle of a command that up and down's
+// *dbconn.LostError does not describe (status, verify, plan, ...): transient, exit 3.
+type lostMidwayError struct{ err error }
+
+func (e *lostMidwayError) Error() string {
+	return "the connection to the database was lost (a failover, a restart, the network): run the command again: " + e.err.Error()
+}
+
+func (e *lostMidwayError) Unwrap() error { return e.err }
+
+// lostMidway: err is a connection lost after it was made, not yet typed as such (a connection
+// that could not be made is a *dbconn.Error, with its own advice).
+func lostMidway(err error) bool {
+	var (
+		lost *dbconn.LostError
+		conn *dbconn.Error
+	)
+	return !errors.As(err, &lost) && !errors.As(err, &conn) && dbconn.Lost(err)
 }
 
 // writeTerminationLog leaves a one-line summary where Kubernetes shows it in the pod status. It

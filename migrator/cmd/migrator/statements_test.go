@@ -10,7 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/carthub/carthub-db/migrator/internal/pgserver"
+	"github.com/carthub/carthub-db/migrator/internal/pgtest"
 )
 
 // The Job's way to production's statements, end to end on a server that preloads
@@ -21,15 +21,7 @@ import (
 // table made outside the migrations) as not checked instead of failing the file.
 func TestTheJobLogsProductionStatementsForLint(t *testing.T) {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "carthub-statements-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pgserver.Remove(ctx, dir) })
-	srv, err := pgserver.Start(ctx, pgserver.Options{Dir: dir, Settings: []string{"shared_preload_libraries=pg_stat_statements"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := pgtest.StatementsServer(t)
 	admin, err := pgx.Connect(ctx, srv.URL("postgres"))
 	if err != nil {
 		t.Fatal(err)

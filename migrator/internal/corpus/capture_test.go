@@ -3,13 +3,12 @@ package corpus
 import (
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/carthub/carthub-db/migrator/internal/pgserver"
+	"github.com/carthub/carthub-db/migrator/internal/pgtest"
 )
 
 // Capture reads what ran from pg_stat_statements on a server that preloads it, as RDS does:
@@ -17,15 +16,7 @@ import (
 // pg_read_all_stats told how many texts it could not see.
 func TestCaptureFromPgStatStatements(t *testing.T) {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "carthub-capture-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pgserver.Remove(ctx, dir) })
-	srv, err := pgserver.Start(ctx, pgserver.Options{Dir: dir, Settings: []string{"shared_preload_libraries=pg_stat_statements"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := pgtest.StatementsServer(t)
 	admin, err := pgx.Connect(ctx, srv.URL("postgres"))
 	if err != nil {
 		t.Fatal(err)
@@ -111,15 +102,7 @@ func TestCaptureFromPgStatStatements(t *testing.T) {
 // written to a file, holds none of the secrets, and still holds the statements in normalized form.
 func TestCaptureLeavesNoSecretBehind(t *testing.T) {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "carthub-capture-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = pgserver.Remove(ctx, dir) })
-	srv, err := pgserver.Start(ctx, pgserver.Options{Dir: dir, Settings: []string{"shared_preload_libraries=pg_stat_statements"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := pgtest.StatementsServer(t)
 	conn, err := pgx.Connect(ctx, srv.URL("postgres"))
 	if err != nil {
 		t.Fatal(err)

@@ -80,12 +80,8 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		for _, s := range f.Statements {
 			for _, fd := range s.Findings {
-				rule, _ := RuleByID(fd.Rule)
-				fix := rule.Fix
-				if fd.Fix != "" {
-					fix = fd.Fix
-				}
-				entry := fmt.Sprintf("%s:%d %s: %s\n    why: %s\n    fix: %s", f.File, s.Line, fd.Rule, fd.Detail, rule.Reason, fix)
+				why, fix := fd.explain()
+				entry := fmt.Sprintf("%s:%d %s: %s\n    why: %s\n    fix: %s", f.File, s.Line, fd.Rule, fd.Detail, why, fix)
 				if fd.Allowed != "" {
 					allowed = append(allowed, fmt.Sprintf("%s:%d %s: %s\n    allowed: %s", f.File, s.Line, fd.Rule, fd.Detail, fd.Allowed))
 				} else {

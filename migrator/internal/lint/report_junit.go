@@ -24,13 +24,9 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 					out = append(out, fmt.Sprintf("allowed %s: %s (%s)", fd.Rule, fd.Detail, fd.Allowed))
 					continue
 				}
-				rule, _ := RuleByID(fd.Rule)
-				fix := rule.Fix
-				if fd.Fix != "" {
-					fix = fd.Fix
-				}
+				why, fix := fd.explain()
 				c.Failures = append(c.Failures, junitFailure{Type: fd.Rule, Message: fd.Detail,
-					Text: fmt.Sprintf("%s:%d %s: %s\nwhy: %s\nfix: %s", f.File, st.Line, fd.Rule, fd.Detail, rule.Reason, fix)})
+					Text: fmt.Sprintf("%s:%d %s: %s\nwhy: %s\nfix: %s", f.File, st.Line, fd.Rule, fd.Detail, why, fix)})
 			}
 			if st.Error != "" && len(c.Failures) == 0 {
 				c.Failures = append(c.Failures, junitFailure{Type: "error", Message: st.Error, Text: st.Error})

@@ -116,16 +116,12 @@ func (m *markdown) file(f *File) error {
 	var findings []string
 	for _, s := range f.Statements {
 		for _, fd := range s.Findings {
-			rule, _ := RuleByID(fd.Rule)
-			fix := rule.Fix
-			if fd.Fix != "" {
-				fix = fd.Fix
-			}
 			if fd.Allowed != "" {
 				findings = append(findings, fmt.Sprintf("- allowed **%s**, line %d: %s\n  - allowed because: %s", fd.Rule, s.Line, mdText(fd.Detail), mdText(fd.Allowed)))
 				continue
 			}
-			findings = append(findings, fmt.Sprintf("- ❌ **%s**, line %d: %s\n  - why: %s\n  - fix: %s", fd.Rule, s.Line, mdText(fd.Detail), mdText(rule.Reason), mdText(fix)))
+			why, fix := fd.explain()
+			findings = append(findings, fmt.Sprintf("- ❌ **%s**, line %d: %s\n  - why: %s\n  - fix: %s", fd.Rule, s.Line, mdText(fd.Detail), mdText(why), mdText(fix)))
 		}
 	}
 	if len(findings) > 0 {

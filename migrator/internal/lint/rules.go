@@ -63,6 +63,15 @@ type Finding struct {
 	Allowed string `json:"allowed,omitempty"` // the reason of the file's allow directive, if one covers it
 }
 
+// explain is why the finding's rule exists and what to do, the finding's own fix where it has one.
+func (fd Finding) explain() (why, fix string) {
+	rule, _ := RuleByID(fd.Rule)
+	if fd.Fix != "" {
+		return rule.Reason, fd.Fix
+	}
+	return rule.Reason, rule.Fix
+}
+
 // judge is what the rules judge a statement of a file by.
 type judge struct {
 	opts      Options

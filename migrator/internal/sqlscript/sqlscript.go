@@ -67,14 +67,11 @@ func Scan(script string) ([]Statement, []Comment, error) {
 		case c == ' ' || c == '\t' || c == '\r' || c == '\f':
 			i++
 		case c == '-' && strings.HasPrefix(script[i:], "--"):
-			end := strings.IndexByte(script[i:], '\n')
-			if end < 0 {
-				end = len(script) - i
-			}
+			end := lineCommentEnd(script, i)
 			lineStart := strings.LastIndexByte(script[:i], '\n') + 1
-			comments = append(comments, Comment{Text: strings.TrimSpace(script[i : i+end]), Line: line, Offset: i,
+			comments = append(comments, Comment{Text: strings.TrimSpace(script[i:end]), Line: line, Offset: i,
 				Alone: strings.TrimSpace(script[lineStart:i]) == ""})
-			i += end // the newline is counted by the loop
+			i = end // the newline is counted by the loop
 		case c == '/' && strings.HasPrefix(script[i:], "/*"):
 			end, lines, err := skipBlockComment(script, i)
 			if err != nil {
@@ -87,8 +84,7 @@ func Scan(script string) ([]Statement, []Comment, error) {
 			i++
 		case c == '\'' || c == '"':
 			mark(i)
-			escapes := c == '\'' && i > 0 && (script[i-1] == 'E' || script[i-1] == 'e') && !isIdentChar(prev(script, i-1))
-			end, lines, err := skipQuoted(script, i, c, escapes)
+			end, lines, err := skipString(script, i)
 			if err != nil {
 				return nil, nil, fmt.Errorf("line %d: %w", line, err)
 			}
@@ -101,11 +97,10 @@ func Scan(script string) ([]Statement, []Comment, error) {
 				i++
 				continue
 			}
-			body := strings.Index(script[i+len(tag):], tag)
-			if body < 0 {
+			end := dollarQuoteEnd(script, i, tag)
+			if end < 0 {
 				return nil, nil, fmt.Errorf("line %d: dollar-quoted string %s is never closed", line, tag)
 			}
-			end := i + len(tag) + body + len(tag)
 			line += strings.Count(script[i:end], "\n")
 			i = end
 		case isIdentChar(c) && !isIdentChar(prev(script, i)):
@@ -213,6 +208,32 @@ func dollarTag(s string, i int) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// lineCommentEnd is where the "--" comment at s[i] ends: at its newline, or at the end of s.
+func lineCommentEnd(s string, i int) int {
+	if end := strings.IndexByte(s[i:], '\n'); end >= 0 {
+		return i + end
+	}
+	return len(s)
+}
+
+// skipString skips the string ('...', E'...' with backslash escapes) or quoted identifier
+// ("...") that opens at s[i].
+func skipString(s string, i int) (end, lines int, err error) {
+	q := s[i]
+	escapes := q == '\'' && i > 0 && (s[i-1] == 'E' || s[i-1] == 'e') && !isIdentChar(prev(s, i-1))
+	return skipQuoted(s, i, q, escapes)
+}
+
+// dollarQuoteEnd is the end of the dollar-quoted string that tag opens at s[i], or -1 when it
+// is never closed.
+func dollarQuoteEnd(s string, i int, tag string) int {
+	body := strings.Index(s[i+len(tag):], tag)
+	if body < 0 {
+		return -1
+	}
+	return i + len(tag) + body + len(tag)
 }
 
 func skipQuoted(s string, i int, q byte, backslashEscapes bool) (end, lines int, err error) {
@@ -328,12 +349,8 @@ func Normalized(sql string) (text string, leftover string) {
 		c := sql[i]
 		switch {
 		case c == '-' && strings.HasPrefix(sql[i:], "--"):
-			end := strings.IndexByte(sql[i:], '\n')
-			if end < 0 {
-				end = len(sql) - i
-			}
 			b.WriteByte(' ')
-			i += end
+			i = lineCommentEnd(sql, i)
 		case c == '/' && strings.HasPrefix(sql[i:], "/*"):
 			end, _, err := skipBlockComment(sql, i)
 			if err != nil {
@@ -342,8 +359,7 @@ func Normalized(sql string) (text string, leftover string) {
 			b.WriteByte(' ')
 			i = end
 		case c == '\'' || c == '"':
-			escapes := c == '\'' && i > 0 && (sql[i-1] == 'E' || sql[i-1] == 'e') && !isIdentChar(prev(sql, i-1))
-			end, _, err := skipQuoted(sql, i, c, escapes)
+			end, _, err := skipString(sql, i)
 			if err != nil {
 				return strings.TrimSpace(b.String() + sql[i:]), "a quote that is never closed"
 			}
@@ -361,12 +377,11 @@ func Normalized(sql string) (text string, leftover string) {
 			i = j
 		case c == '$':
 			if tag, ok := dollarTag(sql, i); ok && !isIdentChar(prev(sql, i)) {
-				end := strings.Index(sql[i+len(tag):], tag)
+				end := dollarQuoteEnd(sql, i, tag)
 				if end < 0 {
 					return strings.TrimSpace(b.String() + sql[i:]), "a dollar-quoted string that is never closed"
 				}
 				found("a string constant")
-				end = i + len(tag) + end + len(tag)
 				b.WriteString(sql[i:end])
 				i = end
 				continue
