@@ -59,8 +59,9 @@ stop-db: ## stop the local PostgreSQL started by make run
 .PHONY: test
 test: test-migrator lint-migrations test-k8s test-infra ## run every test (starts its own PostgreSQL and moto_server)
 
-# migrator lint over migrations/ at its default size (200k rows per table) on a throwaway
-# PostgreSQL $(PG_VERSION): the report is printed; a file that is not online-safe fails (exit 8).
+# migrator lint over migrations/ at its default size (50,000 rows per table) on its local
+# PostgreSQL $(PG_VERSION), kept with the dataset's templates in ~/.cache/carthub-db/lint between
+# runs (--cache-dir): the report is printed; a file that is not online-safe fails (exit 8).
 # The pipeline's Build stage runs it through make test, before any image is pushed.
 # With a table shape in .data/lint-shape.json (the pipeline's Test action fetches the one the
 # last migration Job logged; `migrator shape --out .data/lint-shape.json` makes one), the dataset

@@ -17,6 +17,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// testApp is cdk8s's testing app with its output directory in the test's own temporary
+// directory: Testing_App(nil) makes a cdk8s.outdir.* directory under /tmp that nothing removes.
+func testApp(t *testing.T) cdk8s.App {
+	return cdk8s.Testing_App(&cdk8s.AppProps{Outdir: jsii.String(t.TempDir())})
+}
+
 // Each chart holds the objects of its file, in the chart's namespace, with the chart's labels;
 // the Bootstrap objects (what the Cluster stack deploys) make the same namespace and policy charts.
 func TestChartsHoldTheirFilesObjects(t *testing.T) {
@@ -26,7 +32,7 @@ func TestChartsHoldTheirFilesObjects(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	app := cdk8s.Testing_App(nil)
+	app := testApp(t)
 	charts, err := New(app, c.Namespace, manifests.Build(c))
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +66,7 @@ func TestChartsHoldTheirFilesObjects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bootCharts, err := New(cdk8s.Testing_App(nil), c.Namespace, boot)
+	bootCharts, err := New(testApp(t), c.Namespace, boot)
 	if err != nil {
 		t.Fatal(err)
 	}
