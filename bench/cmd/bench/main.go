@@ -94,6 +94,9 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	if _, err := os.Stat(*pgxFloor); err != nil {
+		return fmt.Errorf("the pgx floor's binary: %w (make bench builds it: go build -o %s ./bench/cmd/pgxfloor)", err, *pgxFloor)
+	}
 	psql, err := exec.LookPath("psql") // the machine's client: the npm server builds ship none
 	if err != nil {
 		return fmt.Errorf("the psql floor needs psql on PATH (make postgres installs Debian's): %w", err)
