@@ -298,12 +298,8 @@ func (s *Server) Kill() {
 		return
 	}
 	pid := s.cmd.Process.Pid
-	if b, err := os.ReadFile(filepath.Join(s.Files, "data", "postmaster.pid")); err == nil {
-		if first, _, _ := strings.Cut(string(b), "\n"); first != "" {
-			if n, err := strconv.Atoi(first); err == nil {
-				pid = n
-			}
-		}
+	if n, ok := postmasterPID(s.Files); ok {
+		pid = n
 	}
 	if pgid, err := syscall.Getpgid(pid); err == nil && pgid != syscall.Getpgrp() {
 		_ = syscall.Kill(-pgid, syscall.SIGKILL) // the postmaster's group: every backend with it
@@ -317,12 +313,8 @@ func (s *Server) Stop() error {
 	if s.cmd != nil {
 		// Signal the postmaster itself: runuser, our direct child as root, does not pass SIGINT on.
 		pid := s.cmd.Process.Pid
-		if b, err := os.ReadFile(filepath.Join(s.Files, "data", "postmaster.pid")); err == nil {
-			if first, _, _ := strings.Cut(string(b), "\n"); first != "" {
-				if n, err := strconv.Atoi(first); err == nil {
-					pid = n
-				}
-			}
+		if n, ok := postmasterPID(s.Files); ok {
+			pid = n
 		}
 		_ = syscall.Kill(pid, syscall.SIGINT) // fast shutdown
 		_ = s.cmd.Wait()

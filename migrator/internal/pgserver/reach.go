@@ -13,6 +13,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
+	"time"
 )
 
 // As root, the servers run as the postgres user (PostgreSQL and pgbouncer refuse root), and that
@@ -130,9 +131,14 @@ func ServerDir(ctx context.Context, owner *user.User, dir string) (string, error
 		return "", fmt.Errorf("the %s user cannot enter %s (a directory above it is closed to it), and no directory can be made for it in %s: %w; "+
 			"use a directory every user may enter", owner.Username, abs, PlacedDirRoot, err)
 	}
+	sweepPlaced(PlacedDirRoot, time.Now())
 	sum := sha256.Sum256([]byte(abs))
 	placed := filepath.Join(PlacedDirRoot, filepath.Base(abs)+"-"+hex.EncodeToString(sum[:6]))
 	if err := os.MkdirAll(placed, 0o700); err != nil {
+		return "", err
+	}
+	// Rewritten at every use: its time is the last use, which the sweep of other callers' leftovers reads.
+	if err := os.WriteFile(filepath.Join(placed, ownerFile), []byte(abs), 0o644); err != nil {
 		return "", err
 	}
 	return placed, nil

@@ -76,6 +76,11 @@ func TestStartsFromAPrivateDirectory(t *testing.T) {
 		if !strings.HasPrefix(srv.Bin, StagedBinRoot+"/") || !strings.HasPrefix(srv.Files, PlacedDirRoot+"/") {
 			t.Errorf("as root the binaries and files must move where %s can reach them: binaries %s, files %s", owner.Username, srv.Bin, srv.Files)
 		}
+		// The placed directory names its owner, so that once the clone is deleted the next
+		// placement removes what it left (sweepPlaced).
+		if b, err := os.ReadFile(filepath.Join(srv.Files, ownerFile)); err != nil || string(b) != dir {
+			t.Errorf("the placed directory's owner file holds %q (%v), want %s", b, err, dir)
+		}
 	}
 	// The state stays in dir: the next command (devdb url, stop) finds the server again.
 	again, running := Running(ctx, dir)
