@@ -458,7 +458,7 @@ func scanFloor(ctx context.Context, url string) (float64, error) {
 	var runs []time.Duration
 	for range 3 {
 		start := time.Now()
-		for _, t := range []string{"carts", "cart_items", "orders", "order_items"} {
+		for _, t := range bench.Tables {
 			var n int64
 			if err := conn.QueryRow(ctx, "SELECT count(*) FROM "+t).Scan(&n); err != nil {
 				return 0, fmt.Errorf("scan %s: %w", t, err)

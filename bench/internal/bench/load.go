@@ -13,6 +13,9 @@ type Dataset struct {
 	Carts, Orders int
 }
 
+// Tables are the legacy schema's four tables, which Load fills.
+var Tables = []string{"carts", "cart_items", "orders", "order_items"}
+
 // DatasetAt scales the full dataset.
 func DatasetAt(scale float64) Dataset {
 	return Dataset{Carts: int(1_000_000 * scale), Orders: int(1_000_000 * scale)}
@@ -91,7 +94,7 @@ func Load(ctx context.Context, conn *pgx.Conn, d Dataset) (rows int64, err error
 	}); err != nil {
 		return rows, err
 	}
-	for _, t := range []string{"carts", "cart_items", "orders", "order_items"} {
+	for _, t := range Tables {
 		if _, err := conn.Exec(ctx, fmt.Sprintf("SELECT setval('%s_id_seq', (SELECT max(id) FROM %s))", t, t)); err != nil {
 			return rows, err
 		}

@@ -22,11 +22,7 @@ import (
 func TestTheJobLogsProductionStatementsForLint(t *testing.T) {
 	ctx := context.Background()
 	srv := pgtest.StatementsServer(t)
-	admin, err := pgx.Connect(ctx, srv.URL("postgres"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
+	admin := pgtest.Connect(t, srv.URL("postgres"))
 	for _, sql := range []string{"CREATE ROLE owner LOGIN CREATEDB PASSWORD 'owner-pw'", "CREATE DATABASE carthub OWNER owner"} {
 		if _, err := admin.Exec(ctx, sql); err != nil {
 			t.Fatalf("%s: %v", sql, err)
@@ -44,11 +40,7 @@ func TestTheJobLogsProductionStatementsForLint(t *testing.T) {
 	}
 
 	// 2. Created by one who may (on RDS the master user, whose rds_superuser reads all stats).
-	db, err := pgx.Connect(ctx, srv.URL("carthub"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close(ctx)
+	db := pgtest.Connect(t, srv.URL("carthub"))
 	simple := pgx.QueryExecModeSimpleProtocol
 	for _, sql := range []string{
 		"CREATE EXTENSION pg_stat_statements",

@@ -17,11 +17,7 @@ import (
 func TestCaptureFromPgStatStatements(t *testing.T) {
 	ctx := context.Background()
 	srv := pgtest.StatementsServer(t)
-	admin, err := pgx.Connect(ctx, srv.URL("postgres"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close(ctx)
+	admin := pgtest.Connect(t, srv.URL("postgres"))
 	// Before the extension exists: the error says how to create it.
 	if _, err := Capture(ctx, admin, "schema_migrations", 10); !errors.Is(err, ErrNoExtension) || !strings.Contains(err.Error(), "CREATE EXTENSION IF NOT EXISTS pg_stat_statements") {
 		t.Fatalf("without the extension: %v", err)
@@ -48,14 +44,10 @@ func TestCaptureFromPgStatStatements(t *testing.T) {
 	}
 	_, _ = admin.Exec(ctx, "SELECT count(*) FROM pg_catalog.pg_class")
 	_, _ = admin.Exec(ctx, "SELECT * FROM schema_migrations")
-	other, err := pgx.Connect(ctx, strings.Replace(srv.URL("postgres"), "postgres:"+srv.Password, "other:other-pw", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := pgtest.Connect(t, strings.Replace(srv.URL("postgres"), "postgres:"+srv.Password, "other:other-pw", 1))
 	if _, err := other.Exec(ctx, "SELECT customer_id FROM carts WHERE id = $1", 1); err != nil {
 		t.Fatal(err)
 	}
-	other.Close(ctx)
 
 	got, err := Capture(ctx, admin, "schema_migrations", 10)
 	if err != nil {
@@ -81,12 +73,7 @@ func TestCaptureFromPgStatStatements(t *testing.T) {
 		}
 	}
 	// A role without pg_read_all_stats sees its own texts and is told of the others.
-	otherConn, err := pgx.Connect(ctx, strings.Replace(srv.URL("postgres"), "postgres:"+srv.Password, "other:other-pw", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer otherConn.Close(ctx)
-	mine, err := Capture(ctx, otherConn, "schema_migrations", 10)
+	mine, err := Capture(ctx, other, "schema_migrations", 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,11 +90,7 @@ func TestCaptureFromPgStatStatements(t *testing.T) {
 func TestCaptureLeavesNoSecretBehind(t *testing.T) {
 	ctx := context.Background()
 	srv := pgtest.StatementsServer(t)
-	conn, err := pgx.Connect(ctx, srv.URL("postgres"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := pgtest.Connect(t, srv.URL("postgres"))
 	run := func(sql string, args ...any) {
 		t.Helper()
 		if _, err := conn.Exec(ctx, sql, args...); err != nil {
